@@ -1,0 +1,157 @@
+package remote
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"oras.land/oras-go/v2/registry"
+	"oras.land/oras-go/v2/registry/remote"
+	"oras.land/oras-go/v2/registry/remote/auth"
+	"oras.land/oras-go/v2/registry/remote/credentials"
+	"oras.land/oras-go/v2/registry/remote/retry"
+)
+
+// DefaultTimeout bounds each wait for a registry: response headers, and
+// each pause in a body.
+const DefaultTimeout = 30 * time.Second
+
+// DefaultMaxMetadataBytes bounds manifests, indexes and referrer lists.
+const DefaultMaxMetadataBytes = 4 << 20
+
+// Options configure a [Client]. The zero value is a client that speaks
+// https only, uses Docker's credentials and the default timeout.
+type Options struct {
+	// PlainHTTP lists registry hosts ("host" or "host:port") that are spoken
+	// to over plain HTTP. Every other host is https only.
+	PlainHTTP []string
+	// Timeout bounds each wait for response headers and each stall while
+	// reading a body. Zero means [DefaultTimeout].
+	Timeout time.Duration
+	// Credentials is where logins are read and written. Nil means Docker's
+	// config.json ($DOCKER_CONFIG or ~/.docker) with its credential helpers.
+	Credentials credentials.Store
+	// Transport is the base HTTP transport. Nil means a clone of
+	// http.DefaultTransport.
+	Transport http.RoundTripper
+	// UserAgent is sent with every request. Empty means "wasmgate".
+	UserAgent string
+}
+
+// Client reaches registries. It is safe for concurrent use; one per
+// process is the intent.
+type Client struct {
+	plainHTTP []string
+	creds     credentials.Store
+	http      *http.Client
+	auth      *auth.Client
+}
+
+// New builds a Client.
+func New(opts Options) (*Client, error) {
+	creds := opts.Credentials
+	if creds == nil {
+		store, err := credentials.NewStoreFromDocker(credentials.StoreOptions{AllowPlaintextPut: true})
+		if err != nil {
+			return nil, fmt.Errorf("reading Docker credentials: %w", err)
+		}
+		creds = store
+	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	base := opts.Transport
+	if base == nil {
+		base = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	hc := &http.Client{
+		// Each attempt gets its own stall timer; retries wrap attempts.
+		Transport:     retry.NewTransport(&digestTransport{base: &stallTransport{base: base, timeout: timeout}}),
+		CheckRedirect: checkRedirect,
+	}
+	ua := opts.UserAgent
+	if ua == "" {
+		ua = "wasmgate"
+	}
+	ac := &auth.Client{
+		Client:     hc,
+		Header:     http.Header{"User-Agent": {ua}},
+		Cache:      auth.NewCache(),
+		Credential: credentials.Credential(creds),
+	}
+	return &Client{plainHTTP: normalizeHosts(opts.PlainHTTP), creds: creds, http: hc, auth: ac}, nil
+}
+
+// PlainHTTPHostsFromEnv splits a comma-separated host list, the format of
+// the WASMGATE_PLAIN_HTTP environment variable.
+func PlainHTTPHostsFromEnv(v string) []string {
+	var hosts []string
+	for _, h := range strings.Split(v, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
+}
+
+func normalizeHosts(hosts []string) []string {
+	out := make([]string, 0, len(hosts))
+	for _, h := range hosts {
+		out = append(out, strings.ToLower(strings.TrimSpace(h)))
+	}
+	return out
+}
+
+// IsPlainHTTP reports whether host is spoken to over plain HTTP.
+func (c *Client) IsPlainHTTP(host string) bool {
+	return slices.Contains(c.plainHTTP, strings.ToLower(host))
+}
+
+// Repository returns an oras-go repository for ref ("host/repo", any tag
+// or digest is ignored) that uses this client.
+func (c *Client) Repository(ref registry.Reference) *remote.Repository {
+	return &remote.Repository{
+		Client:           c.auth,
+		Reference:        registry.Reference{Registry: ref.Registry, Repository: ref.Repository},
+		PlainHTTP:        c.IsPlainHTTP(ref.Registry),
+		MaxMetadataBytes: DefaultMaxMetadataBytes,
+	}
+}
+
+// Login checks username and password against host and, when they work,
+// stores them where Docker would (a credential helper or config.json).
+func (c *Client) Login(ctx context.Context, host, username, password string) error {
+	reg, err := remote.NewRegistry(host)
+	if err != nil {
+		return fmt.Errorf("login %s: %w", host, err)
+	}
+	reg.PlainHTTP = c.IsPlainHTTP(host)
+	reg.Client = c.auth
+	cred := auth.Credential{Username: username, Password: password}
+	return Classify("login", host, credentials.Login(ctx, c.creds, reg, cred))
+}
+
+// Logout removes the stored credentials for host.
+func (c *Client) Logout(ctx context.Context, host string) error {
+	return credentials.Logout(ctx, c.creds, host)
+}
+
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return ErrTooManyRedirects
+	}
+	if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+		return fmt.Errorf("%w: %s to %s", ErrInsecureRedirect, via[0].URL.Host, req.URL.Host)
+	}
+	// net/http already drops Authorization when the host changes; we add
+	// nothing here beyond the scheme rule.
+	return nil
+}
+
+// HTTPClient is the client's plain HTTP client (retries, stall timeouts,
+// the redirect rules; no registry credentials), for https downloads.
+func (c *Client) HTTPClient() *http.Client { return c.http }
