@@ -1,0 +1,114 @@
+package artifact
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/errdef"
+
+	"github.com/wasmgate/wasmgate/remote"
+)
+
+// Default bounds on what a registry or a layout can make wasmgate read.
+const (
+	DefaultMaxManifestBytes = 4 << 20
+	DefaultMaxConfigBytes   = 1 << 20
+	DefaultMaxLayerBytes    = 256 << 20
+)
+
+// copyVerified copies the content of desc from src to dst, reading at most
+// desc.Size+1 bytes, and fails unless exactly desc.Size bytes whose digest
+// is desc.Digest arrived. Size and digest are checked in the same pass
+// that writes; dst has seen every byte by the time an error is returned,
+// so callers must discard dst on error.
+func copyVerified(dst io.Writer, src io.Reader, desc ocispec.Descriptor, what string) error {
+	if err := desc.Digest.Validate(); err != nil {
+		return &FormatError{What: what, Err: fmt.Errorf("%w: %w", ErrUnsupportedDigest, err)}
+	}
+	digester := desc.Digest.Algorithm().Digester()
+	n, err := io.Copy(io.MultiWriter(dst, digester.Hash()), io.LimitReader(src, desc.Size+1))
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		// The connection ended before the promised length.
+		return &SizeError{What: what, Digest: desc.Digest, Limit: desc.Size, Actual: n, Err: errors.Join(ErrSizeMismatch, err)}
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s %s: %w", what, desc.Digest, err)
+	}
+	if n != desc.Size {
+		return &SizeError{What: what, Digest: desc.Digest, Limit: desc.Size, Actual: n, Err: ErrSizeMismatch}
+	}
+	if got := digester.Digest(); got != desc.Digest {
+		return &DigestError{What: what, Expected: desc.Digest, Actual: got}
+	}
+	return nil
+}
+
+// readVerified reads the content of desc into memory. It refuses before
+// reading when desc.Size exceeds limit, and never buffers more than
+// limit+1 bytes whatever the server sends.
+func readVerified(src io.Reader, desc ocispec.Descriptor, limit int64, what string) ([]byte, error) {
+	if desc.Size > limit {
+		return nil, &SizeError{What: what, Digest: desc.Digest, Limit: limit, Actual: -1, Err: ErrTooLarge}
+	}
+	var buf bytes.Buffer
+	if err := copyVerified(&buf, src, desc, what); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// fetchVerified fetches desc from src and reads it into memory, bounded by
+// limit and checked against desc.
+func fetchVerified(ctx context.Context, src oras.ReadOnlyTarget, desc ocispec.Descriptor, limit int64, what string) ([]byte, error) {
+	if desc.Size > limit {
+		return nil, &SizeError{What: what, Digest: desc.Digest, Limit: limit, Actual: -1, Err: ErrTooLarge}
+	}
+	rc, err := src.Fetch(ctx, desc)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return readVerified(rc, desc, limit, what)
+}
+
+// FetchManifest resolves reference (a tag or a digest) in src exactly once
+// and returns the manifest it names, read within limit bytes (0 means
+// [DefaultMaxManifestBytes]), its digest checked, parsed and classified.
+// When reference is a digest the manifest must have that digest; for a
+// tag, the digest of the bytes received is the one every later step uses.
+func FetchManifest(ctx context.Context, src oras.ReadOnlyTarget, reference string, limit int64) (*Manifest, error) {
+	if limit <= 0 {
+		limit = DefaultMaxManifestBytes
+	}
+	var pinned digest.Digest
+	if d, err := digest.Parse(reference); err == nil {
+		pinned = d
+	}
+	desc, rc, err := oras.Fetch(ctx, src, reference, oras.DefaultFetchOptions)
+	if errors.Is(err, errdef.ErrSizeExceedsLimit) {
+		// oras-go refused first because it had to hash a body that came
+		// without a digest header; same verdict, our error.
+		return nil, &SizeError{What: "manifest", Digest: pinned, Limit: remote.DefaultMaxMetadataBytes, Actual: -1, Err: errors.Join(ErrTooLarge, err)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	if pinned != "" && desc.Digest != pinned {
+		return nil, &DigestError{What: "manifest", Expected: pinned, Actual: desc.Digest}
+	}
+	raw, err := readVerified(rc, desc, limit, "manifest")
+	if err != nil {
+		return nil, err
+	}
+	if desc.MediaType == "" {
+		desc.MediaType = ocispec.MediaTypeImageManifest
+	}
+	return ParseManifest(desc, raw)
+}

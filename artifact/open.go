@@ -1,0 +1,57 @@
+package artifact
+
+import (
+	"fmt"
+
+	"oras.land/oras-go/v2"
+
+	"github.com/wasmgate/wasmgate/cache"
+	"github.com/wasmgate/wasmgate/internal/ocilayout"
+	"github.com/wasmgate/wasmgate/remote"
+)
+
+// Opener turns references into oras-go targets: a registry repository
+// through one shared [remote.Client], or an OCI layout directory.
+type Opener struct {
+	// Client reaches registries. Required for registry references.
+	Client *remote.Client
+	// Cache, when not nil, sits in front of every registry source.
+	Cache *cache.Cache
+	// Offline makes registry sources answer from the cache only.
+	Offline bool
+}
+
+// Source opens ref for reading.
+func (o *Opener) Source(ref Reference) (oras.ReadOnlyTarget, error) {
+	switch ref.Kind {
+	case RefRegistry:
+		if o.Offline && o.Cache == nil {
+			return nil, fmt.Errorf("%w: offline needs the cache", ErrUnsupported)
+		}
+		repo := o.Client.Repository(ref.Registry)
+		if o.Cache == nil {
+			return repo, nil
+		}
+		return o.Cache.Target(repo, ref.Registry.Registry+"/"+ref.Registry.Repository, o.Offline), nil
+	case RefLayout:
+		return ocilayout.OpenReadOnly(ref.Path)
+	default:
+		return nil, fmt.Errorf("%w: %s references are not OCI artifacts", ErrUnsupported, ref.Kind)
+	}
+}
+
+// Destination opens ref for writing; a layout directory is created when
+// it does not exist.
+func (o *Opener) Destination(ref Reference) (oras.Target, error) {
+	switch ref.Kind {
+	case RefRegistry:
+		if o.Offline {
+			return nil, fmt.Errorf("%w: cannot push offline", ErrUnsupported)
+		}
+		return o.Client.Repository(ref.Registry), nil
+	case RefLayout:
+		return ocilayout.Open(ref.Path, ocilayout.Options{})
+	default:
+		return nil, fmt.Errorf("%w: cannot push to a %s reference", ErrUnsupported, ref.Kind)
+	}
+}

@@ -1,0 +1,302 @@
+package artifact
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
+	"oras.land/oras-go/v2"
+
+	"github.com/wasmgate/wasmgate/permissions"
+)
+
+// ProgressFunc is called once for each blob a pull or push transfers. The
+// returned writer sees every byte as it streams and is closed when the
+// blob is done. It may return nil.
+type ProgressFunc func(desc ocispec.Descriptor, title string) io.WriteCloser
+
+// PullOptions bound and shape a pull. The zero value uses the defaults.
+type PullOptions struct {
+	MaxManifestBytes int64 // 0: DefaultMaxManifestBytes
+	MaxConfigBytes   int64 // 0: DefaultMaxConfigBytes
+	MaxLayerBytes    int64 // 0: DefaultMaxLayerBytes; for the wasm layer
+	Concurrency      int   // blobs fetched at once; 0: 3
+	Progress         ProgressFunc
+}
+
+func (o PullOptions) withDefaults() PullOptions {
+	if o.MaxManifestBytes <= 0 {
+		o.MaxManifestBytes = DefaultMaxManifestBytes
+	}
+	if o.MaxConfigBytes <= 0 {
+		o.MaxConfigBytes = DefaultMaxConfigBytes
+	}
+	if o.MaxLayerBytes <= 0 {
+		o.MaxLayerBytes = DefaultMaxLayerBytes
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 3
+	}
+	return o
+}
+
+// Pulled describes an artifact written to a directory.
+type Pulled struct {
+	Manifest *Manifest
+	Config   Config
+	Kind     Kind
+	Policy   *permissions.Policy // nil without a policy layer
+	Files    []File              // what was written, wasm first
+}
+
+// File is one layer written out.
+type File struct {
+	Role      LayerRole `json:"role"`
+	Path      string    `json:"path"`
+	MediaType string    `json:"mediaType"`
+	Digest    string    `json:"digest"`
+	Size      int64     `json:"size"`
+}
+
+// Pull fetches the artifact that reference names in src and writes its
+// wasm and policy layers into dir. The reference is resolved once; the
+// config and every layer are streamed with their size and digest checked
+// in the same pass, into temporary files that are renamed into place only
+// after every blob has passed. On error nothing is left in dir (and dir is
+// removed again if Pull created it). Unknown layers are reported in the
+// manifest's Layers.Unknown and not written.
+func Pull(ctx context.Context, src oras.ReadOnlyTarget, reference, dir string, opts PullOptions) (*Pulled, error) {
+	opts = opts.withDefaults()
+	m, err := FetchManifest(ctx, src, reference, opts.MaxManifestBytes)
+	if err != nil {
+		return nil, err
+	}
+	return PullManifest(ctx, src, m, dir, opts)
+}
+
+// PullManifest is [Pull] for a manifest already fetched with
+// [FetchManifest]: a caller that verified signatures over m.Descriptor
+// pulls exactly what it verified.
+func PullManifest(ctx context.Context, src oras.ReadOnlyTarget, m *Manifest, dir string, opts PullOptions) (_ *Pulled, err error) {
+	opts = opts.withDefaults()
+	if m.Layers.Wasm.Size > opts.MaxLayerBytes {
+		return nil, &SizeError{What: "wasm layer", Digest: m.Layers.Wasm.Digest, Limit: opts.MaxLayerBytes, Actual: -1, Err: ErrTooLarge}
+	}
+	created, err := ensureDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	st := &staging{dir: dir}
+	defer func() {
+		if err != nil {
+			st.discard()
+			if created {
+				os.Remove(dir) // only succeeds when empty, which is the point
+			}
+		}
+	}()
+
+	p := &Pulled{Manifest: m}
+	var wasmHeader headerWriter
+	var policyRaw []byte
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(opts.Concurrency)
+	g.Go(func() error {
+		raw, err := fetchVerified(gctx, src, m.OCI.Config, opts.MaxConfigBytes, "config")
+		if err != nil {
+			return err
+		}
+		p.Config, err = ParseConfig(m.OCI.Config, raw)
+		return err
+	})
+	g.Go(func() error {
+		return st.download(gctx, src, m.Layers.Wasm, RoleWasm, &wasmHeader, opts.Progress)
+	})
+	if pd := m.Layers.Policy; pd != nil {
+		g.Go(func() error {
+			raw, err := fetchVerified(gctx, src, *pd, permissions.MaxSize, "policy layer")
+			if err != nil {
+				return err
+			}
+			if p.Policy, err = parsePolicy(raw); err != nil {
+				return err
+			}
+			policyRaw = raw
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if p.Kind, err = DetectKind(wasmHeader.b[:wasmHeader.n]); err != nil {
+		return nil, &Error{Op: "pull", Reference: m.Layers.Wasm.Digest.String(), Err: err}
+	}
+	if m.Layers.Policy != nil {
+		if err := st.writeBytes(*m.Layers.Policy, RolePolicy, policyRaw); err != nil {
+			return nil, err
+		}
+	}
+	st.name(p.Kind)
+	if err := st.commit(); err != nil {
+		return nil, err
+	}
+	p.Files = st.files()
+	return p, nil
+}
+
+func parsePolicy(raw []byte) (*permissions.Policy, error) {
+	pol, err := permissions.Parse(raw)
+	if err != nil {
+		return nil, &FormatError{What: "policy layer", Err: fmt.Errorf("%w: %w", ErrInvalidPolicy, err)}
+	}
+	return pol, nil
+}
+
+func ensureDir(dir string) (created bool, err error) {
+	if _, err := os.Stat(dir); err == nil {
+		return false, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return false, err
+	}
+	return true, os.MkdirAll(dir, 0o755)
+}
+
+// staged is one verified blob waiting in a temporary file.
+type staged struct {
+	desc  ocispec.Descriptor
+	role  LayerRole
+	tmp   string
+	final string
+}
+
+// staging holds verified blobs in temporary files inside dir until every
+// blob of the pull has passed; then commit renames them into place.
+type staging struct {
+	dir   string
+	items []*staged
+	mu    chan struct{}
+}
+
+func (s *staging) add(it *staged) {
+	if s.mu == nil {
+		s.mu = make(chan struct{}, 1)
+	}
+	s.mu <- struct{}{}
+	s.items = append(s.items, it)
+	<-s.mu
+}
+
+func (s *staging) download(ctx context.Context, src oras.ReadOnlyTarget, desc ocispec.Descriptor, role LayerRole, header *headerWriter, progress ProgressFunc) error {
+	f, err := os.CreateTemp(s.dir, ".wasmgate-*.partial")
+	if err != nil {
+		return err
+	}
+	it := &staged{desc: desc, role: role, tmp: f.Name()}
+	s.add(it)
+	rc, err := src.Fetch(ctx, desc)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	defer rc.Close()
+	w := io.MultiWriter(f, header)
+	if progress != nil {
+		if pw := progress(desc, title(desc)); pw != nil {
+			defer pw.Close()
+			w = io.MultiWriter(w, pw)
+		}
+	}
+	err = copyVerified(w, rc, desc, string(role)+" layer")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (s *staging) writeBytes(desc ocispec.Descriptor, role LayerRole, raw []byte) error {
+	f, err := os.CreateTemp(s.dir, ".wasmgate-*.partial")
+	if err != nil {
+		return err
+	}
+	s.add(&staged{desc: desc, role: role, tmp: f.Name()})
+	_, err = f.Write(raw)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// safeName accepts a file name from an annotation only when it cannot
+// escape the directory or hide: no separators, no leading dot.
+var safeName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+
+func title(d ocispec.Descriptor) string { return d.Annotations[ocispec.AnnotationTitle] }
+
+// name picks each file's final name: the layer's title annotation when it
+// is a safe base name, else a default by role and kind.
+func (s *staging) name(kind Kind) {
+	used := map[string]bool{}
+	for _, it := range s.items {
+		def := "policy.yaml"
+		if it.role == RoleWasm {
+			def = string(kind) + ".wasm"
+		}
+		n := title(it.desc)
+		if !safeName.MatchString(n) || used[n] {
+			n = def
+		}
+		used[n] = true
+		it.final = filepath.Join(s.dir, n)
+	}
+}
+
+func (s *staging) commit() error {
+	for _, it := range s.items {
+		if err := os.Chmod(it.tmp, 0o644); err != nil {
+			return err
+		}
+		if err := os.Rename(it.tmp, it.final); err != nil {
+			return err
+		}
+		it.tmp = ""
+	}
+	return nil
+}
+
+func (s *staging) discard() {
+	for _, it := range s.items {
+		if it.tmp != "" {
+			os.Remove(it.tmp)
+		}
+	}
+}
+
+func (s *staging) files() []File {
+	out := make([]File, 0, len(s.items))
+	for _, it := range s.items {
+		f := File{Role: it.role, Path: it.final, MediaType: it.desc.MediaType, Digest: it.desc.Digest.String(), Size: it.desc.Size}
+		if it.role == RoleWasm {
+			out = append([]File{f}, out...)
+		} else {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// headerWriter keeps the first HeaderSize bytes written to it.
+type headerWriter struct {
+	b [HeaderSize]byte
+	n int
+}
+
+func (h *headerWriter) Write(p []byte) (int, error) {
+	h.n += copy(h.b[h.n:], p)
+	return len(p), nil
+}
