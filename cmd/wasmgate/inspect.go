@@ -1,0 +1,164 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/permissions"
+)
+
+func inspectCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "inspect",
+		Usage: "describe a wasm artifact: manifest, config, layers, policy",
+		Description: "For a registry or layout reference every digest is checked. For a local FILE.wasm " +
+			"(with --policy), it describes the artifact push would create.",
+		ArgsUsage: "REF",
+		Flags: withCommon(append(append(registryFlags(), boundFlags()...),
+			&cli.StringFlag{Name: "policy", Usage: "for a local file: the policy push would add"},
+		)...),
+		Before: before,
+		Action: inspectAction,
+	}
+}
+
+func inspectAction(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageError("inspect wants one REF, got %d arguments", c.NArg())
+	}
+	ref, err := parseRef(c.Args().First())
+	if err != nil {
+		return err
+	}
+	var in *artifact.Inspection
+	switch ref.Kind {
+	case artifact.RefFile:
+		var policy []byte
+		if p := c.String("policy"); p != "" {
+			if policy, err = os.ReadFile(p); err != nil {
+				return err
+			}
+		}
+		pkg, err := artifact.Pack(ref.Path, policy, artifact.BuildOptions{})
+		if err != nil {
+			return err
+		}
+		in = artifact.InspectPackage(pkg)
+		in.Reference = ref.String()
+	case artifact.RefHTTPS:
+		return usageError("inspect reads registries, OCI layouts and local files; pull the https URL first")
+	default:
+		pinned, err := pinnedDigest(c, ref)
+		if err != nil {
+			return err
+		}
+		o, err := opener(c, ref)
+		if err != nil {
+			return err
+		}
+		src, err := o.Source(ref)
+		if err != nil {
+			return err
+		}
+		object := ref.Object()
+		if pinned != "" {
+			object = pinned.String()
+		}
+		if object == "" {
+			return usageError("%s names no tag or digest", ref)
+		}
+		in, err = artifact.Inspect(c.Context, src, object, artifact.PullOptions{MaxLayerBytes: c.Int64("max-layer-size")})
+		if err != nil {
+			return wrapRegistry("inspect", ref, err)
+		}
+		in.Reference = ref.String()
+	}
+	if jsonOutput(c) {
+		return printJSON(c, in)
+	}
+	printInspection(c, in)
+	return nil
+}
+
+func printInspection(c *cli.Context, in *artifact.Inspection) {
+	w := c.App.Writer
+	fmt.Fprintf(w, "Reference:     %s\n", in.Reference)
+	fmt.Fprintf(w, "Digest:        %s\n", in.Digest)
+	fmt.Fprintf(w, "Artifact type: %s\n", in.ArtifactType)
+	fmt.Fprintf(w, "Kind:          %s (os %s)\n", in.Kind, in.Config.OS)
+	if in.Config.Created != "" {
+		fmt.Fprintf(w, "Created:       %s\n", in.Config.Created)
+	}
+	fmt.Fprintf(w, "Config:        %s %s (%d bytes)\n", in.Config.MediaType, in.Config.Digest, in.Config.Size)
+	fmt.Fprintln(w, "Layers:")
+	for _, l := range in.Layers {
+		extra := ""
+		if l.Kind != "" {
+			extra = " " + string(l.Kind)
+		}
+		if l.Title != "" {
+			extra += " " + l.Title
+		}
+		fmt.Fprintf(w, "  %-7s %s %s (%d bytes)%s\n", l.Role, l.MediaType, l.Digest, l.Size, extra)
+	}
+	if p := in.Policy; p != nil {
+		fmt.Fprintln(w, "Policy:")
+		printPolicy(w, p)
+	} else {
+		fmt.Fprintln(w, "Policy:        none (the module asks for no permissions)")
+	}
+	for k, v := range in.Annotations {
+		fmt.Fprintf(w, "Annotation:    %s=%s\n", k, strings.ReplaceAll(v, "\n", " "))
+	}
+}
+
+// printPolicy writes a policy summary, one grant per line.
+func printPolicy(w io.Writer, p *permissions.Summary) {
+	line := func(format string, a ...any) { fmt.Fprintf(w, "  "+format+"\n", a...) }
+	for _, g := range p.Storage {
+		line("storage     %s (%s)", g.URI, joinAccess(g.Access))
+	}
+	for _, g := range p.StorageDeny {
+		line("storage     deny %s (%s)", g.URI, joinAccess(g.Access))
+	}
+	for _, h := range p.NetworkHosts {
+		line("network     %s", h)
+	}
+	for _, n := range p.NetworkCIDRs {
+		line("network     %s", n)
+	}
+	if p.NetworkDefaults {
+		line("network     host defaults")
+	}
+	for _, n := range p.NetworkDeny {
+		line("network     deny %s", n)
+	}
+	for _, k := range p.EnvKeys {
+		line("environment %s", k)
+	}
+	for _, u := range p.IPC {
+		line("ipc         %s", u)
+	}
+	if p.MemoryBytes > 0 {
+		line("memory      %d bytes", p.MemoryBytes)
+	}
+	if p.CPUMillis > 0 {
+		line("cpu         %dm", p.CPUMillis)
+	}
+	if p.Timeout != "" {
+		line("timeout     %s", p.Timeout)
+	}
+}
+
+func joinAccess(a []permissions.Access) string {
+	s := make([]string, len(a))
+	for i, x := range a {
+		s[i] = string(x)
+	}
+	return strings.Join(s, ", ")
+}

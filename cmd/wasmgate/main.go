@@ -1,0 +1,18 @@
+// Command wasmgate pushes, pulls, inspects and caches WebAssembly
+// artifacts in OCI registries. The work is done by the library packages;
+// this command parses flags, calls them and prints.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/urfave/cli/v2"
+
+	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/permissions"
+)
+
+// Flags that bound what pull and inspect read.
+func boundFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.Int64Flag{Name: "max-layer-size", Value: artifact.DefaultMaxLayerBytes, Usage: "largest wasm layer, in bytes, that will be read"},
+		&cli.StringFlag{Name: "digest", Usage: "sha256:… the content must have (required for https URLs)"},
+	}
+}
+
+func pullCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "pull",
+		Usage:     "pull a wasm artifact's module or component and policy, every digest checked",
+		ArgsUsage: "REF",
+		Flags: withCommon(append(append(registryFlags(), boundFlags()...),
+			&cli.StringFlag{Name: "output-dir", Aliases: []string{"o"}, Value: ".", Usage: "directory to write the wasm and policy files into"},
+		)...),
+		Before: before,
+		Action: pullAction,
+	}
+}
+
+// pullResult is pull's JSON output.
+type pullResult struct {
+	Reference string               `json:"reference"`
+	Digest    string               `json:"digest,omitempty"`
+	Kind      artifact.Kind        `json:"kind"`
+	Files     []artifact.File      `json:"files"`
+	Unknown   []unknownLayer       `json:"unknownLayers,omitempty"`
+	Policy    *permissions.Summary `json:"policy,omitempty"`
+}
+
+type unknownLayer struct {
+	MediaType string `json:"mediaType"`
+	Digest    string `json:"digest"`
+	Size      int64  `json:"size"`
+}
+
+func pullAction(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageError("pull wants one REF, got %d arguments", c.NArg())
+	}
+	ref, err := parseRef(c.Args().First())
+	if err != nil {
+		return err
+	}
+	pinned, err := pinnedDigest(c, ref)
+	if err != nil {
+		return err
+	}
+	o, err := opener(c, ref)
+	if err != nil {
+		return err
+	}
+	dir := c.String("output-dir")
+	var res pullResult
+	switch ref.Kind {
+	case artifact.RefHTTPS:
+		file, kind, err := artifact.FetchURL(c.Context, o.Client.HTTPClient(), ref, pinned, dir, c.Int64("max-layer-size"))
+		if err != nil {
+			return err
+		}
+		res = pullResult{Reference: ref.String(), Digest: file.Digest, Kind: kind, Files: []artifact.File{*file}}
+	case artifact.RefFile:
+		return usageError("%s is a local file already; pull reads registries, OCI layouts and https URLs", ref)
+	default:
+		src, err := o.Source(ref)
+		if err != nil {
+			return err
+		}
+		object := ref.Object()
+		if pinned != "" {
+			object = pinned.String()
+		}
+		if object == "" {
+			return usageError("%s names no tag or digest", ref)
+		}
+		logger(c).Debug("pull", "ref", ref.String(), "object", object, "dir", dir)
+		p, err := artifact.Pull(c.Context, src, object, dir, artifact.PullOptions{
+			MaxLayerBytes: c.Int64("max-layer-size"),
+			Progress:      progress(c),
+		})
+		if err != nil {
+			return wrapRegistry("pull", ref, err)
+		}
+		res = pullResult{Reference: ref.WithDigest(p.Manifest.Descriptor.Digest).String(), Digest: p.Manifest.Descriptor.Digest.String(), Kind: p.Kind, Files: p.Files}
+		for _, u := range p.Manifest.Layers.Unknown {
+			res.Unknown = append(res.Unknown, unknownLayer{MediaType: u.MediaType, Digest: u.Digest.String(), Size: u.Size})
+		}
+		if p.Policy != nil {
+			s := p.Policy.Summary()
+			res.Policy = &s
+		}
+	}
+	if jsonOutput(c) {
+		return printJSON(c, res)
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "Pulled %s\n", res.Reference)
+	for _, f := range res.Files {
+		fmt.Fprintf(w, "  %-6s %s  %s  %d bytes\n", f.Role, f.Path, f.Digest, f.Size)
+	}
+	for _, u := range res.Unknown {
+		fmt.Fprintf(w, "  skipped unknown layer %s %s (%d bytes)\n", u.MediaType, u.Digest, u.Size)
+	}
+	return nil
+}
+
+// pinnedDigest reads --digest and checks it against a digest in the
+// reference itself.
+func pinnedDigest(c *cli.Context, ref artifact.Reference) (digest.Digest, error) {
+	s := c.String("digest")
+	if s == "" {
+		return ref.Digest, nil
+	}
+	d, err := digest.Parse(s)
+	if err != nil {
+		return "", usageError("--digest %q: %v", s, err)
+	}
+	if ref.Digest != "" && ref.Digest != d {
+		return "", usageError("--digest %s contradicts the reference's %s", d, ref.Digest)
+	}
+	return d, nil
+}
