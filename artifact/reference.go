@@ -47,7 +47,8 @@ var tagPattern = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
 // ParseReference parses s. Explicit prefixes decide first: "oci://",
 // "oci-layout:", "file://", "https://". Without one, s is a registry
 // reference when its first path component looks like a host (it contains
-// a dot or a colon, or is "localhost"), and a file path otherwise. Plain
+// a dot or a colon, or is "localhost") and it does not start like a path
+// ("/", "./", "../", "~"), and a file path otherwise. Plain
 // "http://" is refused: fetch over https or pin a digest in a registry.
 func ParseReference(s string) (Reference, error) {
 	bad := func(format string, a ...any) (Reference, error) {
@@ -75,10 +76,16 @@ func ParseReference(s string) (Reference, error) {
 	case strings.HasPrefix(s, "http://"):
 		return bad("plain http URLs are not fetched; use https:// with --digest")
 	}
-	if first, _, ok := strings.Cut(s, "/"); ok && looksLikeHost(first) {
+	if first, _, ok := strings.Cut(s, "/"); ok && looksLikeHost(first) && !isPathLike(s) {
 		return parseRegistry(s, s)
 	}
 	return Reference{Kind: RefFile, Path: filepath.Clean(s)}, nil
+}
+
+// isPathLike reports strings that are paths however their first component
+// looks: absolute, or relative to . or .., or home.
+func isPathLike(s string) bool {
+	return filepath.IsAbs(s) || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") || strings.HasPrefix(s, "~")
 }
 
 func looksLikeHost(s string) bool {

@@ -189,10 +189,12 @@ func TestPullRejects(t *testing.T) {
 			if timeout == 0 {
 				timeout = 5 * time.Second
 			}
-			dst, ref := registryTarget(t, reg, "wasm/hello", timeout)
-			if err := artifact.Push(ctxT(t), dst, pkg, "v1", artifact.PushOptions{}); err != nil {
+			// Seed with a patient client; pull with the one under test.
+			seedDst, _ := registryTarget(t, reg, "wasm/hello", 30*time.Second)
+			if err := artifact.Push(ctxT(t), seedDst, pkg, "v1", artifact.PushOptions{}); err != nil {
 				t.Fatal(err)
 			}
+			dst, ref := registryTarget(t, reg, "wasm/hello", timeout)
 			object, mustNotCache := tc.setup(t, reg, dst)
 
 			ch, err := cache.Open(filepath.Join(t.TempDir(), "cache"))

@@ -23,7 +23,13 @@ type stallTransport struct {
 func (t *stallTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
 	timer := time.AfterFunc(t.timeout, func() { cancel(errStalled) })
-	resp, err := t.base.RoundTrip(req.WithContext(ctx))
+	req = req.WithContext(ctx)
+	if req.Body != nil && req.Body != http.NoBody {
+		// Sending a large blob is progress too: each chunk the transport
+		// reads from the body resets the timer.
+		req.Body = &progressBody{ReadCloser: req.Body, timer: timer, timeout: t.timeout}
+	}
+	resp, err := t.base.RoundTrip(req)
 	if err != nil {
 		timer.Stop()
 		stalled := errors.Is(context.Cause(ctx), errStalled)
@@ -67,6 +73,20 @@ func (b *stallBody) Close() error {
 	b.timer.Stop()
 	b.cancel(nil)
 	return b.ReadCloser.Close()
+}
+
+type progressBody struct {
+	io.ReadCloser
+	timer   *time.Timer
+	timeout time.Duration
+}
+
+func (b *progressBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.timer.Reset(b.timeout)
+	}
+	return n, err
 }
 
 // redact drops the query, where pre-signed blob URLs carry credentials.
