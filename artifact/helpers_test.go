@@ -148,3 +148,5 @@ func assertNoFiles(t testing.TB, dir string) {
 var wasmConfig = blob{mediaType: artifact.MediaTypeConfig, data: []byte(`{"architecture":"wasm","os":"wasip1"}`)}
 
 func digestOf(b []byte) digest.Digest { return digest.FromBytes(b) }
+
+func digestFromString(s string) digest.Digest { return digest.Digest(s) }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
@@ -179,17 +180,14 @@ type staged struct {
 // blob of the pull has passed; then commit renames them into place.
 type staging struct {
 	dir   string
+	mu    sync.Mutex // guards items while downloads run in parallel
 	items []*staged
-	mu    chan struct{}
 }
 
 func (s *staging) add(it *staged) {
-	if s.mu == nil {
-		s.mu = make(chan struct{}, 1)
-	}
-	s.mu <- struct{}{}
+	s.mu.Lock()
 	s.items = append(s.items, it)
-	<-s.mu
+	s.mu.Unlock()
 }
 
 func (s *staging) download(ctx context.Context, src oras.ReadOnlyTarget, desc ocispec.Descriptor, role LayerRole, header *headerWriter, progress ProgressFunc) error {

@@ -184,6 +184,8 @@ func quickstartAction(c *cli.Context) error {
 	say("6. Pushed to and pulled from %s: same digest %s", layoutRef, lp.Manifest.Descriptor.Digest)
 	if c.String("dir") != "" {
 		say("Everything is in %s", work)
+	} else {
+		say("(%s was temporary and is removed now; keep it with --dir DIR)", work)
 	}
 	say("Next: wasmgate push your.wasm --policy policy.yaml REGISTRY/REPO:TAG, then wasmgate pull REGISTRY/REPO:TAG -o out/")
 
