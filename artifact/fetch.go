@@ -63,9 +63,11 @@ func readVerified(src io.Reader, desc ocispec.Descriptor, limit int64, what stri
 	return buf.Bytes(), nil
 }
 
-// fetchVerified fetches desc from src and reads it into memory, bounded by
-// limit and checked against desc.
-func fetchVerified(ctx context.Context, src oras.ReadOnlyTarget, desc ocispec.Descriptor, limit int64, what string) ([]byte, error) {
+// FetchVerified fetches desc from src and reads it into memory: refused
+// before reading when desc.Size exceeds limit, never buffering more than
+// limit+1 bytes, and returned only when size and digest match desc. what
+// names the content in errors ("referrer manifest", ...).
+func FetchVerified(ctx context.Context, src oras.ReadOnlyTarget, desc ocispec.Descriptor, limit int64, what string) ([]byte, error) {
 	if desc.Size > limit {
 		return nil, &SizeError{What: what, Digest: desc.Digest, Limit: limit, Actual: -1, Err: ErrTooLarge}
 	}

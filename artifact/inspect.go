@@ -73,7 +73,7 @@ func Inspect(ctx context.Context, src oras.ReadOnlyTarget, reference string, opt
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.Concurrency)
 	g.Go(func() error {
-		raw, err := fetchVerified(gctx, src, m.OCI.Config, opts.MaxConfigBytes, "config")
+		raw, err := FetchVerified(gctx, src, m.OCI.Config, opts.MaxConfigBytes, "config")
 		if err != nil {
 			return err
 		}
@@ -101,7 +101,7 @@ func Inspect(ctx context.Context, src oras.ReadOnlyTarget, reference string, opt
 	})
 	if pd := m.Layers.Policy; pd != nil {
 		g.Go(func() error {
-			raw, err := fetchVerified(gctx, src, *pd, permissions.MaxSize, "policy layer")
+			raw, err := FetchVerified(gctx, src, *pd, permissions.MaxSize, "policy layer")
 			if err != nil {
 				return err
 			}

@@ -109,7 +109,7 @@ func PullManifest(ctx context.Context, src oras.ReadOnlyTarget, m *Manifest, dir
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.Concurrency)
 	g.Go(func() error {
-		raw, err := fetchVerified(gctx, src, m.OCI.Config, opts.MaxConfigBytes, "config")
+		raw, err := FetchVerified(gctx, src, m.OCI.Config, opts.MaxConfigBytes, "config")
 		if err != nil {
 			return err
 		}
@@ -121,7 +121,7 @@ func PullManifest(ctx context.Context, src oras.ReadOnlyTarget, m *Manifest, dir
 	})
 	if pd := m.Layers.Policy; pd != nil {
 		g.Go(func() error {
-			raw, err := fetchVerified(gctx, src, *pd, permissions.MaxSize, "policy layer")
+			raw, err := FetchVerified(gctx, src, *pd, permissions.MaxSize, "policy layer")
 			if err != nil {
 				return err
 			}

@@ -155,3 +155,21 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // HTTPClient is the client's plain HTTP client (retries, stall timeouts,
 // the redirect rules; no registry credentials), for https downloads.
 func (c *Client) HTTPClient() *http.Client { return c.http }
+
+// DefaultMaxReferrerPages bounds the pages of one Referrers API listing.
+const DefaultMaxReferrerPages = 50
+
+// ReferrersAPI returns a repository that lists referrers through the OCI
+// Referrers API only: where the registry lacks the API, its Referrers
+// method fails with errdef.ErrUnsupported instead of silently falling back
+// to the tag schema, so the caller knows which path answered. maxPages
+// bounds a listing (0: [DefaultMaxReferrerPages]).
+func (c *Client) ReferrersAPI(ref registry.Reference, maxPages int) *remote.Repository {
+	repo := c.Repository(ref)
+	if maxPages <= 0 {
+		maxPages = DefaultMaxReferrerPages
+	}
+	repo.ReferrerListMaxPages = maxPages
+	_ = repo.SetReferrersCapability(true) // a fresh repository: cannot fail
+	return repo
+}

@@ -1,0 +1,427 @@
+package referrers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/errdef"
+	"oras.land/oras-go/v2/registry"
+
+	"github.com/wasmgate/wasmgate/artifact"
+)
+
+// Path is how a referrer was found.
+type Path string
+
+const (
+	PathAPI       Path = "api"        // the Referrers API
+	PathTag       Path = "tag"        // the <alg>-<hex> fallback index
+	PathCosignSig Path = "cosign-sig" // cosign's legacy <alg>-<hex>.sig tag
+	PathCosignAtt Path = "cosign-att" // cosign's legacy <alg>-<hex>.att tag
+)
+
+// Mode chooses how referrers are listed.
+type Mode string
+
+const (
+	// ModeAuto uses the Referrers API when the registry has one, else the
+	// tag schema. The zero Mode is ModeAuto.
+	ModeAuto Mode = "auto"
+	// ModeAPI uses only the Referrers API; without one it fails with ErrNoAPI.
+	ModeAPI Mode = "api"
+	// ModeTag uses only the tag schema.
+	ModeTag Mode = "tag"
+)
+
+// Defaults for [Options].
+const (
+	DefaultMaxReferrers     = 10000
+	DefaultMaxIndexBytes    = 4 << 20
+	DefaultMaxManifestBytes = 4 << 20
+	DefaultConcurrency      = 8
+)
+
+// Options shape a discovery. The zero value is auto mode with the
+// defaults, every kind of referrer, cosign legacy tags included.
+type Options struct {
+	Mode Mode
+	// API lists referrers through the Referrers API without falling back
+	// (remote.Client.ReferrersAPI gives one). Nil means the source has no
+	// API (an OCI layout): only the tag schema is asked.
+	API registry.ReferrerLister
+	// ArtifactType, when set, keeps only referrers of that type, decided
+	// from each referrer's own manifest. Index entries whose listed type is
+	// another specific type are skipped without a fetch.
+	ArtifactType string
+	// NoLegacyTags skips cosign's .sig and .att tags.
+	NoLegacyTags     bool
+	MaxReferrers     int   // listed entries; 0: DefaultMaxReferrers
+	MaxIndexBytes    int64 // a fallback index; 0: DefaultMaxIndexBytes
+	MaxManifestBytes int64 // a referrer manifest; 0: DefaultMaxManifestBytes
+	Concurrency      int   // manifests fetched at once; 0: DefaultConcurrency
+}
+
+func (o Options) withDefaults() Options {
+	if o.Mode == "" {
+		o.Mode = ModeAuto
+	}
+	if o.MaxReferrers <= 0 {
+		o.MaxReferrers = DefaultMaxReferrers
+	}
+	if o.MaxIndexBytes <= 0 {
+		o.MaxIndexBytes = DefaultMaxIndexBytes
+	}
+	if o.MaxManifestBytes <= 0 {
+		o.MaxManifestBytes = DefaultMaxManifestBytes
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	return o
+}
+
+// Result is what [Discover] found.
+type Result struct {
+	Subject ocispec.Descriptor `json:"subject"`
+	// Listing is the path that listed the referrers: PathAPI or PathTag.
+	Listing   Path       `json:"listing"`
+	Referrers []Referrer `json:"referrers"`
+	Rejected  []Rejected `json:"rejected,omitempty"`
+	// Skipped counts entries left out by the artifact type filter.
+	Skipped int `json:"skipped,omitempty"`
+}
+
+// Referrer is a checked referrer: fetched by digest, hashed, its subject
+// verified (except cosign's legacy tags, bound by their payload).
+type Referrer struct {
+	MediaType     string            `json:"mediaType"`
+	Digest        digest.Digest     `json:"digest"`
+	Size          int64             `json:"size"`
+	ArtifactType  string            `json:"artifactType"`
+	Kind          Kind              `json:"kind"`
+	PredicateType string            `json:"predicateType,omitempty"`
+	Envelope      string            `json:"envelope,omitempty"`
+	Annotations   map[string]string `json:"annotations,omitempty"`
+	Found         []Path            `json:"found"`
+	// Referrers of this referrer, filled by [Tree].
+	Referrers []Referrer `json:"referrers,omitempty"`
+
+	// Manifest and Raw are the verified manifest, for verifiers.
+	Manifest ocispec.Manifest `json:"-"`
+	Raw      []byte           `json:"-"`
+}
+
+// Descriptor is the referrer's own descriptor.
+func (r Referrer) Descriptor() ocispec.Descriptor {
+	return ocispec.Descriptor{MediaType: r.MediaType, Digest: r.Digest, Size: r.Size, ArtifactType: r.ArtifactType, Annotations: r.Annotations}
+}
+
+// Rejected is a listed referrer that was not returned, and why.
+type Rejected struct {
+	Digest digest.Digest `json:"digest"`
+	Found  Path          `json:"found"`
+	Reason error         `json:"-"`
+	Why    string        `json:"reason"`
+}
+
+// TagSchema is the fallback tag for subject: "<alg>-<hex>", the algorithm
+// truncated to 32 and the hex to 64 characters, as the distribution spec
+// defines it.
+func TagSchema(subject digest.Digest) string {
+	alg, hex := string(subject.Algorithm()), subject.Encoded()
+	if len(alg) > 32 {
+		alg = alg[:32]
+	}
+	if len(hex) > 64 {
+		hex = hex[:64]
+	}
+	return alg + "-" + hex
+}
+
+// Discover lists the referrers of subject in src and returns those that
+// pass every check. Listing failures (a registry that cannot be reached,
+// more pages or entries than allowed) are errors; a referrer that breaks a
+// rule is reported in Result.Rejected.
+func Discover(ctx context.Context, src oras.ReadOnlyTarget, subject ocispec.Descriptor, opts Options) (*Result, error) {
+	opts = opts.withDefaults()
+	d := &discovery{src: src, subject: subject, opts: opts, res: &Result{Subject: subject}, byDigest: map[digest.Digest]*candidate{}}
+	if err := d.list(ctx); err != nil {
+		return nil, err
+	}
+	if !opts.NoLegacyTags {
+		if err := d.legacy(ctx, ".sig", PathCosignSig); err != nil {
+			return nil, err
+		}
+		if err := d.legacy(ctx, ".att", PathCosignAtt); err != nil {
+			return nil, err
+		}
+	}
+	if err := d.check(ctx); err != nil {
+		return nil, err
+	}
+	res := d.res
+	slices.SortFunc(res.Referrers, func(a, b Referrer) int { return strings.Compare(string(a.Digest), string(b.Digest)) })
+	slices.SortFunc(res.Rejected, func(a, b Rejected) int { return strings.Compare(string(a.Digest), string(b.Digest)) })
+	if res.Referrers == nil {
+		res.Referrers = []Referrer{}
+	}
+	return res, nil
+}
+
+type candidate struct {
+	desc  ocispec.Descriptor
+	found []Path
+}
+
+type discovery struct {
+	src      oras.ReadOnlyTarget
+	subject  ocispec.Descriptor
+	opts     Options
+	res      *Result
+	order    []*candidate
+	byDigest map[digest.Digest]*candidate
+	mu       sync.Mutex
+}
+
+// add records a listed descriptor, merging duplicates (notation writes
+// both an API referrer and a fallback tag on some registries).
+func (d *discovery) add(desc ocispec.Descriptor, p Path) error {
+	if c, ok := d.byDigest[desc.Digest]; ok {
+		if !slices.Contains(c.found, p) {
+			c.found = append(c.found, p)
+		}
+		return nil
+	}
+	if len(d.order) >= d.opts.MaxReferrers {
+		return fmt.Errorf("%w: more than %d listed for %s", ErrTooManyReferrers, d.opts.MaxReferrers, d.subject.Digest)
+	}
+	if d.filteredOut(desc) {
+		d.res.Skipped++
+		return nil
+	}
+	c := &candidate{desc: desc, found: []Path{p}}
+	d.byDigest[desc.Digest] = c
+	d.order = append(d.order, c)
+	return nil
+}
+
+// filteredOut skips, without a fetch, entries listed with another specific
+// artifact type. Entries listed with a config type (as some registries
+// report) or none are fetched and decided from their manifest.
+func (d *discovery) filteredOut(desc ocispec.Descriptor) bool {
+	want, listed := d.opts.ArtifactType, desc.ArtifactType
+	if want == "" || listed == "" || listed == want {
+		return false
+	}
+	switch listed {
+	case ocispec.MediaTypeEmptyJSON, ocispec.MediaTypeImageConfig:
+		return false
+	}
+	return true
+}
+
+func (d *discovery) reject(dg digest.Digest, p Path, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.res.Rejected = append(d.res.Rejected, Rejected{Digest: dg, Found: p, Reason: &RejectError{Digest: dg, Found: p, Err: err}, Why: err.Error()})
+}
+
+// list asks the Referrers API or the tag schema, by mode.
+func (d *discovery) list(ctx context.Context) error {
+	switch d.opts.Mode {
+	case ModeTag:
+		return d.tagSchema(ctx)
+	case ModeAPI, ModeAuto:
+	default:
+		return fmt.Errorf("unknown referrers mode %q (auto, api or tag)", d.opts.Mode)
+	}
+	if d.opts.API == nil {
+		if d.opts.Mode == ModeAPI {
+			return fmt.Errorf("%w: the source has no registry API", ErrNoAPI)
+		}
+		return d.tagSchema(ctx)
+	}
+	err := d.opts.API.Referrers(ctx, d.subject, "", func(descs []ocispec.Descriptor) error {
+		for _, desc := range descs {
+			if err := d.add(desc, PathAPI); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		d.res.Listing = PathAPI
+		return nil
+	case errors.Is(err, errdef.ErrUnsupported) && d.opts.Mode == ModeAuto:
+		return d.tagSchema(ctx)
+	case errors.Is(err, errdef.ErrUnsupported):
+		return fmt.Errorf("%w: %w", ErrNoAPI, err)
+	}
+	return err
+}
+
+// tagSchema reads the fallback index tagged TagSchema(subject).
+func (d *discovery) tagSchema(ctx context.Context) error {
+	d.res.Listing = PathTag
+	idxDesc, err := d.src.Resolve(ctx, TagSchema(d.subject.Digest))
+	if errors.Is(err, errdef.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if idxDesc.Digest == d.subject.Digest {
+		d.reject(idxDesc.Digest, PathTag, ErrSelfReference)
+		return nil
+	}
+	raw, err := artifact.FetchVerified(ctx, d.src, idxDesc, d.opts.MaxIndexBytes, "fallback index")
+	if err != nil {
+		if rejectable(err) {
+			d.reject(idxDesc.Digest, PathTag, err)
+			return nil
+		}
+		return err
+	}
+	var idx ocispec.Index
+	if err := json.Unmarshal(raw, &idx); err != nil || idx.MediaType != ocispec.MediaTypeImageIndex {
+		d.reject(idxDesc.Digest, PathTag, fmt.Errorf("%w (mediaType %q)", ErrNotIndex, idx.MediaType))
+		return nil
+	}
+	for _, desc := range idx.Manifests {
+		if err := d.add(desc, PathTag); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// legacy adds what cosign's legacy tag (subject tag + suffix) names.
+func (d *discovery) legacy(ctx context.Context, suffix string, p Path) error {
+	desc, err := d.src.Resolve(ctx, TagSchema(d.subject.Digest)+suffix)
+	if errors.Is(err, errdef.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return d.add(desc, p)
+}
+
+// check fetches every candidate by digest, in parallel, and keeps those
+// that pass.
+func (d *discovery) check(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(d.opts.Concurrency)
+	for _, c := range d.order {
+		g.Go(func() error { return d.checkOne(gctx, c) })
+	}
+	return g.Wait()
+}
+
+func (d *discovery) checkOne(ctx context.Context, c *candidate) error {
+	first := c.found[0]
+	if c.desc.Digest == d.subject.Digest {
+		d.reject(c.desc.Digest, first, ErrSelfReference)
+		return nil
+	}
+	desc := ocispec.Descriptor{MediaType: c.desc.MediaType, Digest: c.desc.Digest, Size: c.desc.Size}
+	raw, err := artifact.FetchVerified(ctx, d.src, desc, d.opts.MaxManifestBytes, "referrer manifest")
+	if err != nil {
+		if rejectable(err) {
+			d.reject(c.desc.Digest, first, err)
+			return nil
+		}
+		return err
+	}
+	var m ocispec.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		d.reject(c.desc.Digest, first, fmt.Errorf("%w: %w", ErrNotManifest, err))
+		return nil
+	}
+	if m.MediaType != ocispec.MediaTypeImageManifest && !(m.MediaType == "" && m.Config.MediaType != "") {
+		d.reject(c.desc.Digest, first, fmt.Errorf("%w: mediaType %q", ErrNotManifest, m.MediaType))
+		return nil
+	}
+	legacyOnly := !slices.Contains(c.found, PathAPI) && !slices.Contains(c.found, PathTag)
+	if !legacyOnly && (m.Subject == nil || m.Subject.Digest != d.subject.Digest) {
+		got := digest.Digest("none")
+		if m.Subject != nil {
+			got = m.Subject.Digest
+		}
+		d.reject(c.desc.Digest, first, fmt.Errorf("%w: it names %s", ErrSubjectMismatch, got))
+		return nil
+	}
+	at := ArtifactType(m)
+	if d.opts.ArtifactType != "" && at != d.opts.ArtifactType {
+		d.mu.Lock()
+		d.res.Skipped++
+		d.mu.Unlock()
+		return nil
+	}
+	cl := classify(m, first)
+	r := Referrer{
+		MediaType: ocispec.MediaTypeImageManifest, Digest: c.desc.Digest, Size: int64(len(raw)),
+		ArtifactType: at, Kind: cl.kind, PredicateType: cl.predicateType, Envelope: cl.envelope,
+		Annotations: m.Annotations, Found: c.found, Manifest: m, Raw: raw,
+	}
+	d.mu.Lock()
+	d.res.Referrers = append(d.res.Referrers, r)
+	d.mu.Unlock()
+	return nil
+}
+
+// rejectable reports failures that condemn one referrer (bad bytes,
+// missing content) rather than the whole discovery (network, time).
+func rejectable(err error) bool {
+	for _, target := range []error{
+		artifact.ErrDigestMismatch, artifact.ErrSizeMismatch, artifact.ErrTooLarge,
+		artifact.ErrUnsupportedDigest, errdef.ErrNotFound, errdef.ErrSizeExceedsLimit,
+	} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// Tree discovers the referrers of subject and, down to depth levels, the
+// referrers of each referrer (a signature on an SBOM, say). depth 1 is
+// [Discover]. A referrer seen twice is expanded once.
+func Tree(ctx context.Context, src oras.ReadOnlyTarget, subject ocispec.Descriptor, depth int, opts Options) (*Result, error) {
+	seen := map[digest.Digest]bool{subject.Digest: true}
+	return tree(ctx, src, subject, depth, opts, seen)
+}
+
+func tree(ctx context.Context, src oras.ReadOnlyTarget, subject ocispec.Descriptor, depth int, opts Options, seen map[digest.Digest]bool) (*Result, error) {
+	res, err := Discover(ctx, src, subject, opts)
+	if err != nil || depth <= 1 {
+		return res, err
+	}
+	// The type filter chooses the first level; below it, everything that
+	// refers to a chosen referrer belongs to it.
+	opts.ArtifactType = ""
+	for i := range res.Referrers {
+		r := &res.Referrers[i]
+		if seen[r.Digest] {
+			continue
+		}
+		seen[r.Digest] = true
+		sub, err := tree(ctx, src, r.Descriptor(), depth-1, opts, seen)
+		if err != nil {
+			return nil, err
+		}
+		r.Referrers = sub.Referrers
+		res.Rejected = append(res.Rejected, sub.Rejected...)
+	}
+	return res, nil
+}
