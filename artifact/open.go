@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/registry"
 
 	"github.com/wasmgate/wasmgate/cache"
 	"github.com/wasmgate/wasmgate/internal/ocilayout"
@@ -54,4 +55,13 @@ func (o *Opener) Destination(ref Reference) (oras.Target, error) {
 	default:
 		return nil, fmt.Errorf("%w: cannot push to a %s reference", ErrUnsupported, ref.Kind)
 	}
+}
+
+// ReferrersAPI returns a lister for the Referrers API of ref's repository,
+// or nil when ref is not a registry reference (layouts have no API).
+func (o *Opener) ReferrersAPI(ref Reference) registry.ReferrerLister {
+	if ref.Kind != RefRegistry || o.Client == nil || o.Offline {
+		return nil
+	}
+	return o.Client.ReferrersAPI(ref.Registry, 0)
 }

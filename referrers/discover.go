@@ -33,8 +33,10 @@ const (
 type Mode string
 
 const (
-	// ModeAuto uses the Referrers API when the registry has one, else the
-	// tag schema. The zero Mode is ModeAuto.
+	// ModeAuto uses the Referrers API when the registry has one, and the
+	// tag schema always: a registry that gained the API keeps the older
+	// referrers only in the fallback index, and some tools write both.
+	// Duplicates are merged. The zero Mode is ModeAuto.
 	ModeAuto Mode = "auto"
 	// ModeAPI uses only the Referrers API; without one it fails with ErrNoAPI.
 	ModeAPI Mode = "api"
@@ -239,6 +241,7 @@ func (d *discovery) reject(dg digest.Digest, p Path, err error) {
 func (d *discovery) list(ctx context.Context) error {
 	switch d.opts.Mode {
 	case ModeTag:
+		d.res.Listing = PathTag
 		return d.tagSchema(ctx)
 	case ModeAPI, ModeAuto:
 	default:
@@ -248,6 +251,7 @@ func (d *discovery) list(ctx context.Context) error {
 		if d.opts.Mode == ModeAPI {
 			return fmt.Errorf("%w: the source has no registry API", ErrNoAPI)
 		}
+		d.res.Listing = PathTag
 		return d.tagSchema(ctx)
 	}
 	err := d.opts.API.Referrers(ctx, d.subject, "", func(descs []ocispec.Descriptor) error {
@@ -261,8 +265,12 @@ func (d *discovery) list(ctx context.Context) error {
 	switch {
 	case err == nil:
 		d.res.Listing = PathAPI
+		if d.opts.Mode == ModeAuto {
+			return d.tagSchema(ctx)
+		}
 		return nil
 	case errors.Is(err, errdef.ErrUnsupported) && d.opts.Mode == ModeAuto:
+		d.res.Listing = PathTag
 		return d.tagSchema(ctx)
 	case errors.Is(err, errdef.ErrUnsupported):
 		return fmt.Errorf("%w: %w", ErrNoAPI, err)
@@ -272,7 +280,6 @@ func (d *discovery) list(ctx context.Context) error {
 
 // tagSchema reads the fallback index tagged TagSchema(subject).
 func (d *discovery) tagSchema(ctx context.Context) error {
-	d.res.Listing = PathTag
 	idxDesc, err := d.src.Resolve(ctx, TagSchema(d.subject.Digest))
 	if errors.Is(err, errdef.ErrNotFound) {
 		return nil

@@ -20,4 +20,10 @@
 // (Rekor, Fulcio, the TUF mirror) fails at once, while the loopback
 // registries, which Go never proxies, are reached directly. Every command
 // runs under a timeout.
+//
+// Fallback tags: on a registry without the Referrers API (distribution),
+// every producer of a referrer reads, extends and rewrites one index tagged
+// sha256-<hex> per subject, so two producers racing on one subject can lose
+// an entry. Put several referrers on one subject one after another; run in
+// parallel only on different subjects.
 package peers

@@ -50,6 +50,22 @@ type shape struct {
 	subject          bool
 	annotations      map[string]string
 	layerAnnotations map[string]string // on the first layer
+	// bundle, when not empty, is the predicate type the sigstore bundle
+	// in the first layer must carry in its DSSE in-toto statement.
+	bundle string
+}
+
+func TestBinaryMissing(t *testing.T) {
+	t.Setenv("CI", "")
+	var sub *testing.T
+	t.Run("missing", func(t *testing.T) {
+		sub = t
+		Binary(t, "wasmgate-no-such-peer")
+		t.Error("Binary returned for a tool that does not exist")
+	})
+	if !sub.Skipped() {
+		t.Error("a missing tool did not skip the test")
+	}
 }
 
 func TestSubject(t *testing.T) {
@@ -87,7 +103,8 @@ func TestProducers(t *testing.T) {
 		{
 			name: "cosign-sign-bundle",
 			want: shape{artifactType: mtBundle, config: mtEmpty, layers: []string{mtBundle}, subject: true,
-				annotations: map[string]string{"dev.sigstore.bundle.content": "dsse-envelope", "dev.sigstore.bundle.predicateType": "https://sigstore.dev/cosign/sign/v1"}},
+				annotations: map[string]string{"dev.sigstore.bundle.content": "dsse-envelope", "dev.sigstore.bundle.predicateType": "https://sigstore.dev/cosign/sign/v1"},
+				bundle:      "https://sigstore.dev/cosign/sign/v1"},
 			make: func(t *testing.T, reg *testregistry.Registry, repo string, subject ocispec.Descriptor) {
 				ref := reg.Ref(repo, subject.Digest.String())
 				CosignSign(t, key, ref, CosignBundle)
@@ -119,7 +136,8 @@ func TestProducers(t *testing.T) {
 		{
 			name: "cosign-attest-bundle",
 			want: shape{artifactType: mtBundle, config: mtEmpty, layers: []string{mtBundle}, subject: true,
-				annotations: map[string]string{"dev.sigstore.bundle.content": "dsse-envelope", "dev.sigstore.bundle.predicateType": slsaV1}},
+				annotations: map[string]string{"dev.sigstore.bundle.content": "dsse-envelope", "dev.sigstore.bundle.predicateType": slsaV1},
+				bundle:      slsaV1},
 			make: func(t *testing.T, reg *testregistry.Registry, repo string, subject ocispec.Descriptor) {
 				ref := reg.Ref(repo, subject.Digest.String())
 				CosignAttest(t, key, ref, predicate, "slsaprovenance1", CosignBundle)
@@ -376,6 +394,66 @@ func checkShape(t *testing.T, r *remote.Repository, desc ocispec.Descriptor, sub
 	checkAnnotations(t, "manifest", m.Annotations, want.annotations)
 	if len(m.Layers) > 0 {
 		checkAnnotations(t, "layer", m.Layers[0].Annotations, want.layerAnnotations)
+		if want.bundle != "" {
+			checkBundle(t, r, m.Layers[0], subject, want.bundle)
+		}
+	}
+}
+
+// checkBundle reads a cosign v3 bundle: a key-signed DSSE envelope whose
+// in-toto statement names the subject manifest, and only a public key hint
+// as verification material (no certificate, no tlog entry).
+func checkBundle(t *testing.T, r *remote.Repository, layer, subject ocispec.Descriptor, predicateType string) {
+	t.Helper()
+	raw, err := content.FetchAll(t.Context(), r, layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b struct {
+		MediaType            string `json:"mediaType"`
+		VerificationMaterial struct {
+			PublicKey *struct {
+				Hint string `json:"hint"`
+			} `json:"publicKey"`
+			Certificate json.RawMessage `json:"certificate"`
+			TlogEntries []any           `json:"tlogEntries"`
+		} `json:"verificationMaterial"`
+		DSSE struct {
+			Payload     []byte `json:"payload"`
+			PayloadType string `json:"payloadType"`
+			Signatures  []struct {
+				Sig []byte `json:"sig"`
+			} `json:"signatures"`
+		} `json:"dsseEnvelope"`
+	}
+	if err := json.Unmarshal(raw, &b); err != nil {
+		t.Fatalf("bundle: %v", err)
+	}
+	t.Logf("bundle: %s", raw)
+	if b.MediaType != mtBundle {
+		t.Errorf("bundle mediaType %q", b.MediaType)
+	}
+	if vm := b.VerificationMaterial; vm.PublicKey == nil || vm.PublicKey.Hint == "" || vm.Certificate != nil || len(vm.TlogEntries) != 0 {
+		t.Errorf("verification material: %+v, want only a public key hint", vm)
+	}
+	if b.DSSE.PayloadType != "application/vnd.in-toto+json" || len(b.DSSE.Signatures) != 1 || len(b.DSSE.Signatures[0].Sig) == 0 {
+		t.Errorf("DSSE envelope: payloadType %q, %d signatures", b.DSSE.PayloadType, len(b.DSSE.Signatures))
+	}
+	var st struct {
+		Type          string `json:"_type"`
+		PredicateType string `json:"predicateType"`
+		Subject       []struct {
+			Digest map[string]string `json:"digest"`
+		} `json:"subject"`
+	}
+	if err := json.Unmarshal(b.DSSE.Payload, &st); err != nil {
+		t.Fatalf("statement: %v", err)
+	}
+	if st.PredicateType != predicateType {
+		t.Errorf("statement predicateType %q, want %q", st.PredicateType, predicateType)
+	}
+	if len(st.Subject) != 1 || st.Subject[0].Digest["sha256"] != subject.Digest.Encoded() {
+		t.Errorf("statement subject %+v, want sha256 %s", st.Subject, subject.Digest.Encoded())
 	}
 }
 

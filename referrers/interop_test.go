@@ -1,0 +1,90 @@
+package referrers_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/wasmgate/wasmgate/internal/peers"
+	"github.com/wasmgate/wasmgate/internal/testregistry"
+	"github.com/wasmgate/wasmgate/referrers"
+)
+
+const slsaV1 = "https://slsa.dev/provenance/v1"
+
+// Referrers written by the real peers — cosign v3 (bundle and legacy
+// formats, sign and attest), notation-go (JWS and COSE), oras-go and
+// regctl — are all found and classified, on a registry with the Referrers
+// API and on one without.
+func TestDiscoverPeerReferrers(t *testing.T) {
+	peers.Binary(t, "cosign")
+	peers.Binary(t, "regctl")
+	for _, kind := range testregistry.Kinds() {
+		t.Run(string(kind), func(t *testing.T) {
+			reg := testregistry.New(t, kind)
+			subject := peers.PushSubject(t, reg, "wasm/tiny")
+			ref := reg.Ref("wasm/tiny", subject.Digest.String())
+			_, key, _ := peers.CosignKeys(t)
+			predicate := filepath.Join(t.TempDir(), "provenance.json")
+			os.WriteFile(predicate, []byte(`{"buildDefinition":{"buildType":"https://example.test/build"},"runDetails":{"builder":{"id":"https://example.test/builder"}}}`), 0o644)
+			peers.CosignSign(t, key, ref, peers.CosignBundle)
+			peers.CosignSign(t, key, ref, peers.CosignLegacy)
+			peers.CosignAttest(t, key, ref, predicate, slsaV1, peers.CosignBundle)
+			peers.CosignAttest(t, key, ref, predicate, slsaV1, peers.CosignLegacy)
+			notary, _, _ := peers.NotationKey(t)
+			peers.NotationSign(t, notary, reg.Repository(t, "wasm/tiny"), ref, peers.NotationJWS)
+			peers.NotationSign(t, notary, reg.Repository(t, "wasm/tiny"), ref, peers.NotationCOSE)
+			peers.OrasAttach(t, reg.Repository(t, "wasm/tiny"), subject, referrers.ArtifactTypeInToto,
+				map[string]string{referrers.AnnotationInTotoPredicateType: slsaV1},
+				peers.Blob{MediaType: referrers.ArtifactTypeInToto, Data: []byte(`{"_type":"https://in-toto.io/Statement/v1"}`)})
+			sbom := filepath.Join(t.TempDir(), "sbom.spdx.json")
+			os.WriteFile(sbom, []byte(`{"spdxVersion":"SPDX-2.3"}`), 0o644)
+			peers.RegctlArtifactPut(t, reg.Ref("wasm/tiny", ""), subject.Digest, "application/spdx+json", sbom, "application/spdx+json", nil)
+
+			s := openSite(t, reg, "wasm/tiny")
+			res, err := referrers.Discover(ctxT(t), s.target, subject, s.opts())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Rejected) != 0 {
+				t.Errorf("rejected: %+v", res.Rejected)
+			}
+			type seen struct {
+				kind      referrers.Kind
+				predicate string
+				envelope  string
+				path      referrers.Path
+			}
+			var got []seen
+			for _, r := range res.Referrers {
+				path := r.Found[0]
+				if slices.Contains(r.Found, referrers.PathAPI) {
+					path = referrers.PathAPI
+				}
+				got = append(got, seen{r.Kind, r.PredicateType, r.Envelope, path})
+			}
+			listing := referrers.PathTag
+			if kind == testregistry.KindGGCR {
+				listing = referrers.PathAPI
+			}
+			want := []seen{
+				{referrers.KindSigstoreBundle, referrers.PredicateTypeCosignSign, "", listing},
+				{referrers.KindSigstoreBundle, slsaV1, "", listing},
+				{referrers.KindCosignSignature, "", "", referrers.PathCosignSig},
+				{referrers.KindCosignAttestation, slsaV1, "", referrers.PathCosignAtt},
+				{referrers.KindNotation, "", referrers.MediaTypeJWS, listing},
+				{referrers.KindNotation, "", referrers.MediaTypeCOSE, listing},
+				{referrers.KindInToto, slsaV1, "", listing},
+				{referrers.KindSBOM, "", "", listing},
+			}
+			sortKey := func(a seen) string { return string(a.kind) + a.predicate + a.envelope + string(a.path) }
+			slices.SortFunc(got, func(a, b seen) int { return strings.Compare(sortKey(a), sortKey(b)) })
+			slices.SortFunc(want, func(a, b seen) int { return strings.Compare(sortKey(a), sortKey(b)) })
+			if !slices.Equal(got, want) {
+				t.Errorf("classified:\n got %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
