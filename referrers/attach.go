@@ -96,10 +96,16 @@ func prepare(ctx context.Context, dst oras.Target, subject ocispec.Descriptor) e
 		return nil
 	}
 	err := repo.Referrers(ctx, subject, "", func([]ocispec.Descriptor) error { return errProbed })
-	if err != nil && !errors.Is(err, errProbed) {
-		return err
+	switch {
+	case err == nil, errors.Is(err, errProbed):
+		return nil
+	case noAPI(err):
+		// An odd status oras-go does not read as "no API": say it, so the
+		// push keeps the fallback index. (Already decided: nothing to do.)
+		_ = repo.SetReferrersCapability(false)
+		return nil
 	}
-	return nil
+	return err
 }
 
 // indexReferrer adds ref to the tag schema index of subject on targets

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
+	"oras.land/oras-go/v2/registry/remote/errcode"
 
 	"github.com/wasmgate/wasmgate/artifact"
 )
@@ -269,13 +271,31 @@ func (d *discovery) list(ctx context.Context) error {
 			return d.tagSchema(ctx)
 		}
 		return nil
-	case errors.Is(err, errdef.ErrUnsupported) && d.opts.Mode == ModeAuto:
+	case noAPI(err) && d.opts.Mode == ModeAuto:
 		d.res.Listing = PathTag
 		return d.tagSchema(ctx)
-	case errors.Is(err, errdef.ErrUnsupported):
+	case noAPI(err):
 		return fmt.Errorf("%w: %w", ErrNoAPI, err)
 	}
 	return err
+}
+
+// noAPI reports the answers by which registries say they have no Referrers
+// API: oras-go's ErrUnsupported (a 404, or something other than an image
+// index), and the odd statuses some registries send for an endpoint they
+// do not know (400, 405, 406, 501).
+func noAPI(err error) bool {
+	if errors.Is(err, errdef.ErrUnsupported) {
+		return true
+	}
+	var resp *errcode.ErrorResponse
+	if errors.As(err, &resp) {
+		switch resp.StatusCode {
+		case http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotAcceptable, http.StatusNotImplemented:
+			return true
+		}
+	}
+	return false
 }
 
 // tagSchema reads the fallback index tagged TagSchema(subject).

@@ -368,3 +368,24 @@ func serve(mediaType string, body []byte) http.Handler {
 		}
 	})
 }
+
+// A registry that answers the Referrers API with 405 (as some do for an
+// endpoint they lack) is treated as one without the API: attach keeps the
+// fallback index and discover reads it.
+func TestOddReferrersStatusFallsBack(t *testing.T) {
+	for _, status := range []int{http.StatusBadRequest, http.StatusMethodNotAllowed, http.StatusNotImplemented} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			s := openSite(t, testregistry.GGCR(t), "wasm/tiny")
+			s.reg.Faults.Inject("GET", "/referrers/", testregistry.Status(status, 0))
+			a := pushSubject(t, s.target)
+			sig := attach(t, s.target, a, typeSig, "application/octet-stream", "sig", nil)
+			res, err := referrers.Discover(ctxT(t), s.target, a, s.opts())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Listing != referrers.PathTag || len(res.Referrers) != 1 || res.Referrers[0].Digest != sig.Digest {
+				t.Fatalf("listing %s, referrers %v", res.Listing, digests(res.Referrers))
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wasmgate/wasmgate/internal/ocilayout"
 	"github.com/wasmgate/wasmgate/internal/peers"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
 	"github.com/wasmgate/wasmgate/referrers"
@@ -26,7 +27,7 @@ func TestDiscoverPeerReferrers(t *testing.T) {
 			reg := testregistry.New(t, kind)
 			subject := peers.PushSubject(t, reg, "wasm/tiny")
 			ref := reg.Ref("wasm/tiny", subject.Digest.String())
-			_, key, _ := peers.CosignKeys(t)
+			_, key, pub := peers.CosignKeys(t)
 			predicate := filepath.Join(t.TempDir(), "provenance.json")
 			os.WriteFile(predicate, []byte(`{"buildDefinition":{"buildType":"https://example.test/build"},"runDetails":{"builder":{"id":"https://example.test/builder"}}}`), 0o644)
 			peers.CosignSign(t, key, ref, peers.CosignBundle)
@@ -84,6 +85,38 @@ func TestDiscoverPeerReferrers(t *testing.T) {
 			slices.SortFunc(want, func(a, b seen) int { return strings.Compare(sortKey(a), sortKey(b)) })
 			if !slices.Equal(got, want) {
 				t.Errorf("classified:\n got %+v\nwant %+v", got, want)
+			}
+
+			// copy -r to an OCI layout and on to the other registry kind:
+			// the same referrers, and cosign still verifies both of its
+			// formats on the copy (legacy tags recreated, bundles indexed).
+			layout, err := ocilayout.Open(filepath.Join(t.TempDir(), "usb"), ocilayout.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := referrers.Copy(ctxT(t), s.target, subject.Digest.String(), layout, "v1", referrers.CopyOptions{Recursive: true, Discover: s.opts()}); err != nil {
+				t.Fatal(err)
+			}
+			other := testregistry.KindDistribution
+			if kind == other {
+				other = testregistry.KindGGCR
+			}
+			mirror := openSite(t, testregistry.New(t, other), "mirror/tiny")
+			if _, err := referrers.Copy(ctxT(t), layout, "v1", mirror.target, "v1", referrers.CopyOptions{Recursive: true}); err != nil {
+				t.Fatal(err)
+			}
+			copied, err := referrers.Discover(ctxT(t), mirror.target, subject, mirror.opts())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a, b := digests(res.Referrers), digests(copied.Referrers); !slices.Equal(a, b) {
+				t.Errorf("after copy -r: %v, want %v", b, a)
+			}
+			mirrorRef := mirror.reg.Ref("mirror/tiny", subject.Digest.String())
+			for _, format := range []string{peers.CosignBundle, peers.CosignLegacy} {
+				if err := peers.CosignVerify(t, pub, mirrorRef, format); err != nil {
+					t.Errorf("cosign verify (%s) of the copy: %v", format, err)
+				}
 			}
 		})
 	}
