@@ -53,24 +53,9 @@ func inspectAction(c *cli.Context) error {
 	case artifact.RefHTTPS:
 		return usageError("inspect reads registries, OCI layouts and local files; pull the https URL first")
 	default:
-		pinned, err := pinnedDigest(c, ref)
+		_, src, object, err := source(c, ref)
 		if err != nil {
 			return err
-		}
-		o, err := opener(c, ref)
-		if err != nil {
-			return err
-		}
-		src, err := o.Source(ref)
-		if err != nil {
-			return err
-		}
-		object := ref.Object()
-		if pinned != "" {
-			object = pinned.String()
-		}
-		if object == "" {
-			return usageError("%s names no tag or digest", ref)
 		}
 		in, err = artifact.Inspect(c.Context, src, object, artifact.PullOptions{MaxLayerBytes: c.Int64("max-layer-size")})
 		if err != nil {

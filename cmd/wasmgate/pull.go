@@ -55,19 +55,19 @@ func pullAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	pinned, err := pinnedDigest(c, ref)
-	if err != nil {
-		return err
-	}
-	o, err := opener(c, ref)
-	if err != nil {
-		return err
-	}
 	dir := c.String("output-dir")
 	var res pullResult
 	switch ref.Kind {
 	case artifact.RefHTTPS:
-		file, kind, err := artifact.FetchURL(c.Context, o.Client.HTTPClient(), ref, pinned, dir, c.Int64("max-layer-size"))
+		pinned, err := pinnedDigest(c, ref)
+		if err != nil {
+			return err
+		}
+		client, err := newClient(c)
+		if err != nil {
+			return err
+		}
+		file, kind, err := artifact.FetchURL(c.Context, client.HTTPClient(), ref, pinned, dir, c.Int64("max-layer-size"))
 		if err != nil {
 			return err
 		}
@@ -75,16 +75,9 @@ func pullAction(c *cli.Context) error {
 	case artifact.RefFile:
 		return usageError("%s is a local file already; pull reads registries, OCI layouts and https URLs", ref)
 	default:
-		src, err := o.Source(ref)
+		_, src, object, err := source(c, ref)
 		if err != nil {
 			return err
-		}
-		object := ref.Object()
-		if pinned != "" {
-			object = pinned.String()
-		}
-		if object == "" {
-			return usageError("%s names no tag or digest", ref)
 		}
 		logger(c).Debug("pull", "ref", ref.String(), "object", object, "dir", dir)
 		p, err := artifact.Pull(c.Context, src, object, dir, artifact.PullOptions{

@@ -65,11 +65,7 @@ func discoverAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	o, err := opener(c, ref)
-	if err != nil {
-		return err
-	}
-	src, err := o.Source(ref)
+	o, src, object, err := source(c, ref)
 	if err != nil {
 		return err
 	}
@@ -77,9 +73,9 @@ func discoverAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	subject, err := resolve(c, src, ref)
+	subject, err := src.Resolve(c.Context, object)
 	if err != nil {
-		return err
+		return wrapRegistry("resolve", ref, err)
 	}
 	res, err := referrers.Tree(c.Context, src, subject, c.Int("depth"), opts)
 	if err != nil {

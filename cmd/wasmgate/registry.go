@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"oras.land/oras-go/v2"
 
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/cache"
@@ -121,4 +122,30 @@ func wrapRegistry(op string, ref artifact.Reference, err error) error {
 		err = remote.Classify(op, ref.Registry.Registry, err)
 	}
 	return &artifact.Error{Op: op, Reference: ref.String(), Err: err}
+}
+
+// source opens ref for reading and returns what to look up in it: the
+// --digest flag when given (on commands that have it), else the
+// reference's own tag or digest.
+func source(c *cli.Context, ref artifact.Reference) (*artifact.Opener, oras.ReadOnlyTarget, string, error) {
+	pinned, err := pinnedDigest(c, ref)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	object := ref.Object()
+	if pinned != "" {
+		object = pinned.String()
+	}
+	if object == "" {
+		return nil, nil, "", usageError("%s names no tag or digest", ref)
+	}
+	o, err := opener(c, ref)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	src, err := o.Source(ref)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return o, src, object, nil
 }
