@@ -69,6 +69,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			discoverCommand(),
 			attachCommand(),
 			copyCommand(),
+			verifyCommand(),
+			verifyBlobCommand(),
 			loginCommand(),
 			logoutCommand(),
 			cacheCommand(),

@@ -142,3 +142,16 @@ func CosignVerifyAttestation(t testing.TB, pubPath, refWithDigest, predicateType
 	_, err := s.run(t.Context(), "", bin, append(args, refWithDigest)...)
 	return err
 }
+
+// CosignSignBlob signs the file at path with the key at keyPath by running
+// `cosign sign-blob` in the v3 bundle format (offline: the empty signing
+// config, no log), and returns the path of the bundle it wrote.
+func CosignSignBlob(t testing.TB, keyPath, path string) string {
+	t.Helper()
+	bin := Binary(t, "cosign")
+	s := sandboxFor(t)
+	out := filepath.Join(t.TempDir(), "blob.sigstore.json")
+	args := append([]string{"sign-blob", "--key", keyPath, "--bundle", out}, cosignSignFlags(t, s, bin, CosignBundle)...)
+	s.mustRun(t, "", bin, append(args, path)...)
+	return out
+}

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"crypto"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/urfave/cli/v2"
+
+	"github.com/wasmgate/wasmgate/verify/cosign"
+)
+
+// verify's exit codes, beyond 0 and 2.
+const (
+	exitDenied    = 1 // not verified
+	exitUndecided = 3 // registry, network, time
+)
+
+// authorityFlags are cosign's flags for one authority.
+func authorityFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "key", Usage: "trusted public key (cosign.pub, PEM); repeatable"},
+		&cli.StringFlag{Name: "certificate-identity", Usage: "keyless: the certificate's SAN, exactly"},
+		&cli.StringFlag{Name: "certificate-identity-regexp", Usage: "keyless: the certificate's SAN, as a regular expression"},
+		&cli.StringFlag{Name: "certificate-oidc-issuer", Usage: "keyless: the OIDC issuer, exactly"},
+		&cli.StringFlag{Name: "certificate-oidc-issuer-regexp", Usage: "keyless: the OIDC issuer, as a regular expression"},
+		&cli.StringFlag{Name: "trusted-root", Usage: "sigstore trusted_root.json (Fulcio, Rekor, TSA keys); never fetched"},
+		&cli.IntFlag{Name: "tlog-threshold", Value: 1, Usage: "transparency-log entries required"},
+		&cli.IntFlag{Name: "timestamp-threshold", Usage: "RFC 3161 signed timestamps required"},
+		&cli.BoolFlag{Name: "insecure-ignore-tlog", Usage: "require no transparency-log entry (offline keys); printed in the result"},
+	}
+}
+
+// authority builds the cosign authority from the flags. Errors are usage
+// errors: configuration, not verdicts.
+func authority(c *cli.Context) (cosign.Authority, []string, error) {
+	var a cosign.Authority
+	var insecure []string
+	for _, path := range c.StringSlice("key") {
+		raw, err := readBounded(path, 1<<20)
+		if err != nil {
+			return a, nil, usageError("--key %s: %v", path, err)
+		}
+		k, err := cosign.PEMPublicKey(raw)
+		if err != nil {
+			return a, nil, usageError("--key %s is not a PEM public key: %v", path, err)
+		}
+		a.Keys = append(a.Keys, crypto.PublicKey(k))
+	}
+	id := cosign.Identity{
+		SAN: c.String("certificate-identity"), SANRegexp: c.String("certificate-identity-regexp"),
+		Issuer: c.String("certificate-oidc-issuer"), IssuerRegexp: c.String("certificate-oidc-issuer-regexp"),
+	}
+	if id != (cosign.Identity{}) {
+		if (id.SAN == "") == (id.SANRegexp == "") || (id.Issuer == "") == (id.IssuerRegexp == "") {
+			return a, nil, usageError("keyless verification needs one of --certificate-identity[-regexp] and one of --certificate-oidc-issuer[-regexp]")
+		}
+		a.Identities = append(a.Identities, id)
+	}
+	if len(a.Keys) == 0 && len(a.Identities) == 0 {
+		return a, nil, usageError("say who may sign: --key FILE, or --certificate-identity and --certificate-oidc-issuer")
+	}
+	if p := c.String("trusted-root"); p != "" {
+		tr, err := root.NewTrustedRootFromPath(p)
+		if err != nil {
+			return a, nil, usageError("--trusted-root %s: %v", p, err)
+		}
+		a.TrustedRoot = tr
+	}
+	a.TlogThreshold, a.TimestampThreshold = c.Int("tlog-threshold"), c.Int("timestamp-threshold")
+	if c.Bool("insecure-ignore-tlog") {
+		a.TlogThreshold = 0
+		insecure = append(insecure, "--insecure-ignore-tlog: no transparency-log entry required")
+	}
+	if a.TrustedRoot == nil && (len(a.Identities) > 0 || a.TlogThreshold > 0 || a.TimestampThreshold > 0) {
+		return a, nil, usageError("--trusted-root is required for keyless identities and for transparency-log or timestamp checks (or pass --insecure-ignore-tlog with keys)")
+	}
+	return a, insecure, nil
+}
+
+func verifyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "verify",
+		Usage:     "verify an artifact's cosign signatures (both formats) against a key or a keyless identity",
+		ArgsUsage: "REF",
+		Description: "Exit codes: 0 verified, 1 not verified, 2 usage or configuration error, " +
+			"3 could not decide (registry, network, timeout).",
+		Flags: withCommon(append(append(append(registryFlags(), authorityFlags()...), discoverFlags()[1:]...),
+			&cli.StringFlag{Name: "format", Value: "auto", Usage: "auto (every cosign signature found, both formats), bundle or legacy"},
+			&cli.StringFlag{Name: "digest", Usage: "sha256:… the artifact must have"},
+		)...),
+		Before: before,
+		Action: verifyAction,
+	}
+}
+
+type verifyResult struct {
+	Reference string   `json:"reference"`
+	Insecure  []string `json:"insecure,omitempty"`
+	*cosign.Report
+}
+
+func verifyAction(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageError("verify wants one REF, got %d arguments", c.NArg())
+	}
+	ref, err := parseRef(c.Args().First())
+	if err != nil {
+		return err
+	}
+	auth, insecure, err := authority(c)
+	if err != nil {
+		return err
+	}
+	var opts cosign.Options
+	switch f := c.String("format"); f {
+	case "auto":
+	case "bundle", "legacy":
+		opts.Format = cosign.Format(f)
+	default:
+		return usageError("--format must be auto, bundle or legacy, not %q", f)
+	}
+	o, src, object, err := source(c, ref)
+	if err != nil {
+		return err
+	}
+	ropts, err := discoverOptions(c, o, ref)
+	if err != nil {
+		return err
+	}
+	subject, err := src.Resolve(c.Context, object)
+	if err != nil {
+		return cli.Exit(wrapRegistry("resolve", ref, err).Error(), exitUndecided)
+	}
+	rep, err := cosign.Check(c.Context, src, subject, ropts, auth, opts)
+	if err != nil {
+		return cli.Exit(wrapRegistry("verify", ref, err).Error(), exitUndecided)
+	}
+	res := verifyResult{Reference: ref.WithDigest(subject.Digest).String(), Insecure: insecure, Report: rep}
+	if jsonOutput(c) {
+		if err := printJSON(c, res); err != nil {
+			return err
+		}
+	} else {
+		printVerify(c.App.Writer, res)
+	}
+	if !rep.Verified {
+		return cli.Exit("", exitDenied)
+	}
+	return nil
+}
+
+func printVerify(w io.Writer, res verifyResult) {
+	fmt.Fprintf(w, "%s\n", res.Reference)
+	for _, s := range res.Insecure {
+		fmt.Fprintf(w, "  ! insecure: %s\n", s)
+	}
+	if len(res.Results) == 0 {
+		fmt.Fprintln(w, "  ✗ no cosign signature found (listed by "+string(res.Listing)+")")
+	}
+	for _, r := range res.Results {
+		fmt.Fprintf(w, "  %s\n", signatureLine(r))
+	}
+	verdict := "NOT VERIFIED"
+	if res.Verified {
+		verdict = "VERIFIED"
+	}
+	fmt.Fprintf(w, "%s: %d of %d cosign signatures verified\n", verdict, countVerified(res.Results), len(res.Results))
+}
+
+func signatureLine(r cosign.Result) string {
+	where := string(r.Format)
+	if r.Referrer != "" {
+		where += " " + r.Referrer.String()
+	}
+	if r.Format == cosign.FormatLegacy {
+		where += fmt.Sprintf(" layer %d", r.Layer)
+	}
+	if !r.Verified {
+		return "✗ " + where + ": " + r.Reason
+	}
+	who := "key " + r.KeyID
+	if r.Identity != nil {
+		who = "identity " + r.Identity.SAN + " (issuer " + r.Identity.Issuer + ")"
+	}
+	var when []string
+	for _, e := range r.LogEntries {
+		when = append(when, fmt.Sprintf("log index %d at %s", e.LogIndex, e.IntegratedTime.Format("2006-01-02T15:04:05Z")))
+	}
+	for _, t := range r.Timestamps {
+		if t.Type != "Tlog" {
+			when = append(when, t.Type+" "+t.Time.Format("2006-01-02T15:04:05Z"))
+		}
+	}
+	line := "✓ " + where + ": " + who
+	if len(when) > 0 {
+		line += "; " + strings.Join(when, ", ")
+	}
+	return line
+}
+
+func countVerified(rs []cosign.Result) int {
+	n := 0
+	for _, r := range rs {
+		if r.Verified {
+			n++
+		}
+	}
+	return n
+}
+
+func verifyBlobCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "verify-blob",
+		Usage:     "verify a sigstore bundle over a local file (or a sha256:<hex> digest)",
+		ArgsUsage: "FILE|sha256:HEX",
+		Flags: withCommon(append(authorityFlags(),
+			&cli.StringFlag{Name: "bundle", Usage: "the sigstore bundle (JSON); required"},
+		)...),
+		Before: before,
+		Action: verifyBlobAction,
+	}
+}
+
+// maxBlobInput bounds a file given to verify-blob.
+const maxBlobInput = 1 << 30
+
+func verifyBlobAction(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageError("verify-blob wants one FILE or sha256:HEX")
+	}
+	if c.String("bundle") == "" {
+		return usageError("verify-blob needs --bundle FILE")
+	}
+	auth, insecure, err := authority(c)
+	if err != nil {
+		return err
+	}
+	raw, err := readBounded(c.String("bundle"), cosign.MaxBundleBytes)
+	if err != nil {
+		return usageError("--bundle: %v", err)
+	}
+	input := c.Args().First()
+	d, err := digest.Parse(input)
+	if err != nil {
+		f, ferr := os.Open(strings.TrimPrefix(input, "file://"))
+		if ferr != nil {
+			return usageError("%s is neither a file nor sha256:<hex>: %v", input, ferr)
+		}
+		defer f.Close()
+		if d, err = digest.SHA256.FromReader(io.LimitReader(f, maxBlobInput)); err != nil {
+			return err
+		}
+	}
+	var r *cosign.Result
+	if b, perr := cosign.ParseBundle(raw); perr != nil {
+		r = &cosign.Result{Format: cosign.FormatBundle, Reason: perr.Error(), Err: perr}
+	} else {
+		r = cosign.VerifyBundle(b, d, auth)
+	}
+	if jsonOutput(c) {
+		if err := printJSON(c, struct {
+			Artifact string   `json:"artifact"`
+			Insecure []string `json:"insecure,omitempty"`
+			*cosign.Result
+		}{d.String(), insecure, r}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(c.App.Writer, "%s %s\n", d, signatureLine(*r))
+	}
+	if !r.Verified {
+		return cli.Exit("", exitDenied)
+	}
+	return nil
+}

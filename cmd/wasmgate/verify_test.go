@@ -1,0 +1,109 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/wasmgate/wasmgate/internal/peers"
+	"github.com/wasmgate/wasmgate/internal/testregistry"
+)
+
+// The verify shortcut with cosign's flags, on signatures cosign wrote:
+// exit 0 verified, 1 not verified, 2 configuration, 3 undecided.
+func TestVerifyCLI(t *testing.T) {
+	peers.Binary(t, "cosign")
+	reg := testregistry.Distribution(t)
+	cliEnv(t, reg)
+	_, key, pub := peers.CosignKeys(t)
+	_, _, otherPub := peers.CosignKeys(t)
+	subject := peers.PushSubject(t, reg, "wasm/tiny")
+	ref := reg.Ref("wasm/tiny", subject.Digest.String())
+	peers.CosignSign(t, key, ref, peers.CosignLegacy)
+	peers.CosignSign(t, key, ref, peers.CosignBundle)
+	tagRef := reg.Ref("wasm/tiny", "v1")
+
+	code, stdout, stderr := wasmgate(t, "verify", tagRef, "--key", pub, "--insecure-ignore-tlog", "--output", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	var res struct {
+		Reference  string   `json:"reference"`
+		Verified   bool     `json:"verified"`
+		Insecure   []string `json:"insecure"`
+		Signatures []struct {
+			Format   string `json:"format"`
+			Verified bool   `json:"verified"`
+			KeyID    string `json:"keyId"`
+		} `json:"signatures"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if !res.Verified || len(res.Signatures) != 2 || len(res.Insecure) != 1 || res.Reference != ref {
+		t.Fatalf("json: %s", stdout)
+	}
+	for _, s := range res.Signatures {
+		if !s.Verified || s.KeyID == "" {
+			t.Errorf("signature: %+v", s)
+		}
+	}
+
+	code, stdout, _ = wasmgate(t, "verify", tagRef, "--key", otherPub, "--insecure-ignore-tlog")
+	if code != exitDenied || !strings.Contains(stdout, "NOT VERIFIED: 0 of 2") || !strings.Contains(stdout, "signature does not verify") {
+		t.Errorf("other key: exit %d\n%s", code, stdout)
+	}
+	if code, _, stderr := wasmgate(t, "verify", tagRef, "--key", pub); code != exitUsage || !strings.Contains(stderr, "--trusted-root") {
+		t.Errorf("no trusted root and a tlog required: exit %d: %s", code, stderr)
+	}
+	if code, _, _ := wasmgate(t, "verify", tagRef); code != exitUsage {
+		t.Errorf("no authority: exit %d", code)
+	}
+	reg.Faults.Inject("", "/referrers/|/manifests/sha256-", testregistry.Status(500, 0))
+	if code, _, stderr := wasmgate(t, "verify", tagRef, "--key", pub, "--insecure-ignore-tlog", "--timeout", "2s"); code != exitUndecided {
+		t.Errorf("registry failing: exit %d, want %d: %s", code, exitUndecided, stderr)
+	}
+}
+
+// verify-blob with the flags of the sigstore conformance protocol, on a
+// bundle cosign made for a local file.
+func TestVerifyBlobCLI(t *testing.T) {
+	peers.Binary(t, "cosign")
+	cliEnv(t, nil)
+	_, key, pub := peers.CosignKeys(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tiny.wasm")
+	os.WriteFile(file, []byte("\x00asm\x01\x00\x00\x00"), 0o644)
+	bundlePath := peers.CosignSignBlob(t, key, file)
+
+	if code, stdout, stderr := wasmgate(t, "verify-blob", file, "--bundle", bundlePath, "--key", pub, "--insecure-ignore-tlog"); code != 0 {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	d := "sha256:" + sha256Hex(t, file)
+	if code, _, stderr := wasmgate(t, "verify-blob", d, "--bundle", bundlePath, "--key", pub, "--insecure-ignore-tlog"); code != 0 {
+		t.Fatalf("by digest: exit %d: %s", code, stderr)
+	}
+	os.WriteFile(file, []byte("\x00asm\x01\x00\x00\x00tampered"), 0o644)
+	if code, stdout, _ := wasmgate(t, "verify-blob", file, "--bundle", bundlePath, "--key", pub, "--insecure-ignore-tlog"); code != exitDenied {
+		t.Errorf("tampered file: exit %d\n%s", code, stdout)
+	}
+	raw, _ := os.ReadFile(bundlePath)
+	broken := filepath.Join(dir, "broken.json")
+	os.WriteFile(broken, raw[:len(raw)/2], 0o644)
+	if code, stdout, _ := wasmgate(t, "verify-blob", d, "--bundle", broken, "--key", pub, "--insecure-ignore-tlog"); code != exitDenied || !strings.Contains(stdout, "malformed") {
+		t.Errorf("malformed bundle: exit %d\n%s", code, stdout)
+	}
+}
+
+func sha256Hex(t *testing.T, path string) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return digest.FromBytes(raw).Encoded()
+}
