@@ -1,0 +1,13 @@
+// Package sign writes cosign signatures over OCI artifacts, in both of
+// cosign's formats, so that `cosign verify` accepts them:
+//
+//   - a sigstore bundle v0.3 (made by sigstore-go) holding a DSSE
+//     envelope of the in-toto statement cosign v3 signs, stored as a
+//     referrer of the manifest (FormatBundle, the default);
+//   - the legacy simple-signing layer under the "sha256-<hex>.sig" tag,
+//     appended to the signatures already there (FormatLegacy).
+//
+// Signing is always by digest: the caller resolves a tag once and signs
+// the descriptor it got. Keys come from cosign's key files
+// (internal/cosignkey); keyless signing is not built yet.
+package sign

@@ -1,0 +1,199 @@
+package sign
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	sgsign "github.com/sigstore/sigstore-go/pkg/sign"
+	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/sigstore/sigstore/pkg/signature/options"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/errdef"
+
+	intoto "github.com/in-toto/attestation/go/v1"
+
+	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/referrers"
+	"github.com/wasmgate/wasmgate/verify/cosign"
+)
+
+// Format is one of cosign's two signature formats.
+type Format = cosign.Format
+
+const (
+	FormatBundle = cosign.FormatBundle
+	FormatLegacy = cosign.FormatLegacy
+)
+
+// Options shape a signature. The zero value writes a bundle referrer.
+type Options struct {
+	Format Format
+	// Repository is the repository the artifact lives in ("host/path"),
+	// written into a legacy payload as its docker-reference.
+	Repository string
+	// Created is the referrer's creation time; zero means now.
+	Created time.Time
+}
+
+// Cosign signs subject (by digest) with signer and stores the signature
+// in dst in the chosen format. It returns the descriptor of what it wrote:
+// the bundle referrer, or the legacy .sig manifest.
+func Cosign(ctx context.Context, dst oras.Target, subject ocispec.Descriptor, signer crypto.Signer, opts Options) (ocispec.Descriptor, error) {
+	if subject.Digest.Algorithm() != digest.SHA256 {
+		return ocispec.Descriptor{}, fmt.Errorf("sign: cosign signs sha256 manifests, not %s", subject.Digest)
+	}
+	switch opts.Format {
+	case "", FormatBundle:
+		return bundleReferrer(ctx, dst, subject, signer, opts)
+	case FormatLegacy:
+		return legacySignature(ctx, dst, subject, signer, opts)
+	}
+	return ocispec.Descriptor{}, fmt.Errorf("sign: unknown format %q (bundle or legacy)", opts.Format)
+}
+
+// Statement is the in-toto statement cosign v3 signs for an image: the
+// manifest digest as subject, the cosign sign predicate, empty.
+func Statement(subject digest.Digest) ([]byte, error) {
+	st := &intoto.Statement{
+		Type:          intoto.StatementTypeUri,
+		Subject:       []*intoto.ResourceDescriptor{{Digest: map[string]string{"sha256": subject.Encoded()}}},
+		PredicateType: referrers.PredicateTypeCosignSign,
+		Predicate:     &structpb.Struct{},
+	}
+	if err := st.Validate(); err != nil {
+		return nil, err
+	}
+	return protojson.Marshal(st)
+}
+
+// Bundle signs payload (an in-toto statement) as a DSSE envelope in a
+// sigstore bundle v0.3, with the public-key hint as verification material.
+func Bundle(payload []byte, signer crypto.Signer) ([]byte, error) {
+	kp, err := newKeypair(signer)
+	if err != nil {
+		return nil, err
+	}
+	pb, err := sgsign.Bundle(&sgsign.DSSEData{Data: payload, PayloadType: "application/vnd.in-toto+json"}, kp, sgsign.BundleOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return protojson.Marshal(pb)
+}
+
+func bundleReferrer(ctx context.Context, dst oras.Target, subject ocispec.Descriptor, signer crypto.Signer, opts Options) (ocispec.Descriptor, error) {
+	st, err := Statement(subject.Digest)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	b, err := Bundle(st, signer)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	created := opts.Created
+	if created.IsZero() {
+		created = time.Now()
+	}
+	return referrers.Attach(ctx, dst, subject, referrers.ArtifactTypeSigstoreBundle,
+		[]referrers.Blob{{MediaType: referrers.ArtifactTypeSigstoreBundle, Data: b}},
+		referrers.AttachOptions{Annotations: map[string]string{
+			"dev.sigstore.bundle.content":           "dsse-envelope",
+			referrers.AnnotationBundlePredicateType: referrers.PredicateTypeCosignSign,
+			ocispec.AnnotationCreated:               created.UTC().Format(time.RFC3339),
+		}})
+}
+
+// SimpleSigningPayload is the legacy payload for subject in repository.
+func SimpleSigningPayload(repository string, subject digest.Digest) ([]byte, error) {
+	var ss cosign.SimpleSigning
+	ss.Critical.Identity.DockerReference = repository
+	ss.Critical.Image.DockerManifestDigest = subject.String()
+	ss.Critical.Type = "cosign container image signature"
+	return json.Marshal(ss)
+}
+
+func legacySignature(ctx context.Context, dst oras.Target, subject ocispec.Descriptor, signer crypto.Signer, opts Options) (ocispec.Descriptor, error) {
+	payload, err := SimpleSigningPayload(opts.Repository, subject.Digest)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	sv, err := signature.LoadSigner(signer, crypto.SHA256)
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("unsupported signing key: %w", err)
+	}
+	sig, err := sv.SignMessage(bytes.NewReader(payload), options.WithRand(rand.Reader))
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	layer := content.NewDescriptorFromBytes(cosign.MediaTypeSimpleSigning, payload)
+	layer.Annotations = map[string]string{cosign.AnnotationSignature: base64.StdEncoding.EncodeToString(sig)}
+	if err := pushBlob(ctx, dst, layer, payload); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+
+	// cosign keeps every signature of an image in one manifest: append.
+	tag := referrers.TagSchema(subject.Digest) + ".sig"
+	var layers []ocispec.Descriptor
+	if old, err := dst.Resolve(ctx, tag); err == nil {
+		raw, err := artifact.FetchVerified(ctx, dst, old, referrers.DefaultMaxManifestBytes, "signature manifest")
+		if err != nil {
+			return ocispec.Descriptor{}, err
+		}
+		var m ocispec.Manifest
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return ocispec.Descriptor{}, fmt.Errorf("existing %s is not a manifest: %w", tag, err)
+		}
+		layers = m.Layers
+	} else if !errors.Is(err, errdef.ErrNotFound) {
+		return ocispec.Descriptor{}, err
+	}
+	layers = append(layers, layer)
+
+	// The config cosign writes: an image config listing the layers.
+	diffIDs := make([]string, len(layers))
+	for i, l := range layers {
+		diffIDs[i] = l.Digest.String()
+	}
+	cfg, err := json.Marshal(map[string]any{
+		"architecture": "", "os": "", "created": "0001-01-01T00:00:00Z",
+		"config": map[string]any{}, "rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs},
+	})
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	cfgDesc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageConfig, cfg)
+	if err := pushBlob(ctx, dst, cfgDesc, cfg); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, Config: cfgDesc, Layers: layers}
+	m.SchemaVersion = 2
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	return oras.TagBytes(ctx, dst, ocispec.MediaTypeImageManifest, raw, tag)
+}
+
+func pushBlob(ctx context.Context, dst oras.Target, d ocispec.Descriptor, data []byte) error {
+	if ok, err := dst.Exists(ctx, d); err != nil {
+		return err
+	} else if ok {
+		return nil
+	}
+	err := dst.Push(ctx, d, bytes.NewReader(data))
+	if errors.Is(err, errdef.ErrAlreadyExists) {
+		return nil
+	}
+	return err
+}

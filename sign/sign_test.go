@@ -1,0 +1,137 @@
+package sign_test
+
+import (
+	"context"
+	"crypto"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"oras.land/oras-go/v2/registry/remote/credentials"
+
+	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/internal/cosignkey"
+	"github.com/wasmgate/wasmgate/internal/peers"
+	"github.com/wasmgate/wasmgate/internal/testregistry"
+	"github.com/wasmgate/wasmgate/referrers"
+	"github.com/wasmgate/wasmgate/remote"
+	"github.com/wasmgate/wasmgate/sign"
+	"github.com/wasmgate/wasmgate/verify/cosign"
+)
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// keyFiles writes a cosign-format key pair (password "s3cret") and
+// returns the loaded signer and the public key file.
+func keyFiles(t testing.TB) (crypto.Signer, string) {
+	t.Helper()
+	priv, pub, err := cosignkey.GenerateKeyPair([]byte("s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pubPath := filepath.Join(dir, "cosign.pub")
+	if err := os.WriteFile(pubPath, pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := cosignkey.LoadPrivateKey(priv, func() ([]byte, error) { return []byte("s3cret"), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, pubPath
+}
+
+// wasmgate signs in both formats on both registry kinds; `cosign verify`
+// accepts each, and so does wasmgate.
+func TestCosignAcceptsWhatWasmgateSigns(t *testing.T) {
+	peers.Binary(t, "cosign")
+	signer, pubPath := keyFiles(t)
+	pubPEM, _ := os.ReadFile(pubPath)
+	pub, err := cosign.PEMPublicKey(pubPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range testregistry.Kinds() {
+		for _, format := range []sign.Format{sign.FormatBundle, sign.FormatLegacy} {
+			t.Run(string(kind)+"/"+string(format), func(t *testing.T) {
+				reg := testregistry.New(t, kind)
+				subject := peers.PushSubject(t, reg, "wasm/tiny")
+				c, err := remote.New(remote.Options{PlainHTTP: []string{reg.Host}, Credentials: credentials.NewMemoryStore()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ref, _ := artifact.ParseReference(reg.Ref("wasm/tiny", subject.Digest.String()))
+				o := &artifact.Opener{Client: c}
+				dst, err := o.Destination(ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Twice: a second legacy signature is appended, not replacing the first.
+				for range 2 {
+					if _, err := sign.Cosign(ctxT(t), dst, subject, signer, sign.Options{Format: format, Repository: reg.Ref("wasm/tiny", "")}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := peers.CosignVerify(t, pubPath, ref.String(), string(format)); err != nil {
+					t.Fatalf("cosign verify (%s) refused what wasmgate signed: %v", format, err)
+				}
+				rep, err := cosign.Check(ctxT(t), dst, subject, referrers.Options{API: o.ReferrersAPI(ref)},
+					cosign.Authority{Keys: []crypto.PublicKey{pub}}, cosign.Options{Format: format})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !rep.Verified || len(rep.Results) != 2 {
+					t.Fatalf("wasmgate verify: %+v", rep)
+				}
+			})
+		}
+	}
+}
+
+// verify-blob's path: a bundle made by sigstore-go over a file verifies,
+// and a tampered one does not.
+func TestBundleOverBlob(t *testing.T) {
+	signer, pubPath := keyFiles(t)
+	pubPEM, _ := os.ReadFile(pubPath)
+	pub, _ := cosign.PEMPublicKey(pubPEM)
+	wasm, err := os.ReadFile(filepath.Join("..", "testdata", "wasm", "tiny.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := artifactDigest(wasm)
+	st, err := sign.Statement(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sign.Bundle(st, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := cosign.ParseBundle(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := cosign.Authority{Keys: []crypto.PublicKey{pub}}
+	if r := cosign.VerifyBlob(b, wasm, "", auth); !r.Verified {
+		t.Fatalf("%+v", r)
+	}
+	if r := cosign.VerifyBlob(b, append(wasm, 0), "", auth); r.Verified {
+		t.Fatal("verified a tampered file")
+	}
+	tampered := append([]byte(nil), raw...)
+	i := len(tampered) / 2
+	tampered[i] ^= 1
+	if b, err := cosign.ParseBundle(tampered); err == nil {
+		if r := cosign.VerifyBlob(b, wasm, "", auth); r.Verified {
+			t.Fatal("verified a tampered bundle")
+		}
+	}
+}
+
+func artifactDigest(b []byte) digest.Digest { return digest.FromBytes(b) }
