@@ -71,6 +71,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			copyCommand(),
 			verifyCommand(),
 			verifyBlobCommand(),
+			signCommand(),
+			generateKeyPairCommand(),
 			loginCommand(),
 			logoutCommand(),
 			cacheCommand(),

@@ -149,3 +149,11 @@ func source(c *cli.Context, ref artifact.Reference) (*artifact.Opener, oras.Read
 	}
 	return o, src, object, nil
 }
+
+// repository is "host/path" of a registry reference, "" otherwise.
+func repository(ref artifact.Reference) string {
+	if ref.Kind != artifact.RefRegistry {
+		return ""
+	}
+	return ref.Registry.Registry + "/" + ref.Registry.Repository
+}

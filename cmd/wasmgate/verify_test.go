@@ -107,3 +107,41 @@ func sha256Hex(t *testing.T, path string) string {
 	}
 	return digest.FromBytes(raw).Encoded()
 }
+
+// generate-key-pair, sign in both formats, then cosign and wasmgate both
+// verify.
+func TestSignCLI(t *testing.T) {
+	peers.Binary(t, "cosign")
+	reg := testregistry.GGCR(t)
+	cliEnv(t, reg)
+	t.Setenv("COSIGN_PASSWORD", "s3cret")
+	dir := t.TempDir()
+	prefix := filepath.Join(dir, "release")
+	if code, _, stderr := wasmgate(t, "generate-key-pair", "--output-key-prefix", prefix); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, _ := wasmgate(t, "generate-key-pair", "--output-key-prefix", prefix); code == 0 {
+		t.Error("generate-key-pair overwrote an existing key")
+	}
+	peers.PushSubject(t, reg, "wasm/tiny")
+	tag := reg.Ref("wasm/tiny", "v1")
+	for _, format := range []string{"bundle", "legacy"} {
+		if code, _, stderr := wasmgate(t, "sign", tag, "--key", prefix+".key", "--format", format); code != 0 {
+			t.Fatalf("sign %s: %s", format, stderr)
+		}
+	}
+	code, stdout, _ := wasmgate(t, "verify", tag, "--key", prefix+".pub", "--insecure-ignore-tlog")
+	if code != 0 || !strings.Contains(stdout, "VERIFIED: 2 of 2") {
+		t.Fatalf("verify: exit %d\n%s", code, stdout)
+	}
+	_, pinned, _ := strings.Cut(strings.SplitN(stdout, "\n", 2)[0], "@")
+	for _, format := range []string{peers.CosignBundle, peers.CosignLegacy} {
+		if err := peers.CosignVerify(t, prefix+".pub", reg.Ref("wasm/tiny", pinned), format); err != nil {
+			t.Errorf("cosign verify %s: %v", format, err)
+		}
+	}
+	t.Setenv("COSIGN_PASSWORD", "wrong")
+	if code, _, stderr := wasmgate(t, "sign", tag, "--key", prefix+".key"); code != exitUsage || !strings.Contains(stderr, "password") {
+		t.Errorf("wrong password: exit %d: %s", code, stderr)
+	}
+}

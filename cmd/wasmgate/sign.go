@@ -1,0 +1,156 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/wasmgate/wasmgate/internal/cosignkey"
+	"github.com/wasmgate/wasmgate/sign"
+)
+
+// passwordPrompt asks on the terminal, when there is one.
+func passwordPrompt(c *cli.Context, confirm bool) cosignkey.PasswordFunc {
+	f, ok := isTerminal(c.App.ErrWriter)
+	if !ok || !term.IsTerminal(int(os.Stdin.Fd())) {
+		return nil
+	}
+	return func() ([]byte, error) {
+		fmt.Fprint(f, "Enter password for private key: ")
+		pw, err := term.ReadPassword(int(os.Stdin.Fd()))
+		fmt.Fprintln(f)
+		if err != nil || !confirm {
+			return pw, err
+		}
+		fmt.Fprint(f, "Enter password for private key again: ")
+		again, err := term.ReadPassword(int(os.Stdin.Fd()))
+		fmt.Fprintln(f)
+		if err != nil {
+			return nil, err
+		}
+		if string(again) != string(pw) {
+			return nil, usageError("the passwords do not match")
+		}
+		return pw, nil
+	}
+}
+
+func signCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "sign",
+		Usage:     "sign an artifact with a cosign key, as a bundle referrer (cosign v3) or a legacy .sig tag",
+		ArgsUsage: "REF",
+		Description: "The reference is resolved once and the digest is signed. The key is a cosign key file " +
+			"(encrypted: the password comes from COSIGN_PASSWORD or a prompt) or a plain PKCS#8 PEM key.",
+		Flags: withCommon(append(registryFlags(),
+			&cli.StringFlag{Name: "key", Usage: "private key file (cosign.key); required"},
+			&cli.StringFlag{Name: "format", Value: "bundle", Usage: "bundle (a referrer, cosign v3) or legacy (the .sig tag)"},
+		)...),
+		Before: before,
+		Action: signAction,
+	}
+}
+
+func signAction(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageError("sign wants one REF, got %d arguments", c.NArg())
+	}
+	if c.String("key") == "" {
+		return usageError("sign needs --key (keyless signing is not built yet)")
+	}
+	format := sign.Format(c.String("format"))
+	if format != sign.FormatBundle && format != sign.FormatLegacy {
+		return usageError("--format must be bundle or legacy, not %q", format)
+	}
+	ref, err := parseRef(c.Args().First())
+	if err != nil {
+		return err
+	}
+	pemBytes, err := readBounded(c.String("key"), 1<<20)
+	if err != nil {
+		return usageError("--key: %v", err)
+	}
+	signer, err := cosignkey.LoadPrivateKey(pemBytes, cosignkey.Password(passwordPrompt(c, false)))
+	if err != nil {
+		return usageError("--key %s: %v", c.String("key"), err)
+	}
+	o, err := opener(c, ref)
+	if err != nil {
+		return err
+	}
+	dst, err := o.Destination(ref)
+	if err != nil {
+		return err
+	}
+	subject, err := resolve(c, dst, ref)
+	if err != nil {
+		return err
+	}
+	desc, err := sign.Cosign(c.Context, dst, subject, signer, sign.Options{Format: format, Repository: repository(ref)})
+	if err != nil {
+		return wrapRegistry("sign", ref, err)
+	}
+	if jsonOutput(c) {
+		return printJSON(c, map[string]any{"reference": ref.WithDigest(subject.Digest).String(), "format": format, "signature": desc.Digest})
+	}
+	fmt.Fprintf(c.App.ErrWriter, "Signed %s (%s)\n", ref.WithDigest(subject.Digest), format)
+	fmt.Fprintln(c.App.Writer, desc.Digest)
+	return nil
+}
+
+func generateKeyPairCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "generate-key-pair",
+		Usage: "write cosign.key (encrypted, cosign's format) and cosign.pub",
+		Flags: withCommon(
+			&cli.StringFlag{Name: "output-key-prefix", Value: "cosign", Usage: "write PREFIX.key and PREFIX.pub"},
+		),
+		Before: before,
+		Action: func(c *cli.Context) error {
+			prefix := c.String("output-key-prefix")
+			keyPath, pubPath := prefix+".key", prefix+".pub"
+			for _, p := range []string{keyPath, pubPath} {
+				if _, err := os.Stat(p); err == nil {
+					return fmt.Errorf("%s exists; not overwriting it", p)
+				} else if !errors.Is(err, fs.ErrNotExist) {
+					return err
+				}
+			}
+			pw, err := cosignkey.Password(passwordPrompt(c, true))()
+			if err != nil {
+				return usageError("%v", err)
+			}
+			priv, pub, err := cosignkey.GenerateKeyPair(pw)
+			if err != nil {
+				return err
+			}
+			// O_EXCL: never replace a key that appeared meanwhile.
+			if err := writeNew(keyPath, priv, 0o600); err != nil {
+				return err
+			}
+			if err := writeNew(pubPath, pub, 0o644); err != nil {
+				os.Remove(keyPath)
+				return err
+			}
+			fmt.Fprintf(c.App.ErrWriter, "Private key written to %s\nPublic key written to %s\n", keyPath, pubPath)
+			return nil
+		},
+	}
+}
+
+func writeNew(path string, data []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	return f.Close()
+}
