@@ -389,3 +389,16 @@ func TestOddReferrersStatusFallsBack(t *testing.T) {
 		})
 	}
 }
+
+func TestTagSchema(t *testing.T) {
+	d256 := digest.FromString("x")
+	if got := referrers.TagSchema(d256); got != "sha256-"+d256.Encoded() {
+		t.Errorf("sha256: %s", got)
+	}
+	// The spec truncates the encoded part to 64 characters: sha512 tags
+	// are "sha512-" and the first half of the hex.
+	d512 := digest.SHA512.FromString("x")
+	if got := referrers.TagSchema(d512); got != "sha512-"+d512.Encoded()[:64] {
+		t.Errorf("sha512: %s", got)
+	}
+}

@@ -2,6 +2,8 @@ package sign_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"crypto"
 	"os"
 	"path/filepath"
@@ -123,6 +125,22 @@ func TestBundleOverBlob(t *testing.T) {
 	}
 	if r := cosign.VerifyBlob(b, append(wasm, 0), "", auth); r.Verified {
 		t.Fatal("verified a tampered file")
+	}
+	// A truncated signature inside the envelope.
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	sigs := doc["dsseEnvelope"].(map[string]any)["signatures"].([]any)
+	sig := sigs[0].(map[string]any)
+	sig["sig"] = sig["sig"].(string)[:20]
+	truncated, _ := json.Marshal(doc)
+	if b, err := cosign.ParseBundle(truncated); err == nil {
+		if r := cosign.VerifyBlob(b, wasm, "", auth); r.Verified || !errors.Is(r.Err, cosign.ErrSignatureInvalid) {
+			t.Fatalf("truncated signature: %+v", r)
+		}
+	} else if !errors.Is(err, cosign.ErrMalformed) {
+		t.Fatalf("truncated signature: %v", err)
 	}
 	tampered := append([]byte(nil), raw...)
 	i := len(tampered) / 2
