@@ -2,9 +2,9 @@ package sign_test
 
 import (
 	"context"
+	"crypto"
 	"encoding/json"
 	"errors"
-	"crypto"
 	"os"
 	"path/filepath"
 	"testing"
