@@ -214,7 +214,7 @@ func TestQuickstart(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if !rep.ByteIdentical || rep.CachedRequests != 0 || rep.Kind != "module" || rep.Digest != rep.LayoutDigest || len(rep.Files) != 2 {
+	if !rep.ByteIdentical || rep.CachedRequests != 0 || rep.Kind != "module" || rep.Digest != rep.LayoutDigest || len(rep.Files) != 2 || !rep.SignatureOK {
 		t.Errorf("quickstart: %+v", rep)
 	}
 }

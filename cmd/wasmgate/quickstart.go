@@ -2,6 +2,10 @@ package main
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log"
@@ -18,13 +22,16 @@ import (
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/cache"
 	"github.com/wasmgate/wasmgate/internal/sample"
+	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
+	"github.com/wasmgate/wasmgate/sign"
+	"github.com/wasmgate/wasmgate/verify/cosign"
 )
 
 func quickstartCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "quickstart",
-		Usage: "publish the sample module and policy to an in-process registry and an OCI layout, and pull them back verified",
+		Usage: "publish the sample module and policy to an in-process registry and an OCI layout, pull them back verified, sign and verify",
 		Description: "Runs on the loopback interface and a temporary directory only; touches neither your " +
 			"credentials nor your cache.",
 		Flags: withCommon(
@@ -46,6 +53,7 @@ type quickstartReport struct {
 	CachedRequests int64         `json:"cachedPullRequests"`
 	Layout         string        `json:"layout"`
 	LayoutDigest   string        `json:"layoutDigest"`
+	SignatureOK    bool          `json:"signatureVerified"`
 }
 
 func quickstartAction(c *cli.Context) error {
@@ -182,12 +190,35 @@ func quickstartAction(c *cli.Context) error {
 		return err
 	}
 	say("6. Pushed to and pulled from %s: same digest %s", layoutRef, lp.Manifest.Descriptor.Digest)
+	// 7. Sign the artifact as cosign v3 does (a bundle referrer) with a
+	// fresh key, and verify it: discovery, subject binding, signature.
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	regTarget, err := o.Destination(ref)
+	if err != nil {
+		return err
+	}
+	if _, err := sign.Cosign(ctx, regTarget, p.Manifest.Descriptor, key, sign.Options{}); err != nil {
+		return err
+	}
+	rep, err := cosign.Check(ctx, regTarget, p.Manifest.Descriptor, referrers.Options{API: o.ReferrersAPI(ref)},
+		cosign.Authority{Keys: []crypto.PublicKey{key.Public()}}, cosign.Options{})
+	if err != nil {
+		return err
+	}
+	if !rep.Verified {
+		return fmt.Errorf("quickstart: the signature did not verify: %+v", rep.Results)
+	}
+	say("7. Signed it with a fresh key (cosign v3 bundle referrer) and verified: %s", signatureLine(rep.Results[0]))
 	if c.String("dir") != "" {
 		say("Everything is in %s", work)
 	} else {
 		say("(%s was temporary and is removed now; keep it with --dir DIR)", work)
 	}
-	say("Next: wasmgate push your.wasm --policy policy.yaml REGISTRY/REPO:TAG, then wasmgate pull REGISTRY/REPO:TAG -o out/")
+	say("Next: wasmgate push your.wasm --policy policy.yaml REGISTRY/REPO:TAG; wasmgate sign --key cosign.key REGISTRY/REPO:TAG;")
+	say("      wasmgate verify REGISTRY/REPO:TAG --key cosign.pub ...; wasmgate pull REGISTRY/REPO@DIGEST -o out/")
 
 	if jsonOutput(c) {
 		files := make([]string, 0, len(p.Files))
@@ -198,6 +229,7 @@ func quickstartAction(c *cli.Context) error {
 			Registry: host, Reference: pinned.String(), Digest: p.Manifest.Descriptor.Digest.String(), Kind: p.Kind,
 			Files: files, ByteIdentical: identical, CachedRequests: cached,
 			Layout: layoutRef.String(), LayoutDigest: lp.Manifest.Descriptor.Digest.String(),
+			SignatureOK: rep.Verified,
 		})
 	}
 	return nil

@@ -252,9 +252,15 @@ func verifyBlobAction(c *cli.Context) error {
 			return usageError("%s is neither a file nor sha256:<hex>: %v", input, ferr)
 		}
 		defer f.Close()
-		if d, err = digest.SHA256.FromReader(io.LimitReader(f, maxBlobInput)); err != nil {
+		digester := digest.SHA256.Digester()
+		n, err := io.Copy(digester.Hash(), io.LimitReader(f, maxBlobInput+1))
+		if err != nil {
 			return err
 		}
+		if n > maxBlobInput {
+			return usageError("%s is larger than %d bytes; pass its sha256:<hex> instead", input, int64(maxBlobInput))
+		}
+		d = digester.Digest()
 	}
 	var r *cosign.Result
 	if b, perr := cosign.ParseBundle(raw); perr != nil {
