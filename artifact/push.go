@@ -140,3 +140,10 @@ func pushBlob(ctx context.Context, dst oras.Target, desc ocispec.Descriptor, ope
 	}
 	return err
 }
+
+// PushIfAbsent pushes data as desc unless dst has it already.
+func PushIfAbsent(ctx context.Context, dst oras.Target, desc ocispec.Descriptor, data []byte) error {
+	return pushBlob(ctx, dst, desc, func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(data)), nil
+	}, nil)
+}

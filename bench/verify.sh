@@ -10,11 +10,11 @@ runs=${RUNS:-20}
 out=bench/out/verify
 rm -rf "$out" && mkdir -p "$out"
 export PATH="$(go env GOPATH)/bin:$PATH"
-export HOME="$PWD/$out/home" DOCKER_CONFIG="$PWD/$out/docker" WASMGATE_CACHE="$PWD/$out/cache" COSIGN_PASSWORD=
-mkdir -p "$HOME"
-
 go build -o "$out/wasmgate" ./cmd/wasmgate
 go build -o "$out/testregistry" ./cmd/wasmgate-testregistry
+# Only now isolate the tools from the user's files (go build needs HOME's caches).
+export HOME="$PWD/$out/home" DOCKER_CONFIG="$PWD/$out/docker" WASMGATE_CACHE="$PWD/$out/cache" COSIGN_PASSWORD=
+mkdir -p "$HOME"
 "$out/testregistry" -kind ggcr -addr 127.0.0.1:0 >"$out/registry.addr" &
 reg_pid=$!
 trap 'kill $reg_pid 2>/dev/null || true' EXIT

@@ -1,7 +1,6 @@
 package referrers
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -48,7 +47,7 @@ func Attach(ctx context.Context, dst oras.Target, subject ocispec.Descriptor, ar
 	for _, l := range layers {
 		d := content.NewDescriptorFromBytes(l.MediaType, l.Data)
 		d.Annotations = l.Annotations
-		if err := pushIfAbsent(ctx, dst, d, l.Data); err != nil {
+		if err := artifact.PushIfAbsent(ctx, dst, d, l.Data); err != nil {
 			return ocispec.Descriptor{}, err
 		}
 		descs = append(descs, d)
@@ -68,19 +67,6 @@ func Attach(ctx context.Context, dst oras.Target, subject ocispec.Descriptor, ar
 		return ocispec.Descriptor{}, err
 	}
 	return desc, nil
-}
-
-func pushIfAbsent(ctx context.Context, dst oras.Target, d ocispec.Descriptor, data []byte) error {
-	if ok, err := dst.Exists(ctx, d); err != nil {
-		return err
-	} else if ok {
-		return nil
-	}
-	err := dst.Push(ctx, d, bytes.NewReader(data))
-	if errors.Is(err, errdef.ErrAlreadyExists) {
-		return nil
-	}
-	return err
 }
 
 // errProbed stops a probe listing after its first page.

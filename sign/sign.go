@@ -138,7 +138,7 @@ func legacySignature(ctx context.Context, dst oras.Target, subject ocispec.Descr
 	}
 	layer := content.NewDescriptorFromBytes(cosign.MediaTypeSimpleSigning, payload)
 	layer.Annotations = map[string]string{cosign.AnnotationSignature: base64.StdEncoding.EncodeToString(sig)}
-	if err := pushBlob(ctx, dst, layer, payload); err != nil {
+	if err := artifact.PushIfAbsent(ctx, dst, layer, payload); err != nil {
 		return ocispec.Descriptor{}, err
 	}
 
@@ -173,7 +173,7 @@ func legacySignature(ctx context.Context, dst oras.Target, subject ocispec.Descr
 		return ocispec.Descriptor{}, err
 	}
 	cfgDesc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageConfig, cfg)
-	if err := pushBlob(ctx, dst, cfgDesc, cfg); err != nil {
+	if err := artifact.PushIfAbsent(ctx, dst, cfgDesc, cfg); err != nil {
 		return ocispec.Descriptor{}, err
 	}
 	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, Config: cfgDesc, Layers: layers}
@@ -183,17 +183,4 @@ func legacySignature(ctx context.Context, dst oras.Target, subject ocispec.Descr
 		return ocispec.Descriptor{}, err
 	}
 	return oras.TagBytes(ctx, dst, ocispec.MediaTypeImageManifest, raw, tag)
-}
-
-func pushBlob(ctx context.Context, dst oras.Target, d ocispec.Descriptor, data []byte) error {
-	if ok, err := dst.Exists(ctx, d); err != nil {
-		return err
-	} else if ok {
-		return nil
-	}
-	err := dst.Push(ctx, d, bytes.NewReader(data))
-	if errors.Is(err, errdef.ErrAlreadyExists) {
-		return nil
-	}
-	return err
 }

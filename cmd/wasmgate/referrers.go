@@ -119,6 +119,21 @@ func printTree(w io.Writer, rs []referrers.Referrer, indent string) {
 	}
 }
 
+// destination opens ref for writing and resolves its tag or digest, once:
+// what attach and sign work on.
+func destination(c *cli.Context, ref artifact.Reference) (oras.Target, ocispec.Descriptor, error) {
+	o, err := opener(c, ref)
+	if err != nil {
+		return nil, ocispec.Descriptor{}, err
+	}
+	dst, err := o.Destination(ref)
+	if err != nil {
+		return nil, ocispec.Descriptor{}, err
+	}
+	subject, err := resolve(c, dst, ref)
+	return dst, subject, err
+}
+
 // resolve resolves the reference's tag or digest to a descriptor, once.
 func resolve(c *cli.Context, src oras.ReadOnlyTarget, ref artifact.Reference) (ocispec.Descriptor, error) {
 	object := ref.Object()
@@ -177,15 +192,7 @@ func attachAction(c *cli.Context) error {
 		blobs = append(blobs, referrers.Blob{MediaType: mediaType, Data: data,
 			Annotations: map[string]string{ocispec.AnnotationTitle: filepath.Base(path)}})
 	}
-	o, err := opener(c, ref)
-	if err != nil {
-		return err
-	}
-	dst, err := o.Destination(ref)
-	if err != nil {
-		return err
-	}
-	subject, err := resolve(c, dst, ref)
+	dst, subject, err := destination(c, ref)
 	if err != nil {
 		return err
 	}

@@ -78,15 +78,7 @@ func signAction(c *cli.Context) error {
 	if err != nil {
 		return usageError("--key %s: %v", c.String("key"), err)
 	}
-	o, err := opener(c, ref)
-	if err != nil {
-		return err
-	}
-	dst, err := o.Destination(ref)
-	if err != nil {
-		return err
-	}
-	subject, err := resolve(c, dst, ref)
+	dst, subject, err := destination(c, ref)
 	if err != nil {
 		return err
 	}
