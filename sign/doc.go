@@ -9,5 +9,7 @@
 //
 // Signing is always by digest: the caller resolves a tag once and signs
 // the descriptor it got. Keys come from cosign's key files
-// (internal/cosignkey); keyless signing is not built yet.
+// (internal/cosignkey). Keyless signing ([Keyless]) gets a short-lived
+// Fulcio certificate for an OIDC identity and proves the signing time with
+// a Rekor entry or RFC 3161 timestamps; it writes the bundle format only.
 package sign

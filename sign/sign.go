@@ -45,6 +45,9 @@ type Options struct {
 	Repository string
 	// Created is the referrer's creation time; zero means now.
 	Created time.Time
+	// Keyless, when set, signs keylessly (bundle format only) and the
+	// signer passed to Cosign is ignored.
+	Keyless *Keyless
 }
 
 // Cosign signs subject (by digest) with signer and stores the signature
@@ -58,6 +61,9 @@ func Cosign(ctx context.Context, dst oras.Target, subject ocispec.Descriptor, si
 	case "", FormatBundle:
 		return bundleReferrer(ctx, dst, subject, signer, opts)
 	case FormatLegacy:
+		if err := legacyAllowed(opts); err != nil {
+			return ocispec.Descriptor{}, err
+		}
 		return legacySignature(ctx, dst, subject, signer, opts)
 	}
 	return ocispec.Descriptor{}, fmt.Errorf("sign: unknown format %q (bundle or legacy)", opts.Format)
@@ -97,7 +103,7 @@ func bundleReferrer(ctx context.Context, dst oras.Target, subject ocispec.Descri
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	b, err := Bundle(st, signer)
+	b, err := bundleFor(ctx, st, signer, opts)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}

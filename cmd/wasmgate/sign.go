@@ -1,11 +1,13 @@
 package main
 
 import (
+	"crypto"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 
+	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
@@ -47,7 +49,12 @@ func signCommand() *cli.Command {
 		Description: "The reference is resolved once and the digest is signed. The key is a cosign key file " +
 			"(encrypted: the password comes from COSIGN_PASSWORD or a prompt) or a plain PKCS#8 PEM key.",
 		Flags: withCommon(append(registryFlags(),
-			&cli.StringFlag{Name: "key", Usage: "private key file (cosign.key); required"},
+			&cli.StringFlag{Name: "key", Usage: "private key file (cosign.key); or sign keylessly with the flags below"},
+			&cli.StringFlag{Name: "fulcio-url", Usage: "keyless: the Fulcio to certify an ephemeral key"},
+			&cli.StringFlag{Name: "identity-token", Usage: "keyless: the OIDC ID token (also SIGSTORE_ID_TOKEN)", EnvVars: []string{"SIGSTORE_ID_TOKEN"}},
+			&cli.StringFlag{Name: "rekor-url", Usage: "keyless: a Rekor log to record the signature in"},
+			&cli.StringSliceFlag{Name: "timestamp-url", Usage: "keyless: an RFC 3161 timestamp authority (repeatable)"},
+			&cli.StringFlag{Name: "trusted-root", Usage: "keyless: check the new bundle against this trusted_root.json"},
 			&cli.StringFlag{Name: "format", Value: "bundle", Usage: "bundle (a referrer, cosign v3) or legacy (the .sig tag)"},
 		)...),
 		Before: before,
@@ -59,9 +66,6 @@ func signAction(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return usageError("sign wants one REF, got %d arguments", c.NArg())
 	}
-	if c.String("key") == "" {
-		return usageError("sign needs --key (keyless signing is not built yet)")
-	}
 	format := sign.Format(c.String("format"))
 	if format != sign.FormatBundle && format != sign.FormatLegacy {
 		return usageError("--format must be bundle or legacy, not %q", format)
@@ -70,19 +74,38 @@ func signAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	pemBytes, err := readBounded(c.String("key"), 1<<20)
-	if err != nil {
-		return usageError("--key: %v", err)
-	}
-	signer, err := cosignkey.LoadPrivateKey(pemBytes, cosignkey.Password(passwordPrompt(c, false)))
-	if err != nil {
-		return usageError("--key %s: %v", c.String("key"), err)
+	opts := sign.Options{Format: format, Repository: repository(ref)}
+	var signer crypto.Signer
+	switch {
+	case c.String("key") != "" && c.String("fulcio-url") != "":
+		return usageError("--key and --fulcio-url exclude each other")
+	case c.String("key") != "":
+		pemBytes, err := readBounded(c.String("key"), 1<<20)
+		if err != nil {
+			return usageError("--key: %v", err)
+		}
+		if signer, err = cosignkey.LoadPrivateKey(pemBytes, cosignkey.Password(passwordPrompt(c, false))); err != nil {
+			return usageError("--key %s: %v", c.String("key"), err)
+		}
+	case c.String("fulcio-url") != "":
+		k := &sign.Keyless{
+			FulcioURL: c.String("fulcio-url"), IDToken: c.String("identity-token"),
+			RekorURL: c.String("rekor-url"), TimestampURLs: c.StringSlice("timestamp-url"),
+		}
+		if p := c.String("trusted-root"); p != "" {
+			if k.TrustedRoot, err = root.NewTrustedRootFromPath(p); err != nil {
+				return usageError("--trusted-root %s: %v", p, err)
+			}
+		}
+		opts.Keyless = k
+	default:
+		return usageError("sign needs --key FILE, or --fulcio-url with --identity-token and --rekor-url or --timestamp-url")
 	}
 	dst, subject, err := destination(c, ref)
 	if err != nil {
 		return err
 	}
-	desc, err := sign.Cosign(c.Context, dst, subject, signer, sign.Options{Format: format, Repository: repository(ref)})
+	desc, err := sign.Cosign(c.Context, dst, subject, signer, opts)
 	if err != nil {
 		return wrapRegistry("sign", ref, err)
 	}

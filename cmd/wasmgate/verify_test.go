@@ -9,6 +9,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/wasmgate/wasmgate/internal/fakesigstore"
 	"github.com/wasmgate/wasmgate/internal/peers"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
 )
@@ -143,5 +144,40 @@ func TestSignCLI(t *testing.T) {
 	t.Setenv("COSIGN_PASSWORD", "wrong")
 	if code, _, stderr := wasmgate(t, "sign", tag, "--key", prefix+".key"); code != exitUsage || !strings.Contains(stderr, "password") {
 		t.Errorf("wrong password: exit %d: %s", code, stderr)
+	}
+}
+
+// Keyless: sign with a Fulcio certificate and a TSA timestamp (in-test
+// servers built from real certificates: no Fulcio can run here), then
+// verify by identity with the trusted root.
+func TestKeylessSignVerifyCLI(t *testing.T) {
+	reg := testregistry.GGCR(t)
+	cliEnv(t, reg)
+	fake := fakesigstore.New(t, fakesigstore.Options{})
+	const san = "https://github.com/acme/wasm/.github/workflows/release.yml@refs/tags/v1"
+	token := fake.IDToken(t, fakesigstore.Claims{Subject: san})
+	trPath := filepath.Join(t.TempDir(), "trusted_root.json")
+	if err := os.WriteFile(trPath, fake.TrustedRootJSON(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	peers.PushSubject(t, reg, "wasm/tiny")
+	tag := reg.Ref("wasm/tiny", "v1")
+	t.Setenv("SIGSTORE_ID_TOKEN", token)
+	if code, _, stderr := wasmgate(t, "sign", tag, "--fulcio-url", fake.FulcioURL, "--timestamp-url", fake.TSAURL, "--trusted-root", trPath); code != 0 {
+		t.Fatalf("keyless sign: %s", stderr)
+	}
+	verify := func(identity string) (int, string) {
+		code, stdout, _ := wasmgate(t, "verify", tag, "--certificate-identity", identity, "--certificate-oidc-issuer", fake.Issuer,
+			"--trusted-root", trPath, "--tlog-threshold", "0", "--timestamp-threshold", "1")
+		return code, stdout
+	}
+	if code, stdout := verify(san); code != 0 || !strings.Contains(stdout, "identity "+san) || !strings.Contains(stdout, "TimestampAuthority") {
+		t.Fatalf("verify: exit %d\n%s", code, stdout)
+	}
+	if code, stdout := verify("https://github.com/evil/"); code != exitDenied || !strings.Contains(stdout, "identity does not match") {
+		t.Errorf("wrong identity: exit %d\n%s", code, stdout)
+	}
+	if code, _, stderr := wasmgate(t, "sign", tag, "--fulcio-url", fake.FulcioURL, "--format", "legacy", "--timestamp-url", fake.TSAURL); code == 0 {
+		t.Errorf("keyless legacy signing succeeded: %s", stderr)
 	}
 }
