@@ -28,6 +28,11 @@ type AttachOptions struct {
 	// Annotations go on the referrer manifest (and, where a fallback index
 	// is kept, on its entry there).
 	Annotations map[string]string
+	// Config, when set, is the manifest's config blob instead of the empty
+	// one: Notation writes its signatures with the config media type
+	// application/vnd.cncf.notary.signature and no artifactType, the shape
+	// OCI 1.0 registries accept. The artifact type may then be empty.
+	Config *Blob
 }
 
 // Attach pushes a referrer of subject to dst: an OCI 1.1 image manifest
@@ -37,7 +42,7 @@ type AttachOptions struct {
 // Attach keeps it itself, with each entry's artifactType and annotations
 // lifted from its manifest, as the spec asks.
 func Attach(ctx context.Context, dst oras.Target, subject ocispec.Descriptor, artifactType string, layers []Blob, opts AttachOptions) (ocispec.Descriptor, error) {
-	if artifactType == "" {
+	if artifactType == "" && opts.Config == nil {
 		return ocispec.Descriptor{}, fmt.Errorf("attach: an artifact type is required")
 	}
 	if len(layers) == 0 {
@@ -52,12 +57,21 @@ func Attach(ctx context.Context, dst oras.Target, subject ocispec.Descriptor, ar
 		}
 		descs = append(descs, d)
 	}
+	var config *ocispec.Descriptor
+	if c := opts.Config; c != nil {
+		d := content.NewDescriptorFromBytes(c.MediaType, c.Data)
+		if err := artifact.PushIfAbsent(ctx, dst, d, c.Data); err != nil {
+			return ocispec.Descriptor{}, err
+		}
+		config = &d
+	}
 	if err := prepare(ctx, dst, subject); err != nil {
 		return ocispec.Descriptor{}, err
 	}
 	desc, err := oras.PackManifest(ctx, dst, oras.PackManifestVersion1_1, artifactType, oras.PackManifestOptions{
 		Subject:             &subject,
 		Layers:              descs,
+		ConfigDescriptor:    config,
 		ManifestAnnotations: opts.Annotations,
 	})
 	if err != nil {

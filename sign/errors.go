@@ -34,3 +34,6 @@ func (e *KeylessError) Error() string {
 }
 
 func (e *KeylessError) Unwrap() error { return e.Err }
+
+// ErrNotationOptions: a Notation signing option that cannot be honoured.
+var ErrNotationOptions = errors.New("sign: invalid Notation option")

@@ -1,0 +1,64 @@
+package sign_test
+
+import (
+	"errors"
+	"testing"
+
+	"oras.land/oras-go/v2/registry/remote/credentials"
+
+	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/internal/peers"
+	"github.com/wasmgate/wasmgate/internal/testregistry"
+	"github.com/wasmgate/wasmgate/referrers"
+	"github.com/wasmgate/wasmgate/remote"
+	"github.com/wasmgate/wasmgate/sign"
+)
+
+// wasmgate writes Notation signatures (both envelopes, with user
+// metadata) on both registry kinds; notation-go's own verifier, set up as
+// the notation CLI sets it up, accepts them, and discovery classifies them.
+func TestNotationAcceptsWhatWasmgateSigns(t *testing.T) {
+	signer, _, rootPEM := peers.NotationKey(t)
+	trust := peers.NotationVerifyMaterial(t, rootPEM)
+	_, _, otherRoot := peers.NotationKey(t)
+	otherTrust := peers.NotationVerifyMaterial(t, otherRoot)
+	for _, kind := range testregistry.Kinds() {
+		for _, env := range []string{sign.EnvelopeJWS, sign.EnvelopeCOSE} {
+			t.Run(string(kind)+"/"+env, func(t *testing.T) {
+				reg := testregistry.New(t, kind)
+				subject := peers.PushSubject(t, reg, "wasm/tiny")
+				c, err := remote.New(remote.Options{PlainHTTP: []string{reg.Host}, Credentials: credentials.NewMemoryStore()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ref, _ := artifact.ParseReference(reg.Ref("wasm/tiny", subject.Digest.String()))
+				o := &artifact.Opener{Client: c}
+				dst, err := o.Destination(ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				desc, err := sign.Notation(ctxT(t), dst, subject, signer, sign.NotationOptions{Envelope: env, UserMetadata: map[string]string{"build": "42"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := peers.NotationVerify(t, trust, reg.Repository(t, "wasm/tiny"), ref.String()); err != nil {
+					t.Fatalf("notation-go refused what wasmgate signed: %v", err)
+				}
+				if err := peers.NotationVerify(t, otherTrust, reg.Repository(t, "wasm/tiny"), ref.String()); err == nil {
+					t.Fatal("notation-go accepted the signature under another root")
+				}
+				found, err := referrers.Discover(ctxT(t), dst, subject, referrers.Options{API: o.ReferrersAPI(ref)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(found.Referrers) != 1 || found.Referrers[0].Digest != desc.Digest || found.Referrers[0].Kind != referrers.KindNotation {
+					t.Fatalf("discovered %+v", found.Referrers)
+				}
+			})
+		}
+	}
+	if _, err := sign.Notation(ctxT(t), nil, peers.PushSubject(t, testregistry.GGCR(t), "x"), signer,
+		sign.NotationOptions{UserMetadata: map[string]string{"io.cncf.notary.x": "y"}}); !errors.Is(err, sign.ErrNotationOptions) {
+		t.Errorf("reserved metadata key: %v", err)
+	}
+}
