@@ -2,16 +2,20 @@ package main
 
 import (
 	"crypto"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/urfave/cli/v2"
 
+	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/verify/cosign"
+	"github.com/wasmgate/wasmgate/verify/notation"
 )
 
 // verify's exit codes, beyond 0 and 2.
@@ -85,12 +89,16 @@ func authority(c *cli.Context) (cosign.Authority, []string, error) {
 func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
-		Usage:     "verify an artifact's cosign signatures (both formats) against a key or a keyless identity",
+		Usage:     "verify an artifact's cosign signatures (key or keyless identity) and/or Notation signatures (trust policy + store)",
 		ArgsUsage: "REF",
 		Description: "Exit codes: 0 verified, 1 not verified, 2 usage or configuration error, " +
 			"3 could not decide (registry, network, timeout).",
 		Flags: withCommon(append(append(append(registryFlags(), authorityFlags()...), discoverFlags()[1:]...),
 			&cli.StringFlag{Name: "format", Value: "auto", Usage: "auto (every cosign signature found, both formats), bundle or legacy"},
+			&cli.StringFlag{Name: "notation-trust-policy", Usage: "Notation: trustpolicy.json (checks Notation signatures)"},
+			&cli.StringFlag{Name: "notation-trust-store", Usage: "Notation: the trust store directory (truststore/x509/{ca,signingAuthority,tsa}/NAME)"},
+			&cli.StringFlag{Name: "notation-scope", Usage: "Notation: the registry scope to pick the trust policy by (default: host/repository; local/<dir name> for OCI layouts)"},
+			&cli.StringSliceFlag{Name: "notation-user-metadata", Usage: "Notation: signed metadata key=value that must be present (repeatable)"},
 			&cli.StringFlag{Name: "digest", Usage: "sha256:… the artifact must have"},
 		)...),
 		Before: before,
@@ -100,8 +108,10 @@ func verifyCommand() *cli.Command {
 
 type verifyResult struct {
 	Reference string   `json:"reference"`
+	Verified  bool     `json:"verified"`
 	Insecure  []string `json:"insecure,omitempty"`
 	*cosign.Report
+	Notation *notation.Report `json:"notation,omitempty"`
 }
 
 func verifyAction(c *cli.Context) error {
@@ -112,9 +122,28 @@ func verifyAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	auth, insecure, err := authority(c)
-	if err != nil {
-		return err
+	useNotation := c.String("notation-trust-policy") != "" || c.String("notation-trust-store") != ""
+	useCosign := len(c.StringSlice("key")) > 0 || c.String("certificate-identity") != "" || c.String("certificate-identity-regexp") != "" ||
+		c.String("certificate-oidc-issuer") != "" || c.String("certificate-oidc-issuer-regexp") != "" || !useNotation
+	var auth cosign.Authority
+	var insecure []string
+	if useCosign {
+		if auth, insecure, err = authority(c); err != nil {
+			return err
+		}
+	}
+	var trust *notation.Trust
+	var nopts notation.Options
+	if useNotation {
+		if c.String("notation-trust-policy") == "" || c.String("notation-trust-store") == "" {
+			return usageError("Notation verification needs --notation-trust-policy and --notation-trust-store")
+		}
+		if trust, err = notation.LoadTrust(c.String("notation-trust-policy"), c.String("notation-trust-store")); err != nil {
+			return usageError("%v", err)
+		}
+		if nopts.UserMetadata, err = parseAnnotations(c.StringSlice("notation-user-metadata")); err != nil {
+			return err
+		}
 	}
 	var opts cosign.Options
 	switch f := c.String("format"); f {
@@ -136,11 +165,26 @@ func verifyAction(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit(wrapRegistry("resolve", ref, err).Error(), exitUndecided)
 	}
-	rep, err := cosign.Check(c.Context, src, subject, ropts, auth, opts)
-	if err != nil {
-		return cli.Exit(wrapRegistry("verify", ref, err).Error(), exitUndecided)
+	res := verifyResult{Reference: ref.WithDigest(subject.Digest).String(), Insecure: insecure, Verified: true}
+	if useCosign {
+		if res.Report, err = cosign.Check(c.Context, src, subject, ropts, auth, opts); err != nil {
+			return cli.Exit(wrapRegistry("verify", ref, err).Error(), exitUndecided)
+		}
+		res.Verified = res.Verified && res.Report.Verified
 	}
-	res := verifyResult{Reference: ref.WithDigest(subject.Digest).String(), Insecure: insecure, Report: rep}
+	if useNotation {
+		scope := c.String("notation-scope")
+		if scope == "" {
+			scope = notationScope(ref)
+		}
+		if res.Notation, err = notation.Check(c.Context, src, scope, subject, ropts, trust, nopts); err != nil {
+			if errors.Is(err, notation.ErrInvalidScope) || errors.Is(err, notation.ErrNoTrustPolicy) {
+				return usageError("%v", err)
+			}
+			return cli.Exit(wrapRegistry("verify", ref, err).Error(), exitUndecided)
+		}
+		res.Verified = res.Verified && res.Notation.Verified
+	}
 	if jsonOutput(c) {
 		if err := printJSON(c, res); err != nil {
 			return err
@@ -148,10 +192,19 @@ func verifyAction(c *cli.Context) error {
 	} else {
 		printVerify(c.App.Writer, res)
 	}
-	if !rep.Verified {
+	if !res.Verified {
 		return cli.Exit("", exitDenied)
 	}
 	return nil
+}
+
+// notationScope is the trust policy scope of a reference: host/repository,
+// or local/<directory name> for an OCI layout.
+func notationScope(ref artifact.Reference) string {
+	if ref.Kind == artifact.RefLayout {
+		return "local/" + filepath.Base(ref.Path)
+	}
+	return repository(ref)
 }
 
 func printVerify(w io.Writer, res verifyResult) {
@@ -159,17 +212,46 @@ func printVerify(w io.Writer, res verifyResult) {
 	for _, s := range res.Insecure {
 		fmt.Fprintf(w, "  ! insecure: %s\n", s)
 	}
-	if len(res.Results) == 0 {
-		fmt.Fprintln(w, "  ✗ no cosign signature found (listed by "+string(res.Listing)+")")
+	var summary []string
+	if res.Report != nil {
+		if len(res.Results) == 0 {
+			fmt.Fprintln(w, "  ✗ no cosign signature found (listed by "+string(res.Listing)+")")
+		}
+		for _, r := range res.Results {
+			fmt.Fprintf(w, "  %s\n", signatureLine(r))
+		}
+		summary = append(summary, fmt.Sprintf("%d of %d cosign signatures verified", countVerified(res.Results), len(res.Results)))
 	}
-	for _, r := range res.Results {
-		fmt.Fprintf(w, "  %s\n", signatureLine(r))
+	if n := res.Notation; n != nil {
+		if len(n.Results) == 0 {
+			fmt.Fprintln(w, "  ✗ no Notation signature found (listed by "+string(n.Listing)+")")
+		}
+		ok := 0
+		for _, r := range n.Results {
+			fmt.Fprintf(w, "  %s\n", notationLine(r))
+			if r.Verified {
+				ok++
+			}
+		}
+		summary = append(summary, fmt.Sprintf("%d of %d Notation signatures verified (scope %s)", ok, len(n.Results), n.Scope))
 	}
 	verdict := "NOT VERIFIED"
 	if res.Verified {
 		verdict = "VERIFIED"
 	}
-	fmt.Fprintf(w, "%s: %d of %d cosign signatures verified\n", verdict, countVerified(res.Results), len(res.Results))
+	fmt.Fprintf(w, "%s: %s\n", verdict, strings.Join(summary, "; "))
+}
+
+func notationLine(r notation.Result) string {
+	where := "notation " + r.Envelope + " " + r.Referrer.String()
+	if !r.Verified {
+		return "✗ " + where + ": " + r.Reason
+	}
+	line := "✓ " + where + ": " + r.Signer + " (policy " + r.Policy + ", level " + r.Level + ")"
+	if logged := r.Logged(); len(logged) > 0 {
+		line += "; logged, not enforced: " + r.Reason
+	}
+	return line
 }
 
 func signatureLine(r cosign.Result) string {
