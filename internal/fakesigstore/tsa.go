@@ -2,6 +2,7 @@ package fakesigstore
 
 import (
 	"crypto"
+	"crypto/x509"
 	"encoding/asn1"
 	"io"
 	"net/http"
@@ -46,6 +47,11 @@ func (s *Sigstore) serveTSA(w http.ResponseWriter, r *http.Request) {
 		Nonce:             req.Nonce,
 		AddTSACertificate: req.Certificates,
 		ExtraExtensions:   req.Extensions,
+	}
+	if req.Certificates {
+		// Real TSAs send the chain up to (not including) the root, so
+		// verifiers that trust only the root can build the path.
+		ts.Certificates = []*x509.Certificate{s.tsaInter}
 	}
 	resp, err := ts.CreateResponseWithOpts(s.tsaLeaf, s.tsaKey, crypto.SHA256)
 	if err != nil {
