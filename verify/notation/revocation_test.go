@@ -29,6 +29,7 @@ func TestRevocation(t *testing.T) {
 	s.sign(t, leaf, subject, peers.NotationCOSE)
 	strict := trustRoots(t, "", root.Cert)
 	permissive := trustRoots(t, policy(t, testpki.Policy{Level: "permissive"}), root.Cert)
+	audit := trustRoots(t, policy(t, testpki.Policy{Level: "audit"}), root.Cert)
 
 	if r := s.one(t, subject, strict); !r.Verified || check(r, notation.CheckRevocation).Status != notation.StatusPassed {
 		t.Fatalf("good: %+v", r)
@@ -54,6 +55,10 @@ func TestRevocation(t *testing.T) {
 	r := s.one(t, subject, permissive)
 	if !r.Verified || len(r.Logged()) != 1 || !errors.Is(r.Logged()[0].Err, notation.ErrRevoked) {
 		t.Fatalf("permissive, revoked: %+v", r)
+	}
+	r = s.one(t, subject, audit)
+	if !r.Verified || r.Level != "audit" || len(r.Logged()) != 1 || !errors.Is(r.Logged()[0].Err, notation.ErrRevoked) {
+		t.Fatalf("audit, revoked: logged, not enforced: %+v", r)
 	}
 	skipRevocation := trustRoots(t, policy(t, testpki.Policy{Override: map[string]string{"revocation": "skip"}}), root.Cert)
 	r = s.one(t, subject, skipRevocation)
