@@ -37,3 +37,6 @@ func (e *KeylessError) Unwrap() error { return e.Err }
 
 // ErrNotationOptions: a Notation signing option that cannot be honoured.
 var ErrNotationOptions = errors.New("sign: invalid Notation option")
+
+// ErrAttestOptions: an attestation that cannot be made as asked.
+var ErrAttestOptions = errors.New("sign: invalid attestation")

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -19,12 +18,9 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 	"oras.land/oras-go/v2"
-	"oras.land/oras-go/v2/content"
-	"oras.land/oras-go/v2/errdef"
 
 	intoto "github.com/in-toto/attestation/go/v1"
 
-	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/verify/cosign"
 )
@@ -142,51 +138,7 @@ func legacySignature(ctx context.Context, dst oras.Target, subject ocispec.Descr
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	layer := content.NewDescriptorFromBytes(cosign.MediaTypeSimpleSigning, payload)
-	layer.Annotations = map[string]string{cosign.AnnotationSignature: base64.StdEncoding.EncodeToString(sig)}
-	if err := artifact.PushIfAbsent(ctx, dst, layer, payload); err != nil {
-		return ocispec.Descriptor{}, err
-	}
-
 	// cosign keeps every signature of an image in one manifest: append.
-	tag := referrers.TagSchema(subject.Digest) + ".sig"
-	var layers []ocispec.Descriptor
-	if old, err := dst.Resolve(ctx, tag); err == nil {
-		raw, err := artifact.FetchVerified(ctx, dst, old, referrers.DefaultMaxManifestBytes, "signature manifest")
-		if err != nil {
-			return ocispec.Descriptor{}, err
-		}
-		var m ocispec.Manifest
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return ocispec.Descriptor{}, fmt.Errorf("existing %s is not a manifest: %w", tag, err)
-		}
-		layers = m.Layers
-	} else if !errors.Is(err, errdef.ErrNotFound) {
-		return ocispec.Descriptor{}, err
-	}
-	layers = append(layers, layer)
-
-	// The config cosign writes: an image config listing the layers.
-	diffIDs := make([]string, len(layers))
-	for i, l := range layers {
-		diffIDs[i] = l.Digest.String()
-	}
-	cfg, err := json.Marshal(map[string]any{
-		"architecture": "", "os": "", "created": "0001-01-01T00:00:00Z",
-		"config": map[string]any{}, "rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs},
-	})
-	if err != nil {
-		return ocispec.Descriptor{}, err
-	}
-	cfgDesc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageConfig, cfg)
-	if err := artifact.PushIfAbsent(ctx, dst, cfgDesc, cfg); err != nil {
-		return ocispec.Descriptor{}, err
-	}
-	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, Config: cfgDesc, Layers: layers}
-	m.SchemaVersion = 2
-	raw, err := json.Marshal(m)
-	if err != nil {
-		return ocispec.Descriptor{}, err
-	}
-	return oras.TagBytes(ctx, dst, ocispec.MediaTypeImageManifest, raw, tag)
+	return appendLegacy(ctx, dst, subject, ".sig", cosign.MediaTypeSimpleSigning, payload,
+		map[string]string{cosign.AnnotationSignature: base64.StdEncoding.EncodeToString(sig)})
 }

@@ -1,0 +1,68 @@
+package sign_test
+
+import (
+	"errors"
+	"testing"
+
+	"oras.land/oras-go/v2/registry/remote/credentials"
+
+	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/internal/peers"
+	"github.com/wasmgate/wasmgate/internal/testregistry"
+	"github.com/wasmgate/wasmgate/referrers"
+	"github.com/wasmgate/wasmgate/remote"
+	"github.com/wasmgate/wasmgate/sign"
+)
+
+const provenance = `{"buildDefinition":{"buildType":"https://example.test/wasm-build/v1",
+ "externalParameters":{"workflow":{"repository":"https://github.com/acme/wasm"}}},
+ "runDetails":{"builder":{"id":"https://github.com/acme/builder@v1"}}}`
+
+// wasmgate attests SLSA provenance in cosign's two formats on both
+// registry kinds; `cosign verify-attestation --type slsaprovenance1`
+// accepts each. The plain DSSE form is discovered as in-toto.
+func TestCosignAcceptsWasmgateAttestations(t *testing.T) {
+	peers.Binary(t, "cosign")
+	signer, pubPath := keyFiles(t)
+	for _, kind := range testregistry.Kinds() {
+		t.Run(string(kind), func(t *testing.T) {
+			reg := testregistry.New(t, kind)
+			subject := peers.PushSubject(t, reg, "wasm/tiny")
+			c, err := remote.New(remote.Options{PlainHTTP: []string{reg.Host}, Credentials: credentials.NewMemoryStore()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, _ := artifact.ParseReference(reg.Ref("wasm/tiny", subject.Digest.String()))
+			o := &artifact.Opener{Client: c}
+			dst, err := o.Destination(ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, format := range []sign.Format{sign.FormatBundle, sign.FormatLegacy, sign.FormatDSSE} {
+				if _, err := sign.Attest(ctxT(t), dst, subject, signer, "slsaprovenance1", []byte(provenance), sign.AttestOptions{Format: format}); err != nil {
+					t.Fatalf("attest %s: %v", format, err)
+				}
+			}
+			for _, format := range []string{peers.CosignBundle, peers.CosignLegacy} {
+				if err := peers.CosignVerifyAttestation(t, pubPath, ref.String(), "slsaprovenance1", format); err != nil {
+					t.Errorf("cosign verify-attestation (%s) refused wasmgate's attestation: %v", format, err)
+				}
+			}
+			found, err := referrers.Discover(ctxT(t), dst, subject, referrers.Options{API: o.ReferrersAPI(ref)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			kinds := map[referrers.Kind]string{}
+			for _, r := range found.Referrers {
+				kinds[r.Kind] = r.PredicateType
+			}
+			want := "https://slsa.dev/provenance/v1"
+			if kinds[referrers.KindSigstoreBundle] != want || kinds[referrers.KindCosignAttestation] != want || kinds[referrers.KindInToto] != want {
+				t.Errorf("discovered %v", kinds)
+			}
+		})
+	}
+	if _, err := sign.AttestationStatement(peers.PushSubject(t, testregistry.GGCR(t), "x").Digest, "custom", []byte(`[1,2]`)); !errors.Is(err, sign.ErrAttestOptions) {
+		t.Errorf("a predicate that is not an object: %v", err)
+	}
+}
