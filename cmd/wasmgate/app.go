@@ -72,6 +72,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			verifyCommand(),
 			verifyBlobCommand(),
 			signCommand(),
+			attestCommand(),
 			generateKeyPairCommand(),
 			loginCommand(),
 			logoutCommand(),

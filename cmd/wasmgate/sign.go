@@ -216,3 +216,86 @@ func notationSignAction(c *cli.Context) error {
 	fmt.Fprintln(c.App.Writer, desc.Digest)
 	return nil
 }
+
+func attestCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "attest",
+		Usage:     "attach a signed in-toto attestation (SLSA provenance, SBOM, ...) to an artifact, as cosign attest does",
+		ArgsUsage: "REF",
+		Flags: withCommon(append(registryFlags(),
+			&cli.StringFlag{Name: "predicate", Usage: "the predicate (a JSON file); required"},
+			&cli.StringFlag{Name: "type", Value: "custom", Usage: "predicate type: slsaprovenance, slsaprovenance02, slsaprovenance1, spdx, cyclonedx, vuln, custom, or a URI"},
+			&cli.StringFlag{Name: "key", Usage: "private key file (cosign.key); or keyless with the flags below"},
+			&cli.StringFlag{Name: "format", Value: "bundle", Usage: "bundle (a referrer, cosign v3), legacy (the .att tag) or dsse (a plain DSSE referrer)"},
+			&cli.StringFlag{Name: "fulcio-url", Usage: "keyless: the Fulcio to certify an ephemeral key"},
+			&cli.StringFlag{Name: "identity-token", Usage: "keyless: the OIDC ID token (also SIGSTORE_ID_TOKEN)", EnvVars: []string{"SIGSTORE_ID_TOKEN"}},
+			&cli.StringFlag{Name: "rekor-url", Usage: "keyless: a Rekor log"},
+			&cli.StringSliceFlag{Name: "timestamp-url", Usage: "keyless: an RFC 3161 timestamp authority (repeatable)"},
+		)...),
+		Before: before,
+		Action: attestAction,
+	}
+}
+
+// maxPredicate bounds a predicate file.
+const maxPredicate = 16 << 20
+
+func attestAction(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageError("attest wants one REF, got %d arguments", c.NArg())
+	}
+	if c.String("predicate") == "" {
+		return usageError("attest needs --predicate FILE")
+	}
+	format := sign.Format(c.String("format"))
+	switch format {
+	case sign.FormatBundle, sign.FormatLegacy, sign.FormatDSSE:
+	default:
+		return usageError("--format must be bundle, legacy or dsse, not %q", format)
+	}
+	ref, err := parseRef(c.Args().First())
+	if err != nil {
+		return err
+	}
+	predicate, err := readBounded(c.String("predicate"), maxPredicate)
+	if err != nil {
+		return usageError("--predicate: %v", err)
+	}
+	opts := sign.AttestOptions{Format: format}
+	var signer crypto.Signer
+	switch {
+	case c.String("key") != "" && c.String("fulcio-url") != "":
+		return usageError("--key and --fulcio-url exclude each other")
+	case c.String("key") != "":
+		pemBytes, err := readBounded(c.String("key"), 1<<20)
+		if err != nil {
+			return usageError("--key: %v", err)
+		}
+		if signer, err = cosignkey.LoadPrivateKey(pemBytes, cosignkey.Password(passwordPrompt(c, false))); err != nil {
+			return usageError("--key %s: %v", c.String("key"), err)
+		}
+	case c.String("fulcio-url") != "":
+		opts.Keyless = &sign.Keyless{FulcioURL: c.String("fulcio-url"), IDToken: c.String("identity-token"),
+			RekorURL: c.String("rekor-url"), TimestampURLs: c.StringSlice("timestamp-url")}
+	default:
+		return usageError("attest needs --key FILE, or --fulcio-url with --identity-token and --rekor-url or --timestamp-url")
+	}
+	dst, subject, err := destination(c, ref)
+	if err != nil {
+		return err
+	}
+	desc, err := sign.Attest(c.Context, dst, subject, signer, c.String("type"), predicate, opts)
+	if err != nil {
+		if errors.Is(err, sign.ErrAttestOptions) {
+			return usageError("%v", err)
+		}
+		return wrapRegistry("attest", ref, err)
+	}
+	if jsonOutput(c) {
+		return printJSON(c, map[string]any{"reference": ref.WithDigest(subject.Digest).String(), "format": format,
+			"predicateType": sign.PredicateType(c.String("type")), "attestation": desc.Digest})
+	}
+	fmt.Fprintf(c.App.ErrWriter, "Attested %s (%s, %s)\n", ref.WithDigest(subject.Digest), sign.PredicateType(c.String("type")), format)
+	fmt.Fprintln(c.App.Writer, desc.Digest)
+	return nil
+}

@@ -181,3 +181,27 @@ func TestKeylessSignVerifyCLI(t *testing.T) {
 		t.Errorf("keyless legacy signing succeeded: %s", stderr)
 	}
 }
+
+// attest from the CLI; cosign verify-attestation accepts it.
+func TestAttestCLI(t *testing.T) {
+	peers.Binary(t, "cosign")
+	reg := testregistry.Distribution(t)
+	cliEnv(t, reg)
+	t.Setenv("COSIGN_PASSWORD", "")
+	_, key, pub := peers.CosignKeys(t)
+	subject := peers.PushSubject(t, reg, "wasm/tiny")
+	predicate := filepath.Join(t.TempDir(), "provenance.json")
+	os.WriteFile(predicate, []byte(`{"runDetails":{"builder":{"id":"https://github.com/acme/builder@v1"}}}`), 0o644)
+	for _, format := range []string{"bundle", "legacy"} {
+		if code, _, stderr := wasmgate(t, "attest", reg.Ref("wasm/tiny", "v1"), "--key", key, "--type", "slsaprovenance1", "--predicate", predicate, "--format", format); code != 0 {
+			t.Fatalf("attest %s: %s", format, stderr)
+		}
+		if err := peers.CosignVerifyAttestation(t, pub, reg.Ref("wasm/tiny", subject.Digest.String()), "slsaprovenance1", format); err != nil {
+			t.Errorf("cosign verify-attestation %s: %v", format, err)
+		}
+	}
+	os.WriteFile(predicate, []byte(`[1]`), 0o644)
+	if code, _, _ := wasmgate(t, "attest", reg.Ref("wasm/tiny", "v1"), "--key", key, "--predicate", predicate); code != exitUsage {
+		t.Errorf("a predicate that is not an object: exit %d", code)
+	}
+}
