@@ -1,0 +1,347 @@
+package attest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	in_toto "github.com/in-toto/attestation/go/v1"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+	"oras.land/oras-go/v2"
+
+	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/referrers"
+	"github.com/wasmgate/wasmgate/verify/cosign"
+)
+
+// Bounds on what a registry can make the verifier read.
+const (
+	DefaultMaxAttestations = 32
+	// MaxEnvelopeBytes bounds a bundle or a legacy DSSE layer.
+	MaxEnvelopeBytes = 1 << 20
+)
+
+// Requirement is what an artifact's attestations must show.
+type Requirement struct {
+	// PredicateType is the required predicate type: a URI, or one of
+	// cosign's short names (slsaprovenance1, ...). Required.
+	PredicateType string
+	// Conditions must all be true of the statement.
+	Conditions []*Condition
+	// MaxAge, when not 0, is how old an attestation may be: measured from
+	// the verified time of its signature (a log entry or a signed
+	// timestamp) or, for a key signature without either, from the time
+	// fields of its predicate (what the signer claims). Without any time
+	// the attestation fails with ErrNoTime.
+	MaxAge time.Duration
+	// MinCount is how many attestations must pass; 0 means 1.
+	MinCount int
+}
+
+// Options shape [Verify]. The zero value is fine.
+type Options struct {
+	// MaxAttestations bounds the attestations tried; 0 means
+	// DefaultMaxAttestations.
+	MaxAttestations int
+	// Now is the time ages are measured at; nil means time.Now.
+	Now func() time.Time
+}
+
+// Result is the verdict on one attestation.
+type Result struct {
+	Referrer      digest.Digest `json:"referrer"`
+	Layer         int           `json:"layer,omitempty"` // legacy: the DSSE layer
+	Format        cosign.Format `json:"format"`
+	PredicateType string        `json:"predicateType"`
+	Verified      bool          `json:"verified"`
+	// KeyID or Identity is the signer, as the cosign verifier matched it.
+	KeyID    string           `json:"keyId,omitempty"`
+	Identity *cosign.Identity `json:"identity,omitempty"`
+	// Time is the attestation's time, and TimeSource what it comes from:
+	// "Tlog" or "TimestampAuthority" (verified), or "predicate" (claimed).
+	Time       time.Time `json:"time,omitzero"`
+	TimeSource string    `json:"timeSource,omitempty"`
+	// Reason says why the attestation failed; Err is the typed error.
+	Reason string `json:"reason,omitempty"`
+	Err    error  `json:"-"`
+}
+
+func (r *Result) fail(err error) *Result {
+	r.Verified, r.Err, r.Reason = false, err, err.Error()
+	return r
+}
+
+// Report is the outcome of [Verify] and [Check].
+type Report struct {
+	Subject       ocispec.Descriptor `json:"subject"`
+	PredicateType string             `json:"predicateType"`
+	// Verified: at least MinCount attestations passed.
+	Verified bool     `json:"verified"`
+	Results  []Result `json:"attestations"`
+	// Skipped counts attestations of other predicate types.
+	Skipped int `json:"skipped,omitempty"`
+	// Reason and Err say why the report is not verified: ErrNoAttestation,
+	// or ErrTooFew wrapping the first failure.
+	Reason string `json:"reason,omitempty"`
+	Err    error  `json:"-"`
+	// Listing and Rejected are filled by Check from discovery.
+	Listing  referrers.Path       `json:"listing,omitempty"`
+	Rejected []referrers.Rejected `json:"rejectedReferrers,omitempty"`
+}
+
+// Verify verifies the cosign attestations among refs (as
+// [referrers.Discover] returns them for subject: sigstore bundles and the
+// legacy .att tag) whose predicate type is req's, against auth, and checks
+// each statement against req. Other predicate types are skipped. An error
+// means no verdict (the registry failed to serve what it listed);
+// Report.Verified is the verdict.
+func Verify(ctx context.Context, src oras.ReadOnlyTarget, subject ocispec.Descriptor, refs []referrers.Referrer, auth cosign.Authority, req Requirement, opts Options) (*Report, error) {
+	if req.PredicateType == "" {
+		return nil, errors.New("attest: the requirement needs a predicate type")
+	}
+	for i, c := range req.Conditions {
+		if c == nil {
+			return nil, fmt.Errorf("attest: condition %d is nil", i)
+		}
+	}
+	v := &verifier{src: src, subject: subject, auth: auth, req: req, want: PredicateTypeURI(req.PredicateType), now: time.Now}
+	if opts.Now != nil {
+		v.now = opts.Now
+	}
+	max := opts.MaxAttestations
+	if max <= 0 {
+		max = DefaultMaxAttestations
+	}
+	rep := &Report{Subject: subject, PredicateType: v.want, Results: []Result{}}
+	tried := 0
+	try := func(announced string) (bool, bool) {
+		if PredicateTypeURI(announced) != v.want {
+			rep.Skipped++
+			return false, true
+		}
+		if tried >= max {
+			r := (&Result{}).fail(fmt.Errorf("%w: stopped after %d", ErrTooManyAttestations, max))
+			rep.Results = append(rep.Results, *r)
+			return false, false
+		}
+		tried++
+		return true, true
+	}
+refs:
+	for _, ref := range refs {
+		switch {
+		case ref.Kind == referrers.KindSigstoreBundle && !referrers.IsSignature(ref.Kind, ref.PredicateType):
+			do, more := try(ref.PredicateType)
+			if !more {
+				break refs
+			}
+			if !do {
+				continue
+			}
+			r, err := v.bundle(ctx, ref)
+			if err != nil {
+				return nil, err
+			}
+			rep.Results = append(rep.Results, *r)
+		case ref.Kind == referrers.KindCosignAttestation:
+			for i, layer := range ref.Manifest.Layers {
+				if layer.MediaType != cosign.MediaTypeDSSE {
+					continue
+				}
+				do, more := try(layer.Annotations["predicateType"])
+				if !more {
+					break refs
+				}
+				if !do {
+					continue
+				}
+				r, err := v.legacy(ctx, ref, i, layer)
+				if err != nil {
+					return nil, err
+				}
+				rep.Results = append(rep.Results, *r)
+			}
+		}
+	}
+	rep.verdict(tried, req.MinCount)
+	return rep, nil
+}
+
+func (rep *Report) verdict(tried, minCount int) {
+	if minCount <= 0 {
+		minCount = 1
+	}
+	passed := 0
+	var first error
+	for _, r := range rep.Results {
+		if r.Verified {
+			passed++
+		} else if first == nil {
+			first = r.Err
+		}
+	}
+	switch {
+	case passed >= minCount:
+		rep.Verified = true
+		return
+	case tried == 0:
+		rep.Err = fmt.Errorf("%w: %s (%d attestations of other types)", ErrNoAttestation, rep.PredicateType, rep.Skipped)
+	case first != nil:
+		rep.Err = fmt.Errorf("%w: %d of %d required: %w", ErrTooFew, passed, minCount, first)
+	default:
+		rep.Err = fmt.Errorf("%w: %d of %d required", ErrTooFew, passed, minCount)
+	}
+	rep.Reason = rep.Err.Error()
+}
+
+// Check discovers subject's referrers in src and verifies its
+// attestations, like [Verify].
+func Check(ctx context.Context, src oras.ReadOnlyTarget, subject ocispec.Descriptor, discover referrers.Options, auth cosign.Authority, req Requirement, opts Options) (*Report, error) {
+	found, err := referrers.Discover(ctx, src, subject, discover)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := Verify(ctx, src, subject, found.Referrers, auth, req, opts)
+	if err != nil {
+		return nil, err
+	}
+	rep.Listing, rep.Rejected = found.Listing, found.Rejected
+	return rep, nil
+}
+
+type verifier struct {
+	src     oras.ReadOnlyTarget
+	subject ocispec.Descriptor
+	auth    cosign.Authority
+	req     Requirement
+	want    string
+	now     func() time.Time
+}
+
+// bundle verifies a cosign v3 attestation: a sigstore bundle referrer.
+func (v *verifier) bundle(ctx context.Context, ref referrers.Referrer) (*Result, error) {
+	r := &Result{Referrer: ref.Digest, Format: cosign.FormatBundle, PredicateType: ref.PredicateType}
+	if len(ref.Manifest.Layers) != 1 || !strings.HasPrefix(ref.Manifest.Layers[0].MediaType, "application/vnd.dev.sigstore.bundle") {
+		return r.fail(fmt.Errorf("%w: a bundle referrer holds one bundle layer", ErrMalformed)), nil
+	}
+	raw, err := artifact.FetchVerified(ctx, v.src, ref.Manifest.Layers[0], MaxEnvelopeBytes, "sigstore bundle")
+	if err != nil {
+		if badBytes(err) {
+			return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err)), nil
+		}
+		return nil, err
+	}
+	b, err := cosign.ParseBundle(raw)
+	if err != nil {
+		return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err)), nil
+	}
+	env, err := b.Envelope()
+	if err != nil {
+		return r.fail(fmt.Errorf("%w: the bundle holds no DSSE envelope: %w", ErrMalformed, err)), nil
+	}
+	if err := payloadType(env.PayloadType); err != nil {
+		return r.fail(err), nil
+	}
+	res := cosign.VerifyEntity(b, v.subject.Digest, v.auth)
+	return v.check(ctx, r, res, env.Envelope), nil
+}
+
+// legacy verifies one DSSE layer of cosign's legacy .att tag.
+func (v *verifier) legacy(ctx context.Context, ref referrers.Referrer, i int, layer ocispec.Descriptor) (*Result, error) {
+	r := &Result{Referrer: ref.Digest, Layer: i, Format: cosign.FormatLegacy, PredicateType: layer.Annotations["predicateType"]}
+	raw, err := artifact.FetchVerified(ctx, v.src, layer, MaxEnvelopeBytes, "DSSE envelope")
+	if err != nil {
+		if badBytes(err) {
+			return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err)), nil
+		}
+		return nil, err
+	}
+	var env dsse.Envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return r.fail(fmt.Errorf("%w: DSSE envelope: %w", ErrMalformed, err)), nil
+	}
+	if err := payloadType(env.PayloadType); err != nil {
+		return r.fail(err), nil
+	}
+	res, _ := cosign.VerifyLegacyAttestation(raw, layer.Annotations, v.subject.Digest, v.auth)
+	return v.check(ctx, r, res, &env), nil
+}
+
+func payloadType(t string) error {
+	if t != PayloadTypeInToto {
+		return fmt.Errorf("%w: payloadType is %q", ErrPayloadType, t)
+	}
+	return nil
+}
+
+// check turns the signature's verdict into the attestation's, then checks
+// the verified statement against the requirement.
+func (v *verifier) check(ctx context.Context, r *Result, res *cosign.Result, env *dsse.Envelope) *Result {
+	r.KeyID, r.Identity = res.KeyID, res.Identity
+	if !res.Verified {
+		if errors.Is(res.Err, cosign.ErrSubjectMismatch) {
+			return r.fail(fmt.Errorf("%w: %w", ErrSubjectMismatch, res.Err))
+		}
+		return r.fail(fmt.Errorf("%w: %w", ErrSignature, res.Err))
+	}
+	st, err := statementOf(env, v.subject.Digest)
+	if err != nil {
+		return r.fail(err)
+	}
+	if got := PredicateTypeURI(st.GetPredicateType()); got != v.want {
+		return r.fail(fmt.Errorf("%w: the referrer says %q, the signed statement %q", ErrPredicateTypeMismatch, r.PredicateType, st.GetPredicateType()))
+	}
+	r.PredicateType = st.GetPredicateType()
+	r.Time, r.TimeSource = statementTime(res, st)
+	for _, c := range v.req.Conditions {
+		ok, err := c.EvalContext(ctx, st)
+		switch {
+		case errors.Is(err, ErrConditionCost):
+			return r.fail(err)
+		case err != nil:
+			return r.fail(fmt.Errorf("%w: %q: %w", ErrConditionFalse, c, err))
+		case !ok:
+			return r.fail(fmt.Errorf("%w: %q is false", ErrConditionFalse, c))
+		}
+	}
+	if v.req.MaxAge > 0 {
+		if r.Time.IsZero() {
+			return r.fail(fmt.Errorf("%w: a key signature without log entry or signed timestamp, and no time in the predicate; drop maxAge or require a transparency log", ErrNoTime))
+		}
+		if age := v.now().Sub(r.Time); age > v.req.MaxAge {
+			return r.fail(fmt.Errorf("%w: %s old (%s, from %s), at most %s allowed", ErrTooOld, age.Round(time.Second), r.Time.Format(time.RFC3339), r.TimeSource, v.req.MaxAge))
+		}
+	}
+	r.Verified = true
+	return r
+}
+
+// statementTime is the earliest verified time of the signature, else the
+// predicate's own claim.
+func statementTime(res *cosign.Result, st *in_toto.Statement) (time.Time, string) {
+	var t time.Time
+	var src string
+	for _, ts := range res.Timestamps {
+		if t.IsZero() || ts.Time.Before(t) {
+			t, src = ts.Time, ts.Type
+		}
+	}
+	if !t.IsZero() {
+		return t, src
+	}
+	if pt, ok := predicateTime(st); ok {
+		return pt.UTC(), "predicate"
+	}
+	return time.Time{}, ""
+}
+
+// badBytes reports fetch errors that condemn the attestation (bad bytes),
+// as opposed to the registry failing to answer.
+func badBytes(err error) bool {
+	return errors.Is(err, artifact.ErrDigestMismatch) || errors.Is(err, artifact.ErrSizeMismatch) || errors.Is(err, artifact.ErrTooLarge)
+}
