@@ -313,13 +313,23 @@ func (v *verifier) check(ctx context.Context, r *Result, res *cosign.Result, env
 		if r.Time.IsZero() {
 			return r.fail(fmt.Errorf("%w: a key signature without log entry or signed timestamp, and no time in the predicate; drop maxAge or require a transparency log", ErrNoTime))
 		}
-		if age := v.now().Sub(r.Time); age > v.req.MaxAge {
+		age := v.now().Sub(r.Time)
+		if age < -maxClockSkew {
+			// A time in the future is a claim nobody can check; it must
+			// not make an old attestation look fresh.
+			return r.fail(fmt.Errorf("%w: its time %s (from %s) is in the future", ErrNoTime, r.Time.Format(time.RFC3339), r.TimeSource))
+		}
+		if age > v.req.MaxAge {
 			return r.fail(fmt.Errorf("%w: %s old (%s, from %s), at most %s allowed", ErrTooOld, age.Round(time.Second), r.Time.Format(time.RFC3339), r.TimeSource, v.req.MaxAge))
 		}
 	}
 	r.Verified = true
 	return r
 }
+
+// maxClockSkew is how far in the future an attestation's time may be
+// before it is refused.
+const maxClockSkew = 5 * time.Minute
 
 // statementTime is the earliest verified time of the signature, else the
 // predicate's own claim.
