@@ -71,6 +71,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			copyCommand(),
 			verifyCommand(),
 			verifyBlobCommand(),
+			verifyAttestationCommand(),
 			signCommand(),
 			attestCommand(),
 			generateKeyPairCommand(),

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/attest"
 	"github.com/wasmgate/wasmgate/verify/cosign"
 	"github.com/wasmgate/wasmgate/verify/notation"
 )
@@ -93,6 +94,10 @@ func verifyCommand() *cli.Command {
 			"3 could not decide (registry, network, timeout).",
 		Flags: withCommon(append(append(append(registryFlags(), authorityFlags()...), discoverFlags()[1:]...),
 			&cli.StringFlag{Name: "format", Value: "auto", Usage: "auto (every cosign signature found, both formats), bundle or legacy"},
+			&cli.StringFlag{Name: "attestation-type", Aliases: []string{"type"}, Usage: "require a signed in-toto attestation of this predicate type (URI or cosign short name), checked against --key or the keyless identity"},
+			&cli.StringSliceFlag{Name: "condition", Usage: "CEL condition over predicate, predicateType, subject that the attestation must meet (repeatable)"},
+			&cli.DurationFlag{Name: "max-age", Usage: "the attestation may be at most this old"},
+			&cli.IntFlag{Name: "min-count", Value: 1, Usage: "how many matching attestations must pass"},
 			&cli.StringFlag{Name: "notation-trust-policy", Usage: "Notation: trustpolicy.json (checks Notation signatures)"},
 			&cli.StringFlag{Name: "notation-trust-store", Usage: "Notation: the trust store directory (truststore/x509/{ca,signingAuthority,tsa}/NAME)"},
 			&cli.StringFlag{Name: "notation-scope", Usage: "Notation: the registry scope to pick the trust policy by (default: host/repository; local/<dir name> for OCI layouts)"},
@@ -109,7 +114,8 @@ type verifyResult struct {
 	Verified  bool     `json:"verified"`
 	Insecure  []string `json:"insecure,omitempty"`
 	*cosign.Report
-	Notation *notation.Report `json:"notation,omitempty"`
+	Notation     *notation.Report `json:"notation,omitempty"`
+	Attestations *attest.Report   `json:"attestations,omitempty"`
 }
 
 func verifyAction(c *cli.Context) error {
@@ -121,6 +127,19 @@ func verifyAction(c *cli.Context) error {
 		return err
 	}
 	useNotation := c.String("notation-trust-policy") != "" || c.String("notation-trust-store") != ""
+	var req *attest.Requirement
+	if pt := c.String("attestation-type"); pt != "" {
+		req = &attest.Requirement{PredicateType: pt, MaxAge: c.Duration("max-age"), MinCount: c.Int("min-count")}
+		for _, src := range c.StringSlice("condition") {
+			cond, err := attest.Compile(src)
+			if err != nil {
+				return usageError("--condition: %v", err)
+			}
+			req.Conditions = append(req.Conditions, cond)
+		}
+	} else if len(c.StringSlice("condition")) > 0 {
+		return usageError("--condition needs --attestation-type")
+	}
 	useCosign := len(c.StringSlice("key")) > 0 || c.String("certificate-identity") != "" || c.String("certificate-identity-regexp") != "" ||
 		c.String("certificate-oidc-issuer") != "" || c.String("certificate-oidc-issuer-regexp") != "" || !useNotation
 	var auth cosign.Authority
@@ -164,11 +183,17 @@ func verifyAction(c *cli.Context) error {
 		return cli.Exit(wrapRegistry("resolve", ref, err).Error(), exitUndecided)
 	}
 	res := verifyResult{Reference: ref.WithDigest(subject.Digest).String(), Insecure: insecure, Verified: true}
-	if useCosign {
+	if useCosign && req == nil {
 		if res.Report, err = cosign.Check(c.Context, src, subject, ropts, auth, opts); err != nil {
 			return cli.Exit(wrapRegistry("verify", ref, err).Error(), exitUndecided)
 		}
 		res.Verified = res.Verified && res.Report.Verified
+	}
+	if req != nil {
+		if res.Attestations, err = attest.Check(c.Context, src, subject, ropts, auth, *req, attest.Options{}); err != nil {
+			return cli.Exit(wrapRegistry("verify", ref, err).Error(), exitUndecided)
+		}
+		res.Verified = res.Verified && res.Attestations.Verified
 	}
 	if useNotation {
 		scope := c.String("notation-scope")
@@ -219,6 +244,26 @@ func printVerify(w io.Writer, res verifyResult) {
 			fmt.Fprintf(w, "  %s\n", signatureLine(r))
 		}
 		summary = append(summary, fmt.Sprintf("%d of %d cosign signatures verified", countVerified(res.Results), len(res.Results)))
+	}
+	if a := res.Attestations; a != nil {
+		ok := 0
+		for _, r := range a.Results {
+			mark := "✓"
+			if !r.Verified {
+				mark = "✗"
+			} else {
+				ok++
+			}
+			line := fmt.Sprintf("  %s attestation %s %s %s", mark, r.Format, r.Referrer, r.PredicateType)
+			if r.Reason != "" {
+				line += ": " + r.Reason
+			}
+			fmt.Fprintln(w, line)
+		}
+		if len(a.Results) == 0 {
+			fmt.Fprintf(w, "  ✗ no %s attestation found\n", a.PredicateType)
+		}
+		summary = append(summary, fmt.Sprintf("%d of %d %s attestations verified", ok, len(a.Results), a.PredicateType))
 	}
 	if n := res.Notation; n != nil {
 		if len(n.Results) == 0 {
@@ -291,4 +336,22 @@ func countVerified(rs []cosign.Result) int {
 		}
 	}
 	return n
+}
+
+// verifyAttestationCommand is verify under cosign's name for checking
+// attestations (verify --attestation-type).
+func verifyAttestationCommand() *cli.Command {
+	c := verifyCommand()
+	c.Name = "verify-attestation"
+	c.Usage = "verify signed in-toto attestations (--type, --condition), as cosign verify-attestation"
+	c.Before = func(ctx *cli.Context) error {
+		if err := before(ctx); err != nil {
+			return err
+		}
+		if ctx.String("attestation-type") == "" {
+			return usageError("verify-attestation needs --type")
+		}
+		return nil
+	}
+	return c
 }

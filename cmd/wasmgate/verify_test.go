@@ -205,3 +205,30 @@ func TestAttestCLI(t *testing.T) {
 		t.Errorf("a predicate that is not an object: exit %d", code)
 	}
 }
+
+// verify --attestation-type with CEL conditions, on attestations cosign
+// wrote; verify-attestation is the same command under cosign's name.
+func TestVerifyAttestationCLI(t *testing.T) {
+	peers.Binary(t, "cosign")
+	reg := testregistry.GGCR(t)
+	cliEnv(t, reg)
+	_, key, pub := peers.CosignKeys(t)
+	subject := peers.PushSubject(t, reg, "wasm/tiny")
+	predicate := filepath.Join(t.TempDir(), "provenance.json")
+	os.WriteFile(predicate, []byte(`{"buildDefinition":{"buildType":"https://example.test/build","externalParameters":{"workflow":{"repository":"https://github.com/acme/wasm"}}},"runDetails":{"builder":{"id":"https://github.com/acme/builder@v1"}}}`), 0o644)
+	peers.CosignAttest(t, key, reg.Ref("wasm/tiny", subject.Digest.String()), predicate, "slsaprovenance1", peers.CosignBundle)
+	tag := reg.Ref("wasm/tiny", "v1")
+	base := []string{tag, "--key", pub, "--insecure-ignore-tlog", "--attestation-type", "slsaprovenance1"}
+	if code, stdout, stderr := wasmgate(t, append([]string{"verify"}, append(base, "--condition", `predicate.runDetails.builder.id == "https://github.com/acme/builder@v1"`)...)...); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, stdout, _ := wasmgate(t, append([]string{"verify-attestation"}, append(base, "--condition", `predicate.buildDefinition.externalParameters.workflow.repository.startsWith("https://github.com/evil/")`)...)...); code != exitDenied || !strings.Contains(stdout, "is false") {
+		t.Errorf("false condition: exit %d\n%s", code, stdout)
+	}
+	if code, _, stderr := wasmgate(t, append([]string{"verify"}, append(base, "--condition", `predicate.runDetails.builder.id ==`)...)...); code != exitUsage || !strings.Contains(stderr, "1:") {
+		t.Errorf("condition that does not compile: exit %d: %s", code, stderr)
+	}
+	if code, _, _ := wasmgate(t, "verify", tag, "--key", pub, "--insecure-ignore-tlog", "--attestation-type", "https://spdx.dev/Document"); code != exitDenied {
+		t.Errorf("no attestation of that type: exit %d", code)
+	}
+}
