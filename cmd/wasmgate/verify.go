@@ -5,14 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/attest"
+	"github.com/wasmgate/wasmgate/internal/cosignkey"
+	"github.com/wasmgate/wasmgate/sign"
+	"github.com/wasmgate/wasmgate/verify"
 	"github.com/wasmgate/wasmgate/verify/cosign"
 	"github.com/wasmgate/wasmgate/verify/notation"
 )
@@ -98,6 +105,8 @@ func verifyCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "condition", Usage: "CEL condition over predicate, predicateType, subject that the attestation must meet (repeatable)"},
 			&cli.DurationFlag{Name: "max-age", Usage: "the attestation may be at most this old"},
 			&cli.IntFlag{Name: "min-count", Value: 1, Usage: "how many matching attestations must pass"},
+			&cli.StringFlag{Name: "emit-vsa", Usage: "after a passed verification, write a SLSA Verification Summary Attestation to this file"},
+			&cli.StringFlag{Name: "vsa-key", Usage: "sign the VSA with this key (cosign.key): the file is then a sigstore bundle, else a bare in-toto statement"},
 			&cli.StringFlag{Name: "notation-trust-policy", Usage: "Notation: trustpolicy.json (checks Notation signatures)"},
 			&cli.StringFlag{Name: "notation-trust-store", Usage: "Notation: the trust store directory (truststore/x509/{ca,signingAuthority,tsa}/NAME)"},
 			&cli.StringFlag{Name: "notation-scope", Usage: "Notation: the registry scope to pick the trust policy by (default: host/repository; local/<dir name> for OCI layouts)"},
@@ -218,7 +227,101 @@ func verifyAction(c *cli.Context) error {
 	if !res.Verified {
 		return cli.Exit("", exitDenied)
 	}
+	if path := c.String("emit-vsa"); path != "" {
+		if err := emitVSA(c, path, ref, subject.Digest, res, auth, req); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// emitVSA writes the VSA of a passed verification: the requirements that
+// were checked (by digest) and the evidence that passed them.
+func emitVSA(c *cli.Context, path string, ref artifact.Reference, subject digest.Digest, res verifyResult, auth cosign.Authority, req *attest.Requirement) error {
+	policy := map[string]any{}
+	var keyIDs []string
+	for _, k := range auth.Keys {
+		keyIDs = append(keyIDs, cosign.KeyID(k))
+	}
+	policy["keys"], policy["identities"] = keyIDs, auth.Identities
+	policy["tlogThreshold"], policy["timestampThreshold"] = auth.TlogThreshold, auth.TimestampThreshold
+	var inputs []digest.Digest
+	if res.Report != nil {
+		for _, r := range res.Results {
+			if r.Verified && r.Referrer != "" {
+				inputs = append(inputs, r.Referrer)
+			}
+		}
+	}
+	if n := res.Notation; n != nil {
+		raw, err := readBounded(c.String("notation-trust-policy"), 1<<20)
+		if err != nil {
+			return err
+		}
+		policy["notationTrustPolicy"], policy["notationScope"] = digest.FromBytes(raw).String(), n.Scope
+		for _, r := range n.Results {
+			if r.Verified && r.Referrer != "" {
+				inputs = append(inputs, r.Referrer)
+			}
+		}
+	}
+	if a := res.Attestations; a != nil {
+		conds := make([]string, 0, len(req.Conditions))
+		for _, cond := range req.Conditions {
+			conds = append(conds, cond.String())
+		}
+		policy["attestation"] = map[string]any{"predicateType": a.PredicateType, "conditions": conds,
+			"maxAge": req.MaxAge.String(), "minCount": req.MinCount}
+		for _, r := range a.Results {
+			if r.Verified && r.Referrer != "" {
+				inputs = append(inputs, r.Referrer)
+			}
+		}
+	}
+	st, err := verify.VSA(verify.Summary{
+		VerifierID: "https://github.com/wasmgate/wasmgate/verify@" + version,
+		Repository: repository(ref), Digest: subject, Policy: policy, Inputs: inputs, Time: time.Now(),
+	})
+	if err != nil {
+		return err
+	}
+	out := st
+	if kp := c.String("vsa-key"); kp != "" {
+		pemBytes, err := readBounded(kp, 1<<20)
+		if err != nil {
+			return usageError("--vsa-key: %v", err)
+		}
+		signer, err := cosignkey.LoadPrivateKey(pemBytes, cosignkey.Password(passwordPrompt(c, false)))
+		if err != nil {
+			return usageError("--vsa-key %s: %v", kp, err)
+		}
+		if out, err = sign.Bundle(st, signer); err != nil {
+			return err
+		}
+	}
+	return writeAtomic(path, out)
+}
+
+// writeAtomic replaces path with data through a temporary file and rename.
+func writeAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".wasmgate-*.partial")
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // notationScope is the trust policy scope of a reference: host/repository,

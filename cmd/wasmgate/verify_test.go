@@ -12,6 +12,7 @@ import (
 	"github.com/wasmgate/wasmgate/internal/fakesigstore"
 	"github.com/wasmgate/wasmgate/internal/peers"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
+	"github.com/wasmgate/wasmgate/verify/cosign"
 )
 
 // The verify shortcut with cosign's flags, on signatures cosign wrote:
@@ -230,5 +231,51 @@ func TestVerifyAttestationCLI(t *testing.T) {
 	}
 	if code, _, _ := wasmgate(t, "verify", tag, "--key", pub, "--insecure-ignore-tlog", "--attestation-type", "https://spdx.dev/Document"); code != exitDenied {
 		t.Errorf("no attestation of that type: exit %d", code)
+	}
+}
+
+// --emit-vsa after a passed verification: a signed VSA that wasmgate
+// itself verifies (it is an attestation over the artifact digest); none
+// after a failed one.
+func TestEmitVSA(t *testing.T) {
+	peers.Binary(t, "cosign")
+	reg := testregistry.GGCR(t)
+	cliEnv(t, reg)
+	t.Setenv("COSIGN_PASSWORD", "")
+	_, key, pub := peers.CosignKeys(t)
+	subject := peers.PushSubject(t, reg, "wasm/tiny")
+	peers.CosignSign(t, key, reg.Ref("wasm/tiny", subject.Digest.String()), peers.CosignBundle)
+	dir := t.TempDir()
+	vsa := filepath.Join(dir, "vsa.sigstore.json")
+	if code, stdout, stderr := wasmgate(t, "verify", reg.Ref("wasm/tiny", "v1"), "--key", pub, "--insecure-ignore-tlog", "--emit-vsa", vsa, "--vsa-key", key); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := wasmgate(t, "verify-blob", subject.Digest.String(), "--bundle", vsa, "--key", pub, "--insecure-ignore-tlog")
+	if code != 0 {
+		t.Fatalf("the VSA does not verify: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	raw, _ := os.ReadFile(vsa)
+	b, err := cosign.ParseBundle(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, _ := b.Envelope()
+	st, err := env.Statement()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred := st.GetPredicate().AsMap()
+	if st.GetPredicateType() != "https://slsa.dev/verification_summary/v1" || pred["verificationResult"] != "PASSED" ||
+		len(pred["inputAttestations"].([]any)) != 1 || !strings.HasSuffix(pred["resourceUri"].(string), subject.Digest.String()) {
+		t.Errorf("VSA: %s %v", st.GetPredicateType(), pred)
+	}
+
+	_, _, otherPub := peers.CosignKeys(t)
+	failed := filepath.Join(dir, "failed.json")
+	if code, _, _ := wasmgate(t, "verify", reg.Ref("wasm/tiny", "v1"), "--key", otherPub, "--insecure-ignore-tlog", "--emit-vsa", failed); code != exitDenied {
+		t.Fatalf("exit %d", code)
+	}
+	if _, err := os.Stat(failed); !os.IsNotExist(err) {
+		t.Errorf("a VSA was written for a failed verification: %v", err)
 	}
 }
