@@ -1,7 +1,16 @@
 // Package attest verifies in-toto attestations attached to an OCI artifact
-// by cosign, in both of cosign's formats (sigstore bundle referrers and the
-// legacy "sha256-<hex>.att" tag), and checks what they say with CEL
-// conditions.
+// and checks what they say with CEL conditions. It reads four formats:
+// cosign's two (sigstore bundle referrers and the legacy "sha256-<hex>.att"
+// tag), a referrer holding a signed DSSE envelope ("dsse", verified against
+// the authority's keys like a legacy layer), and a referrer holding an
+// unsigned in-toto statement, as `oras attach` writes one
+// ("in-toto+signature"): that statement is trusted only when the referrer
+// manifest itself carries a cosign signature of the authority, whose digest
+// covers the statement.
+//
+// A SLSA provenance predicate (v1 or v0.2) is summarized in
+// [Result.Provenance]; other predicates (SPDX, CycloneDX, ...) are checked
+// by their presence and the conditions alone.
 //
 // Signatures are verified by package verify/cosign (sigstore-go); this
 // package adds what an attestation needs beyond a signature: the DSSE

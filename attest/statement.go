@@ -12,21 +12,24 @@ import (
 
 // In-toto media and statement types.
 const (
-	PayloadTypeInToto   = "application/vnd.in-toto+json"
-	StatementTypeV1     = "https://in-toto.io/Statement/v1"
-	StatementTypeV01    = "https://in-toto.io/Statement/v0.1"
-	PredicateTypeSLSAv1 = "https://slsa.dev/provenance/v1"
+	PayloadTypeInToto      = "application/vnd.in-toto+json"
+	StatementTypeV1        = "https://in-toto.io/Statement/v1"
+	StatementTypeV01       = "https://in-toto.io/Statement/v0.1"
+	PredicateTypeSLSAv1    = "https://slsa.dev/provenance/v1"
+	PredicateTypeSLSAv02   = "https://slsa.dev/provenance/v0.2"
+	PredicateTypeSPDX      = "https://spdx.dev/Document"
+	PredicateTypeCycloneDX = "https://cyclonedx.org/bom"
 )
 
 // cosignPredicateTypes are the short names `cosign attest --type` takes.
 var cosignPredicateTypes = map[string]string{
-	"slsaprovenance":   "https://slsa.dev/provenance/v0.2",
-	"slsaprovenance02": "https://slsa.dev/provenance/v0.2",
+	"slsaprovenance":   PredicateTypeSLSAv02,
+	"slsaprovenance02": PredicateTypeSLSAv02,
 	"slsaprovenance1":  PredicateTypeSLSAv1,
 	"link":             "https://in-toto.io/Link/v1",
-	"spdx":             "https://spdx.dev/Document",
-	"spdxjson":         "https://spdx.dev/Document",
-	"cyclonedx":        "https://cyclonedx.org/bom",
+	"spdx":             PredicateTypeSPDX,
+	"spdxjson":         PredicateTypeSPDX,
+	"cyclonedx":        PredicateTypeCycloneDX,
 	"vuln":             "https://cosign.sigstore.dev/attestation/vuln/v1",
 	"openvex":          "https://openvex.dev/ns",
 	"custom":           "https://cosign.sigstore.dev/attestation/v1",
@@ -51,6 +54,12 @@ func statementOf(env *dsse.Envelope, subject digest.Digest) (*in_toto.Statement,
 	if err != nil {
 		return nil, fmt.Errorf("%w: payload: %w", ErrStatementType, err)
 	}
+	return parseStatement(raw, subject)
+}
+
+// parseStatement parses a statement (JSON), checks its type and that it
+// names subject.
+func parseStatement(raw []byte, subject digest.Digest) (*in_toto.Statement, error) {
 	var st in_toto.Statement
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(raw, &st); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrStatementType, err)

@@ -50,7 +50,25 @@ type Options struct {
 	MaxAttestations int
 	// Now is the time ages are measured at; nil means time.Now.
 	Now func() time.Time
+	// Discover is how the signatures of an unsigned in-toto referrer
+	// (Format "in-toto+signature") are discovered: the referrers of that
+	// referrer, with ArtifactType ignored. Check sets it to its own
+	// discovery options; the zero value asks the tag schema and cosign's
+	// legacy tags only, with no Referrers API.
+	Discover referrers.Options
 }
+
+// Formats of the attestations this package verifies beyond cosign's two.
+const (
+	// FormatDSSE is a referrer holding a signed DSSE envelope (artifactType
+	// application/vnd.dsse.envelope.v1+json), its signature checked
+	// against the authority's keys.
+	FormatDSSE cosign.Format = "dsse"
+	// FormatInTotoSigned is a referrer holding an unsigned in-toto
+	// statement (as `oras attach` writes one), trusted only through a
+	// cosign signature over the referrer manifest itself.
+	FormatInTotoSigned cosign.Format = "in-toto+signature"
+)
 
 // Result is the verdict on one attestation.
 type Result struct {
@@ -69,6 +87,9 @@ type Result struct {
 	// Reason says why the attestation failed; Err is the typed error.
 	Reason string `json:"reason,omitempty"`
 	Err    error  `json:"-"`
+	// Provenance summarizes a SLSA provenance predicate (v1 or v0.2) once
+	// its signature verified, whether or not the conditions held.
+	Provenance *Provenance `json:"provenance,omitempty"`
 }
 
 func (r *Result) fail(err error) *Result {
@@ -94,12 +115,13 @@ type Report struct {
 	Rejected []referrers.Rejected `json:"rejectedReferrers,omitempty"`
 }
 
-// Verify verifies the cosign attestations among refs (as
-// [referrers.Discover] returns them for subject: sigstore bundles and the
-// legacy .att tag) whose predicate type is req's, against auth, and checks
-// each statement against req. Other predicate types are skipped. An error
-// means no verdict (the registry failed to serve what it listed);
-// Report.Verified is the verdict.
+// Verify verifies the attestations among refs (as [referrers.Discover]
+// returns them for subject: cosign's sigstore bundles and legacy .att tag,
+// plain DSSE referrers, and unsigned in-toto referrers whose manifest
+// carries a cosign signature) whose predicate type is req's, against auth,
+// and checks each statement against req. Other predicate types are
+// skipped. An error means no verdict (the registry failed to serve what it
+// listed); Report.Verified is the verdict.
 func Verify(ctx context.Context, src oras.ReadOnlyTarget, subject ocispec.Descriptor, refs []referrers.Referrer, auth cosign.Authority, req Requirement, opts Options) (*Report, error) {
 	if req.PredicateType == "" {
 		return nil, errors.New("attest: the requirement needs a predicate type")
@@ -109,7 +131,7 @@ func Verify(ctx context.Context, src oras.ReadOnlyTarget, subject ocispec.Descri
 			return nil, fmt.Errorf("attest: condition %d is nil", i)
 		}
 	}
-	v := &verifier{src: src, subject: subject, auth: auth, req: req, want: PredicateTypeURI(req.PredicateType), now: time.Now}
+	v := &verifier{src: src, subject: subject, auth: auth, req: req, want: PredicateTypeURI(req.PredicateType), now: time.Now, discover: opts.Discover}
 	if opts.Now != nil {
 		v.now = opts.Now
 	}
@@ -166,6 +188,19 @@ refs:
 				}
 				rep.Results = append(rep.Results, *r)
 			}
+		case ref.Kind == referrers.KindInToto:
+			do, more := try(ref.PredicateType)
+			if !more {
+				break refs
+			}
+			if !do {
+				continue
+			}
+			r, err := v.inToto(ctx, ref)
+			if err != nil {
+				return nil, err
+			}
+			rep.Results = append(rep.Results, *r)
 		}
 	}
 	rep.verdict(tried, req.MinCount)
@@ -206,6 +241,7 @@ func Check(ctx context.Context, src oras.ReadOnlyTarget, subject ocispec.Descrip
 	if err != nil {
 		return nil, err
 	}
+	opts.Discover = discover
 	rep, err := Verify(ctx, src, subject, found.Referrers, auth, req, opts)
 	if err != nil {
 		return nil, err
@@ -215,12 +251,13 @@ func Check(ctx context.Context, src oras.ReadOnlyTarget, subject ocispec.Descrip
 }
 
 type verifier struct {
-	src     oras.ReadOnlyTarget
-	subject ocispec.Descriptor
-	auth    cosign.Authority
-	req     Requirement
-	want    string
-	now     func() time.Time
+	src      oras.ReadOnlyTarget
+	subject  ocispec.Descriptor
+	auth     cosign.Authority
+	req      Requirement
+	want     string
+	now      func() time.Time
+	discover referrers.Options
 }
 
 // bundle verifies a cosign v3 attestation: a sigstore bundle referrer.
@@ -293,10 +330,17 @@ func (v *verifier) check(ctx context.Context, r *Result, res *cosign.Result, env
 	if err != nil {
 		return r.fail(err)
 	}
+	return v.checkStatement(ctx, r, res, st)
+}
+
+// checkStatement checks a statement whose signature verified (res)
+// against the requirement.
+func (v *verifier) checkStatement(ctx context.Context, r *Result, res *cosign.Result, st *in_toto.Statement) *Result {
 	if got := PredicateTypeURI(st.GetPredicateType()); got != v.want {
 		return r.fail(fmt.Errorf("%w: the referrer says %q, the signed statement %q", ErrPredicateTypeMismatch, r.PredicateType, st.GetPredicateType()))
 	}
 	r.PredicateType = st.GetPredicateType()
+	r.Provenance = provenanceOf(st)
 	r.Time, r.TimeSource = statementTime(res, st)
 	for _, c := range v.req.Conditions {
 		ok, err := c.EvalContext(ctx, st)

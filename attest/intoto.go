@@ -1,0 +1,103 @@
+package attest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+
+	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/referrers"
+	"github.com/wasmgate/wasmgate/verify/cosign"
+)
+
+// inToto verifies an in-toto referrer (kind referrers.KindInToto): a
+// signed DSSE envelope, or an unsigned statement whose referrer manifest
+// carries a cosign signature.
+func (v *verifier) inToto(ctx context.Context, ref referrers.Referrer) (*Result, error) {
+	r := &Result{Referrer: ref.Digest, PredicateType: ref.PredicateType}
+	if len(ref.Manifest.Layers) != 1 {
+		return r.fail(fmt.Errorf("%w: an in-toto referrer holds one layer, not %d", ErrMalformed, len(ref.Manifest.Layers))), nil
+	}
+	layer := ref.Manifest.Layers[0]
+	switch layer.MediaType {
+	case cosign.MediaTypeDSSE:
+		r.Format = FormatDSSE
+		return v.dsse(ctx, r, layer)
+	case PayloadTypeInToto:
+		r.Format = FormatInTotoSigned
+		return v.signedStatement(ctx, r, ref, layer)
+	}
+	return r.fail(fmt.Errorf("%w: an in-toto referrer's layer is %q, neither a DSSE envelope nor an in-toto statement", ErrMalformed, layer.MediaType)), nil
+}
+
+// dsse verifies a DSSE envelope referrer: the envelope is checked like a
+// legacy .att layer without annotations, that is against the authority's
+// keys (there is no certificate to check an identity by).
+func (v *verifier) dsse(ctx context.Context, r *Result, layer ocispec.Descriptor) (*Result, error) {
+	raw, err := artifact.FetchVerified(ctx, v.src, layer, MaxEnvelopeBytes, "DSSE envelope")
+	if err != nil {
+		if badBytes(err) {
+			return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err)), nil
+		}
+		return nil, err
+	}
+	var env dsse.Envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return r.fail(fmt.Errorf("%w: DSSE envelope: %w", ErrMalformed, err)), nil
+	}
+	if err := payloadType(env.PayloadType); err != nil {
+		return r.fail(err), nil
+	}
+	res, _ := cosign.VerifyLegacyAttestation(raw, nil, v.subject.Digest, v.auth)
+	return v.check(ctx, r, res, &env), nil
+}
+
+// signedStatement verifies an unsigned in-toto statement referrer by the
+// cosign signatures over the referrer manifest: the referrer's own
+// referrers (a bundle) or legacy .sig tag. A signature over the manifest
+// covers the statement layer through its digest.
+func (v *verifier) signedStatement(ctx context.Context, r *Result, ref referrers.Referrer, layer ocispec.Descriptor) (*Result, error) {
+	// The signatures are not of the artifact type the caller may have
+	// filtered the attestations by.
+	opts := v.discover
+	opts.ArtifactType = ""
+	desc := ref.Descriptor()
+	found, err := referrers.Discover(ctx, v.src, desc, opts)
+	if err != nil {
+		return nil, err
+	}
+	sigs, err := cosign.VerifyReferrers(ctx, v.src, desc, found.Referrers, v.auth, cosign.Options{})
+	if err != nil {
+		return nil, err
+	}
+	var res *cosign.Result
+	for i := range sigs {
+		if sigs[i].Verified {
+			res = &sigs[i]
+			break
+		}
+	}
+	if res == nil {
+		err := fmt.Errorf("%w: the in-toto referrer carries no trusted signature (%d tried)", ErrSignature, len(sigs))
+		if len(sigs) > 0 && sigs[0].Err != nil {
+			err = fmt.Errorf("%w: the in-toto referrer carries no trusted signature (%d tried): %w", ErrSignature, len(sigs), sigs[0].Err)
+		}
+		return r.fail(err), nil
+	}
+	r.KeyID, r.Identity = res.KeyID, res.Identity
+	raw, err := artifact.FetchVerified(ctx, v.src, layer, MaxEnvelopeBytes, "in-toto statement")
+	if err != nil {
+		if badBytes(err) {
+			return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err)), nil
+		}
+		return nil, err
+	}
+	st, err := parseStatement(raw, v.subject.Digest)
+	if err != nil {
+		return r.fail(err), nil
+	}
+	return v.checkStatement(ctx, r, res, st), nil
+}
