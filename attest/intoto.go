@@ -11,6 +11,7 @@ import (
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/verify/cosign"
+	"github.com/wasmgate/wasmgate/verify/notation"
 )
 
 // inToto verifies an in-toto referrer (kind referrers.KindInToto): a
@@ -56,8 +57,9 @@ func (v *verifier) dsse(ctx context.Context, r *Result, layer ocispec.Descriptor
 }
 
 // signedStatement verifies an unsigned in-toto statement referrer by the
-// cosign signatures over the referrer manifest: the referrer's own
-// referrers (a bundle) or legacy .sig tag. A signature over the manifest
+// signatures over the referrer manifest: cosign's (the referrer's own
+// referrers, a bundle, or legacy .sig tag) against the authority, else
+// Notation's against Options.Notation. A signature over the manifest
 // covers the statement layer through its digest.
 func (v *verifier) signedStatement(ctx context.Context, r *Result, ref referrers.Referrer, layer ocispec.Descriptor) (*Result, error) {
 	// The signatures are not of the artifact type the caller may have
@@ -78,6 +80,21 @@ func (v *verifier) signedStatement(ctx context.Context, r *Result, ref referrers
 		if sigs[i].Verified {
 			res = &sigs[i]
 			break
+		}
+	}
+	if res == nil && v.notation != nil {
+		nt := v.notation
+		nres, err := notation.VerifyReferrers(ctx, v.src, nt.Scope, desc, found.Referrers, nt.Trust, nt.Options)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range nres {
+			if n.Verified && n.Referrer != "" {
+				// Notation's signing time is the signer's claim unless
+				// timestamped; maxAge then falls back to the predicate.
+				res, r.NotationSigner = &cosign.Result{Verified: true}, n.Signer
+				break
+			}
 		}
 	}
 	if res == nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/verify/cosign"
+	"github.com/wasmgate/wasmgate/verify/notation"
 )
 
 // Bounds on what a registry can make the verifier read.
@@ -56,6 +57,19 @@ type Options struct {
 	// discovery options; the zero value asks the tag schema and cosign's
 	// legacy tags only, with no Referrers API.
 	Discover referrers.Options
+	// Notation, when set, also trusts an unsigned in-toto referrer whose
+	// manifest carries a Notation signature that passes this trust (as
+	// `oras attach` followed by `notation sign` on the referrer leaves it).
+	Notation *NotationTrust
+}
+
+// NotationTrust is the Notation trust an in-toto referrer's signature is
+// checked against: the trust policy and store, and the scope that selects
+// the policy (host/repository, or local/<name> for a layout).
+type NotationTrust struct {
+	Trust   *notation.Trust
+	Scope   string
+	Options notation.Options
 }
 
 // Formats of the attestations this package verifies beyond cosign's two.
@@ -80,6 +94,9 @@ type Result struct {
 	// KeyID or Identity is the signer, as the cosign verifier matched it.
 	KeyID    string           `json:"keyId,omitempty"`
 	Identity *cosign.Identity `json:"identity,omitempty"`
+	// NotationSigner is the signing certificate's subject when a Notation
+	// signature on an in-toto referrer made it trusted.
+	NotationSigner string `json:"notationSigner,omitempty"`
 	// Time is the attestation's time, and TimeSource what it comes from:
 	// "Tlog" or "TimestampAuthority" (verified), or "predicate" (claimed).
 	Time       time.Time `json:"time,omitzero"`
@@ -131,7 +148,7 @@ func Verify(ctx context.Context, src oras.ReadOnlyTarget, subject ocispec.Descri
 			return nil, fmt.Errorf("attest: condition %d is nil", i)
 		}
 	}
-	v := &verifier{src: src, subject: subject, auth: auth, req: req, want: PredicateTypeURI(req.PredicateType), now: time.Now, discover: opts.Discover}
+	v := &verifier{src: src, subject: subject, auth: auth, req: req, want: PredicateTypeURI(req.PredicateType), now: time.Now, discover: opts.Discover, notation: opts.Notation}
 	if opts.Now != nil {
 		v.now = opts.Now
 	}
@@ -258,6 +275,7 @@ type verifier struct {
 	want     string
 	now      func() time.Time
 	discover referrers.Options
+	notation *NotationTrust
 }
 
 // bundle verifies a cosign v3 attestation: a sigstore bundle referrer.

@@ -1,0 +1,43 @@
+package attest_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/wasmgate/wasmgate/attest"
+	"github.com/wasmgate/wasmgate/internal/fakesigstore"
+	"github.com/wasmgate/wasmgate/internal/peers"
+	"github.com/wasmgate/wasmgate/internal/testregistry"
+	"github.com/wasmgate/wasmgate/sign"
+	"github.com/wasmgate/wasmgate/verify/cosign"
+)
+
+// A keyless attestation (Fulcio certificate and an RFC 3161 timestamp,
+// from in-test servers with real certificates) verifies by identity, and
+// its age is measured from the verified TSA time.
+func TestKeylessAttestation(t *testing.T) {
+	fake := fakesigstore.New(t, fakesigstore.Options{})
+	const san = "https://github.com/acme/wasm/.github/workflows/release.yml@refs/tags/v1"
+	reg := testregistry.GGCR(t)
+	subject := peers.PushSubject(t, reg, "wasm/tiny")
+	s := open(t, reg, "wasm/tiny")
+	k := &sign.Keyless{FulcioURL: fake.FulcioURL, IDToken: fake.IDToken(t, fakesigstore.Claims{Subject: san}), TimestampURLs: []string{fake.TSAURL}}
+	if _, err := sign.Attest(ctxT(t), s.target, subject, nil, "slsaprovenance1", readFile(t, writePredicate(t, "")), sign.AttestOptions{Keyless: k}); err != nil {
+		t.Fatal(err)
+	}
+	auth := cosign.Authority{Identities: []cosign.Identity{{Issuer: fake.Issuer, SAN: san}}, TrustedRoot: fake.TrustedRoot(t), TimestampThreshold: 1}
+	req := attest.Requirement{PredicateType: attest.PredicateTypeSLSAv1, Conditions: conditions(t, passing...), MaxAge: time.Hour}
+	rep := s.check(t, subject, auth, req)
+	if !rep.Verified || len(rep.Results) != 1 {
+		t.Fatalf("%+v", rep)
+	}
+	r := rep.Results[0]
+	if r.Identity == nil || r.Identity.SAN != san || r.TimeSource != "TimestampAuthority" || time.Since(r.Time) > time.Minute {
+		t.Fatalf("identity and time: %+v", r)
+	}
+	other := cosign.Authority{Identities: []cosign.Identity{{Issuer: fake.Issuer, SAN: "https://github.com/evil/"}}, TrustedRoot: fake.TrustedRoot(t), TimestampThreshold: 1}
+	if rep := s.check(t, subject, other, req); rep.Verified || !errors.Is(rep.Err, cosign.ErrIdentityMismatch) {
+		t.Fatalf("another identity: %+v", rep)
+	}
+}
