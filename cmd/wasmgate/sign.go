@@ -82,33 +82,11 @@ func signAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := sign.Options{Format: format, Repository: repository(ref)}
-	var signer crypto.Signer
-	switch {
-	case c.String("key") != "" && c.String("fulcio-url") != "":
-		return usageError("--key and --fulcio-url exclude each other")
-	case c.String("key") != "":
-		pemBytes, err := readBounded(c.String("key"), 1<<20)
-		if err != nil {
-			return usageError("--key: %v", err)
-		}
-		if signer, err = cosignkey.LoadPrivateKey(pemBytes, cosignkey.Password(passwordPrompt(c, false))); err != nil {
-			return usageError("--key %s: %v", c.String("key"), err)
-		}
-	case c.String("fulcio-url") != "":
-		k := &sign.Keyless{
-			FulcioURL: c.String("fulcio-url"), IDToken: c.String("identity-token"),
-			RekorURL: c.String("rekor-url"), TimestampURLs: c.StringSlice("timestamp-url"),
-		}
-		if p := c.String("trusted-root"); p != "" {
-			if k.TrustedRoot, err = root.NewTrustedRootFromPath(p); err != nil {
-				return usageError("--trusted-root %s: %v", p, err)
-			}
-		}
-		opts.Keyless = k
-	default:
-		return usageError("sign needs --key FILE, or --fulcio-url with --identity-token and --rekor-url or --timestamp-url")
+	signer, keyless, err := signingIdentity(c)
+	if err != nil {
+		return err
 	}
+	opts := sign.Options{Format: format, Repository: repository(ref), Keyless: keyless}
 	dst, subject, err := destination(c, ref)
 	if err != nil {
 		return err
@@ -261,25 +239,11 @@ func attestAction(c *cli.Context) error {
 	if err != nil {
 		return usageError("--predicate: %v", err)
 	}
-	opts := sign.AttestOptions{Format: format}
-	var signer crypto.Signer
-	switch {
-	case c.String("key") != "" && c.String("fulcio-url") != "":
-		return usageError("--key and --fulcio-url exclude each other")
-	case c.String("key") != "":
-		pemBytes, err := readBounded(c.String("key"), 1<<20)
-		if err != nil {
-			return usageError("--key: %v", err)
-		}
-		if signer, err = cosignkey.LoadPrivateKey(pemBytes, cosignkey.Password(passwordPrompt(c, false))); err != nil {
-			return usageError("--key %s: %v", c.String("key"), err)
-		}
-	case c.String("fulcio-url") != "":
-		opts.Keyless = &sign.Keyless{FulcioURL: c.String("fulcio-url"), IDToken: c.String("identity-token"),
-			RekorURL: c.String("rekor-url"), TimestampURLs: c.StringSlice("timestamp-url")}
-	default:
-		return usageError("attest needs --key FILE, or --fulcio-url with --identity-token and --rekor-url or --timestamp-url")
+	signer, keyless, err := signingIdentity(c)
+	if err != nil {
+		return err
 	}
+	opts := sign.AttestOptions{Format: format, Keyless: keyless}
 	dst, subject, err := destination(c, ref)
 	if err != nil {
 		return err
@@ -298,4 +262,38 @@ func attestAction(c *cli.Context) error {
 	fmt.Fprintf(c.App.ErrWriter, "Attested %s (%s, %s)\n", ref.WithDigest(subject.Digest), sign.PredicateType(c.String("type")), format)
 	fmt.Fprintln(c.App.Writer, desc.Digest)
 	return nil
+}
+
+// signingIdentity reads who signs from the flags: a key file (cosign's
+// format, or PKCS#8), or keyless (Fulcio, with a Rekor log or timestamp
+// authorities to prove the time).
+func signingIdentity(c *cli.Context) (crypto.Signer, *sign.Keyless, error) {
+	switch {
+	case c.String("key") != "" && c.String("fulcio-url") != "":
+		return nil, nil, usageError("--key and --fulcio-url exclude each other")
+	case c.String("key") != "":
+		pemBytes, err := readBounded(c.String("key"), 1<<20)
+		if err != nil {
+			return nil, nil, usageError("--key: %v", err)
+		}
+		signer, err := cosignkey.LoadPrivateKey(pemBytes, cosignkey.Password(passwordPrompt(c, false)))
+		if err != nil {
+			return nil, nil, usageError("--key %s: %v", c.String("key"), err)
+		}
+		return signer, nil, nil
+	case c.String("fulcio-url") != "":
+		k := &sign.Keyless{
+			FulcioURL: c.String("fulcio-url"), IDToken: c.String("identity-token"),
+			RekorURL: c.String("rekor-url"), TimestampURLs: c.StringSlice("timestamp-url"),
+		}
+		if p := c.String("trusted-root"); p != "" {
+			tr, err := root.NewTrustedRootFromPath(p)
+			if err != nil {
+				return nil, nil, usageError("--trusted-root %s: %v", p, err)
+			}
+			k.TrustedRoot = tr
+		}
+		return nil, k, nil
+	}
+	return nil, nil, usageError("%s needs --key FILE, or --fulcio-url with --identity-token and --rekor-url or --timestamp-url", c.Command.Name)
 }

@@ -10,9 +10,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
-	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
-	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/verify"
 )
@@ -89,28 +87,4 @@ func legacyAttestationBundle(envelopeJSON []byte, ann map[string]string) (*bundl
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return b, nil
-}
-
-// legacyMaterial is the verification material of a legacy layer's
-// annotations. It repeats the material part of legacyBundle, which could
-// call it.
-func legacyMaterial(ann map[string]string) (*protobundle.VerificationMaterial, error) {
-	vm := &protobundle.VerificationMaterial{}
-	if certPEM := ann[AnnotationCertificate]; certPEM != "" {
-		chain, err := pemCertificates([]byte(certPEM + "\n" + ann[AnnotationChain]))
-		if err != nil {
-			return nil, err
-		}
-		vm.Content = &protobundle.VerificationMaterial_X509CertificateChain{X509CertificateChain: &protocommon.X509CertificateChain{Certificates: chain}}
-	} else {
-		vm.Content = &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{}}
-	}
-	if raw := ann[AnnotationRekorBundle]; raw != "" {
-		entry, err := tlogEntry([]byte(raw))
-		if err != nil {
-			return nil, err
-		}
-		vm.TlogEntries = []*protorekor.TransparencyLogEntry{entry}
-	}
-	return vm, nil
 }

@@ -85,22 +85,9 @@ func legacyBundle(payload []byte, ann map[string]string) (*bundle.Bundle, error)
 		return nil, fmt.Errorf("%w: the %s annotation is not a base64 signature", ErrMalformed, AnnotationSignature)
 	}
 	sum := sha256.Sum256(payload)
-	vm := &protobundle.VerificationMaterial{}
-	if certPEM := ann[AnnotationCertificate]; certPEM != "" {
-		chain, err := pemCertificates([]byte(certPEM + "\n" + ann[AnnotationChain]))
-		if err != nil {
-			return nil, err
-		}
-		vm.Content = &protobundle.VerificationMaterial_X509CertificateChain{X509CertificateChain: &protocommon.X509CertificateChain{Certificates: chain}}
-	} else {
-		vm.Content = &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{}}
-	}
-	if raw := ann[AnnotationRekorBundle]; raw != "" {
-		entry, err := tlogEntry([]byte(raw))
-		if err != nil {
-			return nil, err
-		}
-		vm.TlogEntries = []*protorekor.TransparencyLogEntry{entry}
+	vm, err := legacyMaterial(ann)
+	if err != nil {
+		return nil, err
 	}
 	pb := &protobundle.Bundle{
 		MediaType:            "application/vnd.dev.sigstore.bundle+json;version=0.1",
@@ -163,4 +150,28 @@ func tlogEntry(raw []byte) (*protorekor.TransparencyLogEntry, error) {
 		InclusionPromise:  &protorekor.InclusionPromise{SignedEntryTimestamp: rb.SignedEntryTimestamp},
 		CanonicalizedBody: body,
 	}, nil
+}
+
+// legacyMaterial is the verification material of a legacy layer's
+// annotations: the public-key hint, or the certificate chain, and the
+// Rekor entry with its SET when there is one.
+func legacyMaterial(ann map[string]string) (*protobundle.VerificationMaterial, error) {
+	vm := &protobundle.VerificationMaterial{}
+	if certPEM := ann[AnnotationCertificate]; certPEM != "" {
+		chain, err := pemCertificates([]byte(certPEM + "\n" + ann[AnnotationChain]))
+		if err != nil {
+			return nil, err
+		}
+		vm.Content = &protobundle.VerificationMaterial_X509CertificateChain{X509CertificateChain: &protocommon.X509CertificateChain{Certificates: chain}}
+	} else {
+		vm.Content = &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{}}
+	}
+	if raw := ann[AnnotationRekorBundle]; raw != "" {
+		entry, err := tlogEntry([]byte(raw))
+		if err != nil {
+			return nil, err
+		}
+		vm.TlogEntries = []*protorekor.TransparencyLogEntry{entry}
+	}
+	return vm, nil
 }
