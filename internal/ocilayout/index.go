@@ -175,6 +175,11 @@ func (s *Store) Tag(ctx context.Context, desc ocispec.Descriptor, ref string) er
 			return false, fmt.Errorf("descriptor says %d bytes, the stored blob has %d: %w",
 				desc.Size, fi.Size(), ErrInvalidDescriptorSize)
 		}
+		if tagged(idx, ref, desc) {
+			// Already so: nothing to write (the cache re-tags on every
+			// digest-pinned pull).
+			return false, nil
+		}
 		out := make([]ocispec.Descriptor, 0, len(idx.Manifests)+1)
 		placed := false
 		for _, m := range idx.Manifests {
@@ -197,6 +202,24 @@ func (s *Store) Tag(ctx context.Context, desc ocispec.Descriptor, ref string) er
 		return true, nil
 	}, nil)
 	return s.errf("tag", ref, desc.Digest, err)
+}
+
+// tagged reports whether ref already names exactly desc in idx, with no
+// redundant untagged entry for the same manifest left to drop.
+func tagged(idx *ocispec.Index, ref string, desc ocispec.Descriptor) bool {
+	found := false
+	for _, m := range idx.Manifests {
+		switch name := refName(m); {
+		case name == ref:
+			if found || m.Digest != desc.Digest || m.Size != desc.Size || m.MediaType != desc.MediaType {
+				return false
+			}
+			found = true
+		case name == "" && m.Digest == desc.Digest:
+			return false
+		}
+	}
+	return found
 }
 
 // Untag removes the index.json entries for ref. The blob stays. It fails

@@ -366,3 +366,43 @@ func TestErrorMessage(t *testing.T) {
 		}
 	}
 }
+
+// Re-tagging a ref with the descriptor it already names writes nothing:
+// the cache does so on every digest-pinned pull.
+func TestTagUnchangedWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}`)
+	desc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageManifest, data)
+	if err := s.Push(ctx, desc, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Tag(ctx, desc, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	index := filepath.Join(s.Dir(), "index.json")
+	before, err := os.Stat(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Tag(ctx, desc, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(before, after) {
+		t.Error("index.json was rewritten for a tag that did not change")
+	}
+	// A real change is still written.
+	if err := s.Tag(ctx, desc, "v2"); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := os.Stat(index); os.SameFile(after, again) {
+		t.Error("index.json was not rewritten for a new tag")
+	}
+}
