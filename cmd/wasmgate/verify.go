@@ -18,6 +18,7 @@ import (
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/attest"
 	"github.com/wasmgate/wasmgate/internal/cosignkey"
+	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/sign"
 	"github.com/wasmgate/wasmgate/verify"
 	"github.com/wasmgate/wasmgate/verify/cosign"
@@ -192,16 +193,34 @@ func verifyAction(c *cli.Context) error {
 		return cli.Exit(wrapRegistry("resolve", ref, err).Error(), exitUndecided)
 	}
 	res := verifyResult{Reference: ref.WithDigest(subject.Digest).String(), Insecure: insecure, Verified: true}
+	// One discovery for every check the flags ask for: the verifiers
+	// share the referrers it found, already fetched and subject-checked.
+	discover := ropts
+	if useNotation && !useCosign && req == nil {
+		// Only Notation: skip other referrers unfetched, as notation.Check does.
+		discover.ArtifactType, discover.NoLegacyTags = referrers.ArtifactTypeNotation, true
+	}
+	found, err := referrers.Discover(c.Context, src, subject, discover)
+	if err != nil {
+		return cli.Exit(wrapRegistry("verify", ref, err).Error(), exitUndecided)
+	}
 	if useCosign && req == nil {
-		if res.Report, err = cosign.Check(c.Context, src, subject, ropts, auth, opts); err != nil {
+		results, err := cosign.VerifyReferrers(c.Context, src, subject, found.Referrers, auth, opts)
+		if err != nil {
 			return cli.Exit(wrapRegistry("verify", ref, err).Error(), exitUndecided)
 		}
+		if results == nil {
+			results = []cosign.Result{}
+		}
+		res.Report = &cosign.Report{Subject: subject, Verified: cosign.Verified(results), Results: results, Listing: found.Listing, Rejected: found.Rejected}
 		res.Verified = res.Verified && res.Report.Verified
 	}
 	if req != nil {
-		if res.Attestations, err = attest.Check(c.Context, src, subject, ropts, auth, *req, attest.Options{}); err != nil {
+		res.Attestations, err = attest.Verify(c.Context, src, subject, found.Referrers, auth, *req, attest.Options{Discover: ropts})
+		if err != nil {
 			return cli.Exit(wrapRegistry("verify", ref, err).Error(), exitUndecided)
 		}
+		res.Attestations.Listing, res.Attestations.Rejected = found.Listing, found.Rejected
 		res.Verified = res.Verified && res.Attestations.Verified
 	}
 	if useNotation {
@@ -209,12 +228,17 @@ func verifyAction(c *cli.Context) error {
 		if scope == "" {
 			scope = notationScope(ref)
 		}
-		if res.Notation, err = notation.Check(c.Context, src, scope, subject, ropts, trust, nopts); err != nil {
+		results, err := notation.VerifyReferrers(c.Context, src, scope, subject, found.Referrers, trust, nopts)
+		if err != nil {
 			if errors.Is(err, notation.ErrInvalidScope) || errors.Is(err, notation.ErrNoTrustPolicy) {
 				return usageError("%v", err)
 			}
 			return cli.Exit(wrapRegistry("verify", ref, err).Error(), exitUndecided)
 		}
+		if results == nil {
+			results = []notation.Result{}
+		}
+		res.Notation = &notation.Report{Subject: subject, Scope: scope, Verified: notation.Verified(results), Results: results, Listing: found.Listing, Rejected: found.Rejected}
 		res.Verified = res.Verified && res.Notation.Verified
 	}
 	if jsonOutput(c) {

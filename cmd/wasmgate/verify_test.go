@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/wasmgate/wasmgate/internal/fakesigstore"
 	"github.com/wasmgate/wasmgate/internal/peers"
+	"github.com/wasmgate/wasmgate/internal/testpki"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
 	"github.com/wasmgate/wasmgate/verify/cosign"
 )
@@ -64,6 +66,18 @@ func TestVerifyCLI(t *testing.T) {
 	}
 	if code, _, _ := wasmgate(t, "verify", tagRef); code != exitUsage {
 		t.Errorf("no authority: exit %d", code)
+	}
+	// Cosign and Notation checks together share one discovery: the
+	// fallback index is read once (no Notation signature here: exit 1).
+	root := testpki.NewRoot(t, "wasmgate test root (TEST ONLY)", testpki.P256)
+	trustDir := t.TempDir()
+	policy := testpki.WriteNotationTrust(t, trustDir, "acme", []*x509.Certificate{root.Root()}, "")
+	reg.Faults.ResetLog()
+	if code, stdout, _ := wasmgate(t, "verify", tagRef, "--key", pub, "--insecure-ignore-tlog", "--notation-trust-policy", policy, "--notation-trust-store", trustDir); code != exitDenied || !strings.Contains(stdout, "2 of 2 cosign signatures verified; 0 of 0 Notation") {
+		t.Errorf("cosign and Notation: exit %d\n%s", code, stdout)
+	}
+	if n := reg.Faults.Count("HEAD", "/manifests/sha256-[0-9a-f]{64}$"); n != 1 {
+		t.Errorf("the fallback index was read %d times, want once", n)
 	}
 	reg.Faults.Inject("", "/referrers/|/manifests/sha256-", testregistry.Status(500, 0))
 	if code, _, stderr := wasmgate(t, "verify", tagRef, "--key", pub, "--insecure-ignore-tlog", "--timeout", "2s"); code != exitUndecided {
