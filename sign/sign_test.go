@@ -149,6 +149,8 @@ func TestBundleOverBlob(t *testing.T) {
 		if r := cosign.VerifyBlob(b, wasm, "", auth); r.Verified {
 			t.Fatal("verified a tampered bundle")
 		}
+	} else if !errors.Is(err, cosign.ErrMalformed) {
+		t.Fatalf("tampered bundle: %v, want ErrMalformed", err)
 	}
 }
 
