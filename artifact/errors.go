@@ -115,3 +115,17 @@ type FormatError struct {
 func (e *FormatError) Error() string { return e.What + ": " + e.Err.Error() }
 
 func (e *FormatError) Unwrap() error { return e.Err }
+
+// IsBadContent reports whether err condemns the content itself (its bytes
+// do not match their digest, length or bound, or its digest cannot be
+// checked), as opposed to a registry that failed to answer. Verifiers
+// reject the one signature or referrer for it and go on; they stop, with
+// no verdict, for anything else.
+func IsBadContent(err error) bool {
+	for _, target := range []error{ErrDigestMismatch, ErrSizeMismatch, ErrTooLarge, ErrUnsupportedDigest} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}

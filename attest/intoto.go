@@ -40,7 +40,7 @@ func (v *verifier) inToto(ctx context.Context, ref referrers.Referrer) (*Result,
 func (v *verifier) dsse(ctx context.Context, r *Result, layer ocispec.Descriptor) (*Result, error) {
 	raw, err := artifact.FetchVerified(ctx, v.src, layer, MaxEnvelopeBytes, "DSSE envelope")
 	if err != nil {
-		if badBytes(err) {
+		if artifact.IsBadContent(err) {
 			return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err)), nil
 		}
 		return nil, err
@@ -107,7 +107,7 @@ func (v *verifier) signedStatement(ctx context.Context, r *Result, ref referrers
 	r.KeyID, r.Identity = res.KeyID, res.Identity
 	raw, err := artifact.FetchVerified(ctx, v.src, layer, MaxEnvelopeBytes, "in-toto statement")
 	if err != nil {
-		if badBytes(err) {
+		if artifact.IsBadContent(err) {
 			return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err)), nil
 		}
 		return nil, err

@@ -286,7 +286,7 @@ func (v *verifier) bundle(ctx context.Context, ref referrers.Referrer) (*Result,
 	}
 	raw, err := artifact.FetchVerified(ctx, v.src, ref.Manifest.Layers[0], MaxEnvelopeBytes, "sigstore bundle")
 	if err != nil {
-		if badBytes(err) {
+		if artifact.IsBadContent(err) {
 			return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err)), nil
 		}
 		return nil, err
@@ -311,7 +311,7 @@ func (v *verifier) legacy(ctx context.Context, ref referrers.Referrer, i int, la
 	r := &Result{Referrer: ref.Digest, Layer: i, Format: cosign.FormatLegacy, PredicateType: layer.Annotations["predicateType"]}
 	raw, err := artifact.FetchVerified(ctx, v.src, layer, MaxEnvelopeBytes, "DSSE envelope")
 	if err != nil {
-		if badBytes(err) {
+		if artifact.IsBadContent(err) {
 			return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err)), nil
 		}
 		return nil, err
@@ -410,10 +410,4 @@ func statementTime(res *cosign.Result, st *in_toto.Statement) (time.Time, string
 		return pt.UTC(), "predicate"
 	}
 	return time.Time{}, ""
-}
-
-// badBytes reports fetch errors that condemn the attestation (bad bytes),
-// as opposed to the registry failing to answer.
-func badBytes(err error) bool {
-	return errors.Is(err, artifact.ErrDigestMismatch) || errors.Is(err, artifact.ErrSizeMismatch) || errors.Is(err, artifact.ErrTooLarge)
 }

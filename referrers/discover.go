@@ -303,13 +303,5 @@ func (d *discovery) checkOne(ctx context.Context, c *candidate) error {
 // rejectable reports failures that condemn one referrer (bad bytes,
 // missing content) rather than the whole discovery (network, time).
 func rejectable(err error) bool {
-	for _, target := range []error{
-		artifact.ErrDigestMismatch, artifact.ErrSizeMismatch, artifact.ErrTooLarge,
-		artifact.ErrUnsupportedDigest, errdef.ErrNotFound, errdef.ErrSizeExceedsLimit,
-	} {
-		if errors.Is(err, target) {
-			return true
-		}
-	}
-	return false
+	return artifact.IsBadContent(err) || errors.Is(err, errdef.ErrNotFound) || errors.Is(err, errdef.ErrSizeExceedsLimit)
 }

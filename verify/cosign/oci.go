@@ -2,7 +2,6 @@ package cosign
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -69,7 +68,7 @@ func VerifyReferrers(ctx context.Context, src oras.ReadOnlyTarget, subject ocisp
 				}
 				payload, err := artifact.FetchVerified(ctx, src, layer, MaxPayloadBytes, "simple-signing payload")
 				if err != nil {
-					if fetchFailure(err) {
+					if artifact.IsBadContent(err) {
 						out = append(out, *(&Result{Referrer: ref.Digest, Format: FormatLegacy, Layer: i}).fail(fmt.Errorf("%w: %w", ErrMalformed, err)))
 						continue
 					}
@@ -95,7 +94,7 @@ func verifyBundleReferrer(ctx context.Context, src oras.ReadOnlyTarget, subject 
 	}
 	raw, err := artifact.FetchVerified(ctx, src, ref.Manifest.Layers[0], MaxBundleBytes, "sigstore bundle")
 	if err != nil {
-		if fetchFailure(err) {
+		if artifact.IsBadContent(err) {
 			return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err)), nil
 		}
 		return nil, err
@@ -107,12 +106,6 @@ func verifyBundleReferrer(ctx context.Context, src oras.ReadOnlyTarget, subject 
 	res := VerifyBundle(b, subject.Digest, auth)
 	res.Referrer = ref.Digest
 	return res, nil
-}
-
-// fetchFailure reports fetch errors that condemn the signature (bad
-// bytes), as opposed to the registry failing to answer.
-func fetchFailure(err error) bool {
-	return errors.Is(err, artifact.ErrDigestMismatch) || errors.Is(err, artifact.ErrSizeMismatch) || errors.Is(err, artifact.ErrTooLarge)
 }
 
 // Verified reports whether any result verified.

@@ -119,7 +119,7 @@ func VerifyReferrers(ctx context.Context, src oras.ReadOnlyTarget, scope string,
 		}
 		blob, err := artifact.FetchVerified(ctx, src, layer, MaxEnvelopeBytes, "notation signature envelope")
 		if err != nil {
-			if errors.Is(err, artifact.ErrDigestMismatch) || errors.Is(err, artifact.ErrSizeMismatch) || errors.Is(err, artifact.ErrTooLarge) {
+			if artifact.IsBadContent(err) {
 				out = append(out, *r.fail(fmt.Errorf("%w: %w", ErrMalformed, err)))
 				continue
 			}
