@@ -1,14 +1,13 @@
 package permissions
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/wasmgate/wasmgate/internal/yamlnode"
 )
 
 // MaxSize is the largest policy, in bytes, that [Parse] reads. Real
@@ -46,26 +45,12 @@ func ParseReader(r io.Reader) (*Policy, error) {
 
 // document returns the root node of the only YAML document in data.
 func document(data []byte) (*yaml.Node, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{Err: ErrInvalid, Reason: `empty document; a policy needs at least version: "1.0" and permissions`}
-		}
-		return nil, &Error{Err: ErrSyntax, Reason: "cannot parse YAML", Cause: err}
+	root, err := yamlnode.Document(data, "a policy")
+	var e *yamlnode.Error
+	if errors.As(err, &e) && e.Kind == yamlnode.Invalid && e.Line == 0 {
+		e.Reason = `empty document; a policy needs at least version: "1.0" and permissions`
 	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		return nil, &Error{Err: ErrSyntax, Reason: "cannot parse YAML after the first document", Cause: err}
-	default:
-		return nil, errAt(&extra, "", ErrInvalid, "a second YAML document starts here; a policy is exactly one document")
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		return nil, errAt(&doc, "", ErrInvalid, "empty document; a policy needs at least version and permissions")
-	}
-	return doc.Content[0], nil
+	return root, fromNode(err)
 }
 
 func decodePolicy(root *yaml.Node) (*Policy, error) {
@@ -173,114 +158,52 @@ var misplaced = map[string]string{
 	"permissions.environment.deny":  "the format has no environment deny list; leave a key out to deny it",
 }
 
-// mapping checks that n is a mapping whose keys are plain strings, each one
-// of known and none repeated, and returns the values by key.
+// The strict YAML reading is package yamlnode's; these wrappers turn its
+// errors into this package's *Error.
+
 func mapping(n *yaml.Node, path string, known ...string) (map[string]*yaml.Node, error) {
-	if n.Kind == yaml.AliasNode {
-		return nil, errAt(n, path, ErrInvalid, "aliases are not allowed in a policy")
-	}
-	if n.Kind != yaml.MappingNode {
-		return nil, errAt(n, path, ErrInvalid, "must be a mapping, not %s", describe(n))
-	}
-	values := make(map[string]*yaml.Node, len(n.Content)/2)
-	keys := make(map[string]*yaml.Node, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
-			return nil, errAt(k, path, ErrInvalid, "keys must be plain strings, not %s", describe(k))
-		}
-		field := join(path, k.Value)
-		if first, dup := keys[k.Value]; dup {
-			return nil, errAt(k, field, ErrInvalid, "duplicate key (first at line %d)", first.Line)
-		}
-		if !slices.Contains(known, k.Value) {
-			reason := fmt.Sprintf("unknown field; allowed here: %s", strings.Join(known, ", "))
-			if hint, ok := misplaced[field]; ok {
-				reason += "; " + hint
-			}
-			return nil, errAt(k, field, ErrUnknownField, "%s", reason)
-		}
-		keys[k.Value], values[k.Value] = k, v
-	}
-	return values, nil
+	m, err := yamlnode.Mapping(n, path, misplaced, known...)
+	return m, fromNode(err)
 }
 
-// sequence returns the items of n; a null sequence has none.
 func sequence(n *yaml.Node, path string) ([]*yaml.Node, error) {
-	if isNull(n) {
-		return nil, nil
-	}
-	if n.Kind == yaml.AliasNode {
-		return nil, errAt(n, path, ErrInvalid, "aliases are not allowed in a policy")
-	}
-	if n.Kind != yaml.SequenceNode {
-		return nil, errAt(n, path, ErrInvalid, "must be a list, not %s", describe(n))
-	}
-	return n.Content, nil
+	items, err := yamlnode.Sequence(n, path)
+	return items, fromNode(err)
 }
 
-// str returns the value of a string scalar.
 func str(n *yaml.Node, path string) (string, error) {
-	if n.Kind == yaml.AliasNode {
-		return "", errAt(n, path, ErrInvalid, "aliases are not allowed in a policy")
-	}
-	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
-		return "", errAt(n, path, ErrInvalid, "must be a string, not %s", describe(n))
-	}
-	return n.Value, nil
+	s, err := yamlnode.String(n, path)
+	return s, fromNode(err)
 }
 
 func optString(n *yaml.Node, path string) (string, error) {
-	if present(n) == nil {
-		return "", nil
-	}
-	return str(n, path)
+	s, err := yamlnode.OptString(n, path)
+	return s, fromNode(err)
 }
 
-// present returns n, or nil when n is absent or null: Wassette's optional
-// sections read both as "not set".
-func present(n *yaml.Node) *yaml.Node {
-	if n == nil || isNull(n) {
-		return nil
-	}
-	return n
-}
+var (
+	present  = yamlnode.Present
+	isNull   = yamlnode.IsNull
+	describe = yamlnode.Describe
+	clip     = yamlnode.Clip
+	join     = yamlnode.Join
+	index    = yamlnode.Index
+)
 
-func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
-}
-
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
-	case yaml.DocumentNode:
-		return "a document"
+// fromNode converts a *yamlnode.Error into an *Error; nil stays nil.
+func fromNode(err error) error {
+	var e *yamlnode.Error
+	if !errors.As(err, &e) {
+		return err
 	}
-	switch n.ShortTag() {
-	case "!!null":
-		return "null"
-	case "!!str":
-		return fmt.Sprintf("the string %q", clip(n.Value))
-	case "!!int", "!!float":
-		return fmt.Sprintf("the number %s", clip(n.Value))
-	case "!!bool":
-		return fmt.Sprintf("the boolean %s", clip(n.Value))
+	sentinel := ErrInvalid
+	switch e.Kind {
+	case yamlnode.Syntax:
+		sentinel = ErrSyntax
+	case yamlnode.UnknownField:
+		sentinel = ErrUnknownField
 	}
-	return fmt.Sprintf("a value tagged %s", clip(n.Tag))
-}
-
-// clip keeps hostile values from making error messages huge.
-func clip(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
+	return &Error{Field: e.Field, Line: e.Line, Column: e.Column, Reason: e.Reason, Err: sentinel, Cause: e.Cause}
 }
 
 func errAt(n *yaml.Node, field string, sentinel error, format string, args ...any) *Error {
@@ -290,12 +213,3 @@ func errAt(n *yaml.Node, field string, sentinel error, format string, args ...an
 	}
 	return e
 }
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
