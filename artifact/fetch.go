@@ -79,6 +79,23 @@ func FetchVerified(ctx context.Context, src oras.ReadOnlyTarget, desc ocispec.De
 	return readVerified(rc, desc, limit, what)
 }
 
+// CopyVerified fetches desc from src and streams it into dst, refusing
+// before reading when desc.Size exceeds limit, and fails unless exactly
+// desc.Size bytes whose digest is desc.Digest arrived: one pass, nothing
+// buffered. dst has seen the bytes by the time an error is returned, so
+// the caller discards what dst holds on error.
+func CopyVerified(ctx context.Context, dst io.Writer, src oras.ReadOnlyTarget, desc ocispec.Descriptor, limit int64, what string) error {
+	if desc.Size > limit {
+		return &SizeError{What: what, Digest: desc.Digest, Limit: limit, Actual: -1, Err: ErrTooLarge}
+	}
+	rc, err := src.Fetch(ctx, desc)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return copyVerified(dst, rc, desc, what)
+}
+
 // FetchManifest resolves reference (a tag or a digest) in src exactly once
 // and returns the manifest it names, read within limit bytes (0 means
 // [DefaultMaxManifestBytes]), its digest checked, parsed and classified.

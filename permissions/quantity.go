@@ -1,6 +1,7 @@
 package permissions
 
 import (
+	"fmt"
 	"math/big"
 	"strconv"
 	"strings"
@@ -92,6 +93,18 @@ func parseQuantity(s string) (*big.Rat, suffixKind, string) {
 	}
 	v.Mul(v, new(big.Rat).SetInt(new(big.Int).Lsh(big.NewInt(1), exp2)))
 	return v, kind, ""
+}
+
+// ParseBytes reads a byte quantity the way limits.memory is read when it
+// is a string: a Kubernetes quantity such as "64Mi", "1G" or "1000000".
+// Other wasmgate formats with sizes (the trust policy's layers.maxBytes)
+// use it so that one size means the same everywhere.
+func ParseBytes(s string) (uint64, error) {
+	n, reason := parseMemory(s)
+	if reason != "" {
+		return 0, fmt.Errorf("%q %s", clip(s), reason)
+	}
+	return n, nil
 }
 
 // parseMemory reads a memory limit in bytes. The reason, if any, reads

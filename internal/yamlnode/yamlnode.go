@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -210,3 +211,29 @@ func Join(path, key string) string {
 
 // Index appends a list index to a field path.
 func Index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+
+// Bool returns the value of a boolean scalar (true or false only).
+func Bool(n *yaml.Node, path string) (bool, error) {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+		return false, At(n, path, Invalid, "must be true or false, not %s", Describe(n))
+	}
+	switch n.Value {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, At(n, path, Invalid, "must be true or false, not %s", Describe(n))
+}
+
+// Int returns the value of an integer scalar within [min, max].
+func Int(n *yaml.Node, path string, min, max int) (int, error) {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+		return 0, At(n, path, Invalid, "must be a whole number, not %s", Describe(n))
+	}
+	v, err := strconv.Atoi(n.Value)
+	if err != nil || v < min || v > max {
+		return 0, At(n, path, Invalid, "must be a whole number from %d to %d, not %s", min, max, Clip(n.Value))
+	}
+	return v, nil
+}

@@ -1,0 +1,62 @@
+package verify
+
+import (
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/permissions"
+)
+
+// Artifact is a wasm artifact that passed verification under a trust
+// policy in enforce mode, with the bytes of its wasm and policy layers as
+// they were when their digests were checked.
+//
+// Only this package builds an Artifact (see [Verifier.Fetch]); its fields
+// are unexported, and the zero value is not a verified artifact: its
+// Digest is empty and package loader refuses it. The bytes are held in
+// memory, never re-read from a path or a registry, so what a host runs is
+// what was verified even if the tag, the cache or a file changes after.
+type Artifact struct {
+	ref      string
+	manifest ocispec.Descriptor
+	wasmDesc ocispec.Descriptor
+	kind     artifact.Kind
+	wasm     []byte
+	policy   []byte
+	perms    *permissions.Policy
+	result   *Result
+}
+
+// Reference is the artifact's reference pinned by the verified manifest
+// digest.
+func (a *Artifact) Reference() string { return a.ref }
+
+// Digest is the verified manifest digest; empty for an Artifact not built
+// by this package.
+func (a *Artifact) Digest() digest.Digest { return a.manifest.Digest }
+
+// WasmDigest is the digest of the wasm layer, checked against the bytes.
+func (a *Artifact) WasmDigest() digest.Digest { return a.wasmDesc.Digest }
+
+// Kind is a module (WASI preview 1) or a component (WASI preview 2).
+func (a *Artifact) Kind() artifact.Kind { return a.kind }
+
+// Wasm returns a copy of the verified wasm bytes.
+func (a *Artifact) Wasm() []byte { return append([]byte(nil), a.wasm...) }
+
+// PolicyLayer returns a copy of the verified policy layer, or nil when the
+// artifact has none.
+func (a *Artifact) PolicyLayer() []byte {
+	if a.policy == nil {
+		return nil
+	}
+	return append([]byte(nil), a.policy...)
+}
+
+// Permissions is the parsed policy layer: what the publisher signed that
+// the module may do. Nil when the artifact has no policy layer.
+func (a *Artifact) Permissions() *permissions.Policy { return a.perms }
+
+// Result is the verification that let the artifact through.
+func (a *Artifact) Result() *Result { return a.result }

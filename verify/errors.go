@@ -1,0 +1,96 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors of the trust policy and the pipeline. Callers branch on
+// them with errors.Is; positions and details are in the typed errors below.
+var (
+	// ErrPolicySyntax: the trust policy is not well-formed YAML.
+	ErrPolicySyntax = errors.New("trust policy is not well-formed YAML")
+	// ErrPolicyUnknownField: a key the format does not define.
+	ErrPolicyUnknownField = errors.New("unknown trust policy field")
+	// ErrPolicyInvalid: the policy breaks the format or contradicts itself
+	// (a threshold above its authorities, two scopes of equal specificity,
+	// a CEL condition that does not compile, ...).
+	ErrPolicyInvalid = errors.New("invalid trust policy")
+	// ErrTrustMaterial: a key, trusted root or Notation trust file the
+	// policy names cannot be read or is not what it should be.
+	ErrTrustMaterial = errors.New("trust material cannot be loaded")
+
+	// ErrNoScope: no statement of the policy covers the repository;
+	// the artifact is denied.
+	ErrNoScope = errors.New("no trust policy statement covers the repository")
+	// ErrNotPinned: the statement requires a reference pinned by digest.
+	ErrNotPinned = errors.New("reference is not pinned by digest")
+	// ErrLayers: the manifest's layers break the statement's layer rules.
+	ErrLayers = errors.New("layers break the policy")
+	// ErrThreshold: fewer distinct authorities signed than required.
+	ErrThreshold = errors.New("signature threshold not met")
+	// ErrAttestation: a required attestation is missing or failed.
+	ErrAttestation = errors.New("required attestation not satisfied")
+	// ErrUnsupportedReference: the reference names no OCI artifact
+	// (a local file or an https URL), which carries no referrers.
+	ErrUnsupportedReference = errors.New("reference cannot be verified")
+	// ErrNotVerified: the artifact was not verified (Verifier.Fetch).
+	ErrNotVerified = errors.New("artifact not verified")
+)
+
+// PolicyError says where and why a trust policy was rejected. It wraps one
+// of ErrPolicySyntax, ErrPolicyUnknownField, ErrPolicyInvalid or
+// ErrTrustMaterial and, when there is one, the cause (a parser's error, a
+// file system error).
+type PolicyError struct {
+	File         string // the policy file; empty when parsed from bytes
+	Field        string // e.g. "policies[0].signatures.threshold"
+	Line, Column int    // 1-based; 0 when unknown
+	Reason       string
+	Err          error
+	Cause        error
+}
+
+func (e *PolicyError) Error() string {
+	var b strings.Builder
+	b.WriteString("trust policy")
+	if e.File != "" {
+		b.WriteString(" " + e.File)
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Reason)
+	if e.Cause != nil {
+		b.WriteString(": " + e.Cause.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the sentinel and the cause, so errors.Is matches either.
+func (e *PolicyError) Unwrap() []error {
+	if e.Cause == nil {
+		return []error{e.Err}
+	}
+	return []error{e.Err, e.Cause}
+}
+
+// ReferenceError is a failure of the pipeline on one reference: it could
+// not decide (registry, network, time) or the reference cannot be
+// verified. Err is the cause, from package artifact, remote or referrers.
+type ReferenceError struct {
+	Op        string // "resolve", "layers", "discover", "cosign", "notation", "attestation"
+	Reference string
+	Err       error
+}
+
+func (e *ReferenceError) Error() string {
+	return "verify " + e.Reference + ": " + e.Op + ": " + e.Err.Error()
+}
+
+func (e *ReferenceError) Unwrap() error { return e.Err }

@@ -1,0 +1,644 @@
+package verify
+
+import (
+	"crypto"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"gopkg.in/yaml.v3"
+
+	"github.com/wasmgate/wasmgate/attest"
+	"github.com/wasmgate/wasmgate/internal/yamlnode"
+	"github.com/wasmgate/wasmgate/permissions"
+	"github.com/wasmgate/wasmgate/verify/cosign"
+	"github.com/wasmgate/wasmgate/verify/notation"
+)
+
+// LoadPolicy reads the trust policy file at path and the trust material
+// it names; relative paths in it are relative to the file's directory.
+// Every error is a *PolicyError with the line of the offending field.
+func LoadPolicy(path string) (*Policy, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &PolicyError{File: path, Reason: "cannot read", Err: ErrTrustMaterial, Cause: err}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxPolicyBytes+1))
+	if err != nil {
+		return nil, &PolicyError{File: path, Reason: "cannot read", Err: ErrTrustMaterial, Cause: err}
+	}
+	return ParsePolicy(data, path)
+}
+
+// ParsePolicy parses a trust policy and loads the trust material it
+// names. file is the policy's path: relative paths in the policy are
+// relative to its directory, and errors name it. It may be "" for a policy
+// that names no files.
+func ParsePolicy(data []byte, file string) (*Policy, error) {
+	p := &parser{file: file, dir: filepath.Dir(file), trust: map[string]digest.Digest{}}
+	if file == "" {
+		p.dir = "."
+	}
+	pol, err := p.parse(data)
+	if err != nil {
+		var ne *yamlnode.Error
+		if errors.As(err, &ne) {
+			sentinel := ErrPolicyInvalid
+			switch ne.Kind {
+			case yamlnode.Syntax:
+				sentinel = ErrPolicySyntax
+			case yamlnode.UnknownField:
+				sentinel = ErrPolicyUnknownField
+			}
+			return nil, &PolicyError{File: file, Field: ne.Field, Line: ne.Line, Column: ne.Column, Reason: ne.Reason, Err: sentinel, Cause: ne.Cause}
+		}
+		var pe *PolicyError
+		if errors.As(err, &pe) {
+			pe.File = file
+		}
+		return nil, err
+	}
+	return pol, nil
+}
+
+type parser struct {
+	file, dir string
+	// trust maps each trust material file read to its digest.
+	trust map[string]digest.Digest
+}
+
+func (p *parser) parse(data []byte) (*Policy, error) {
+	if len(data) > MaxPolicyBytes {
+		return nil, &PolicyError{Reason: fmt.Sprintf("larger than %d bytes", MaxPolicyBytes), Err: ErrPolicyInvalid}
+	}
+	root, err := yamlnode.Document(data, "a trust policy")
+	if err != nil {
+		return nil, err
+	}
+	f, err := yamlnode.Mapping(root, "", nil, "version", "policies")
+	if err != nil {
+		return nil, err
+	}
+	if v := f["version"]; v == nil {
+		return nil, yamlnode.At(root, "version", yamlnode.Invalid, "is missing; write version: %s", PolicyVersion)
+	} else if s, err := yamlnode.String(v, "version"); err != nil {
+		return nil, err
+	} else if s != PolicyVersion {
+		return nil, yamlnode.At(v, "version", yamlnode.Invalid, "is %q; only %s is supported", yamlnode.Clip(s), PolicyVersion)
+	}
+	items, err := yamlnode.Sequence(orNull(f["policies"]), "policies")
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, yamlnode.At(root, "policies", yamlnode.Invalid, "at least one policy is required")
+	}
+	pol := &Policy{File: p.file, Digest: digest.FromBytes(data)}
+	names := map[string]int{}
+	for i, n := range items {
+		s, err := p.statement(n, yamlnode.Index("policies", i))
+		if err != nil {
+			return nil, err
+		}
+		if first, dup := names[s.Name]; dup {
+			return nil, yamlnode.At(n, yamlnode.Index("policies", i)+".name", yamlnode.Invalid, "duplicate policy name %q (first at line %d)", s.Name, first)
+		}
+		names[s.Name] = s.Line
+		pol.Statements = append(pol.Statements, s)
+	}
+	if err := checkScopes(pol.Statements); err != nil {
+		return nil, err
+	}
+	pol.TrustDigest = p.trustDigest()
+	return pol, nil
+}
+
+func orNull(n *yaml.Node) *yaml.Node {
+	if n == nil {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
+	}
+	return n
+}
+
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+func (p *parser) name(n *yaml.Node, at *yaml.Node, path string) (string, error) {
+	if n == nil {
+		return "", yamlnode.At(at, path, yamlnode.Invalid, "is required")
+	}
+	s, err := yamlnode.String(n, path)
+	if err != nil {
+		return "", err
+	}
+	if !namePattern.MatchString(s) {
+		return "", yamlnode.At(n, path, yamlnode.Invalid, "%q is not a name: letters, digits, '.', '_' and '-', at most 64", yamlnode.Clip(s))
+	}
+	return s, nil
+}
+
+func (p *parser) statement(n *yaml.Node, path string) (*Statement, error) {
+	f, err := yamlnode.Mapping(n, path, nil, "name", "scopes", "signatures", "attestations", "layers", "requireDigest", "mode")
+	if err != nil {
+		return nil, err
+	}
+	s := &Statement{Line: n.Line, Mode: ModeEnforce}
+	if s.Name, err = p.name(f["name"], n, yamlnode.Join(path, "name")); err != nil {
+		return nil, err
+	}
+	scopes, err := yamlnode.Sequence(orNull(f["scopes"]), yamlnode.Join(path, "scopes"))
+	if err != nil {
+		return nil, err
+	}
+	if len(scopes) == 0 {
+		return nil, yamlnode.At(n, yamlnode.Join(path, "scopes"), yamlnode.Invalid, `at least one scope is required ("registry/repository", "registry/prefix/*", "registry/prefix/**" or "*")`)
+	}
+	seen := map[string]bool{}
+	for i, sn := range scopes {
+		sp := yamlnode.Index(yamlnode.Join(path, "scopes"), i)
+		v, err := yamlnode.String(sn, sp)
+		if err != nil {
+			return nil, err
+		}
+		if reason := checkPattern(v); reason != "" {
+			return nil, yamlnode.At(sn, sp, yamlnode.Invalid, "%q %s", yamlnode.Clip(v), reason)
+		}
+		if seen[v] {
+			return nil, yamlnode.At(sn, sp, yamlnode.Invalid, "%q is listed twice", v)
+		}
+		seen[v] = true
+		s.Scopes = append(s.Scopes, v)
+		s.scopeLines = append(s.scopeLines, [2]int{sn.Line, sn.Column})
+	}
+	if v := yamlnode.Present(f["signatures"]); v != nil {
+		if err := p.signatures(s, v, yamlnode.Join(path, "signatures")); err != nil {
+			return nil, err
+		}
+	}
+	if v := yamlnode.Present(f["attestations"]); v != nil {
+		items, err := yamlnode.Sequence(v, yamlnode.Join(path, "attestations"))
+		if err != nil {
+			return nil, err
+		}
+		for i, an := range items {
+			r, err := p.attestation(s, an, yamlnode.Index(yamlnode.Join(path, "attestations"), i))
+			if err != nil {
+				return nil, err
+			}
+			s.Attestations = append(s.Attestations, r)
+		}
+	}
+	s.Layers.MaxBytes = DefaultMaxLayerBytes
+	if v := yamlnode.Present(f["layers"]); v != nil {
+		if s.Layers, err = p.layers(v, yamlnode.Join(path, "layers")); err != nil {
+			return nil, err
+		}
+	}
+	if v := yamlnode.Present(f["requireDigest"]); v != nil {
+		if s.RequireDigest, err = yamlnode.Bool(v, yamlnode.Join(path, "requireDigest")); err != nil {
+			return nil, err
+		}
+	}
+	if v := yamlnode.Present(f["mode"]); v != nil {
+		m, err := yamlnode.String(v, yamlnode.Join(path, "mode"))
+		if err != nil {
+			return nil, err
+		}
+		switch Mode(m) {
+		case ModeEnforce, ModeWarn, ModeAudit:
+			s.Mode = Mode(m)
+		default:
+			return nil, yamlnode.At(v, yamlnode.Join(path, "mode"), yamlnode.Invalid, "must be enforce, warn or audit, not %q", yamlnode.Clip(m))
+		}
+	}
+	return s, nil
+}
+
+func (p *parser) signatures(s *Statement, n *yaml.Node, path string) error {
+	f, err := yamlnode.Mapping(n, path, nil, "threshold", "authorities")
+	if err != nil {
+		return err
+	}
+	items, err := yamlnode.Sequence(orNull(f["authorities"]), yamlnode.Join(path, "authorities"))
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return yamlnode.At(n, yamlnode.Join(path, "authorities"), yamlnode.Invalid, "at least one authority is required; leave signatures out to require none")
+	}
+	for i, an := range items {
+		ap := yamlnode.Index(yamlnode.Join(path, "authorities"), i)
+		a, err := p.authority(an, ap)
+		if err != nil {
+			return err
+		}
+		if s.authority(a.Name) != nil {
+			return yamlnode.At(an, ap+".name", yamlnode.Invalid, "duplicate authority name %q", a.Name)
+		}
+		s.Authorities = append(s.Authorities, a)
+	}
+	s.Threshold = 1
+	if v := yamlnode.Present(f["threshold"]); v != nil {
+		if s.Threshold, err = yamlnode.Int(v, yamlnode.Join(path, "threshold"), 1, 1<<20); err != nil {
+			return err
+		}
+		if s.Threshold > len(s.Authorities) {
+			return yamlnode.At(v, yamlnode.Join(path, "threshold"), yamlnode.Invalid, "is %d, but only %d authorities are listed: it could never be met", s.Threshold, len(s.Authorities))
+		}
+	}
+	return nil
+}
+
+func (p *parser) authority(n *yaml.Node, path string) (*Authority, error) {
+	f, err := yamlnode.Mapping(n, path, nil, "name", "cosign", "notation")
+	if err != nil {
+		return nil, err
+	}
+	a := &Authority{}
+	if a.Name, err = p.name(f["name"], n, yamlnode.Join(path, "name")); err != nil {
+		return nil, err
+	}
+	c, nt := yamlnode.Present(f["cosign"]), yamlnode.Present(f["notation"])
+	switch {
+	case c != nil && nt != nil:
+		return nil, yamlnode.At(nt, yamlnode.Join(path, "notation"), yamlnode.Invalid, "an authority is either cosign or notation; list two authorities for both")
+	case c != nil:
+		return a, p.cosign(a, c, yamlnode.Join(path, "cosign"))
+	case nt != nil:
+		return a, p.notation(a, nt, yamlnode.Join(path, "notation"))
+	}
+	return nil, yamlnode.At(n, path, yamlnode.Invalid, "needs cosign: {key: ...} or {keyless: ...}, or notation: {trustPolicy: ..., trustStore: ...}")
+}
+
+func (p *parser) cosign(a *Authority, n *yaml.Node, path string) error {
+	f, err := yamlnode.Mapping(n, path, nil, "key", "keyless", "trustedRoot", "tlogThreshold", "timestampThreshold", "insecureIgnoreTlog")
+	if err != nil {
+		return err
+	}
+	auth := &cosign.Authority{}
+	a.Cosign = auth
+	key, keyless := yamlnode.Present(f["key"]), yamlnode.Present(f["keyless"])
+	var rootNode *yaml.Node
+	switch {
+	case key != nil && keyless != nil:
+		return yamlnode.At(keyless, yamlnode.Join(path, "keyless"), yamlnode.Invalid, "a cosign authority has a key or a keyless identity, not both")
+	case key != nil:
+		a.Kind = KindCosignKey
+		kp := yamlnode.Join(path, "key")
+		file, err := yamlnode.String(key, kp)
+		if err != nil {
+			return err
+		}
+		raw, err := p.read(key, kp, file)
+		if err != nil {
+			return err
+		}
+		k, err := cosign.PEMPublicKey(raw)
+		if err != nil {
+			return p.materialError(key, kp, file+" is not a PEM public key", err)
+		}
+		auth.Keys = []crypto.PublicKey{k}
+		a.Description = "cosign key " + cosign.KeyID(k)[:16] + " (" + file + ")"
+	case keyless != nil:
+		a.Kind = KindCosignKeyless
+		kp := yamlnode.Join(path, "keyless")
+		kf, err := yamlnode.Mapping(keyless, kp, nil, "trustedRoot", "issuer", "issuerRegExp", "subject", "subjectRegExp")
+		if err != nil {
+			return err
+		}
+		var id cosign.Identity
+		for _, x := range []struct {
+			key string
+			dst *string
+		}{{"issuer", &id.Issuer}, {"issuerRegExp", &id.IssuerRegexp}, {"subject", &id.SAN}, {"subjectRegExp", &id.SANRegexp}} {
+			if *x.dst, err = yamlnode.OptString(kf[x.key], yamlnode.Join(kp, x.key)); err != nil {
+				return err
+			}
+			if strings.HasSuffix(x.key, "RegExp") && *x.dst != "" {
+				if _, err := regexp.Compile(*x.dst); err != nil {
+					return yamlnode.At(kf[x.key], yamlnode.Join(kp, x.key), yamlnode.Invalid, "is not a regular expression: %v", err)
+				}
+			}
+		}
+		if (id.Issuer == "") == (id.IssuerRegexp == "") {
+			return yamlnode.At(keyless, kp, yamlnode.Invalid, "needs exactly one of issuer and issuerRegExp")
+		}
+		if (id.SAN == "") == (id.SANRegexp == "") {
+			return yamlnode.At(keyless, kp, yamlnode.Invalid, "needs exactly one of subject and subjectRegExp")
+		}
+		auth.Identities = []cosign.Identity{id}
+		a.Description = "cosign keyless " + orElse(id.SAN, id.SANRegexp) + " from " + orElse(id.Issuer, id.IssuerRegexp)
+		if r := yamlnode.Present(kf["trustedRoot"]); r != nil {
+			if rn := yamlnode.Present(f["trustedRoot"]); rn != nil {
+				return yamlnode.At(rn, yamlnode.Join(path, "trustedRoot"), yamlnode.Invalid, "is also set under keyless; set it once")
+			}
+			rootNode = r
+		}
+	default:
+		return yamlnode.At(n, path, yamlnode.Invalid, "needs key: FILE or keyless: {issuer, subject, trustedRoot}")
+	}
+	rootPath := yamlnode.Join(path, "trustedRoot")
+	if rootNode == nil {
+		rootNode = yamlnode.Present(f["trustedRoot"])
+	} else {
+		rootPath = yamlnode.Join(path, "keyless.trustedRoot")
+	}
+	if rootNode != nil {
+		file, err := yamlnode.String(rootNode, rootPath)
+		if err != nil {
+			return err
+		}
+		raw, err := p.read(rootNode, rootPath, file)
+		if err != nil {
+			return err
+		}
+		tr, err := root.NewTrustedRootFromJSON(raw)
+		if err != nil {
+			return p.materialError(rootNode, rootPath, file+" is not a sigstore trusted root", err)
+		}
+		auth.TrustedRoot = tr
+	}
+	insecure := false
+	if v := yamlnode.Present(f["insecureIgnoreTlog"]); v != nil {
+		if insecure, err = yamlnode.Bool(v, yamlnode.Join(path, "insecureIgnoreTlog")); err != nil {
+			return err
+		}
+	}
+	auth.TlogThreshold = 1
+	if insecure {
+		auth.TlogThreshold = 0
+		a.Insecure = append(a.Insecure, a.Name+": insecureIgnoreTlog, no transparency-log entry required")
+	}
+	if v := yamlnode.Present(f["tlogThreshold"]); v != nil {
+		if insecure {
+			return yamlnode.At(v, yamlnode.Join(path, "tlogThreshold"), yamlnode.Invalid, "contradicts insecureIgnoreTlog: true")
+		}
+		if auth.TlogThreshold, err = yamlnode.Int(v, yamlnode.Join(path, "tlogThreshold"), 1, 16); err != nil {
+			return err
+		}
+	}
+	if v := yamlnode.Present(f["timestampThreshold"]); v != nil {
+		if auth.TimestampThreshold, err = yamlnode.Int(v, yamlnode.Join(path, "timestampThreshold"), 0, 16); err != nil {
+			return err
+		}
+	}
+	if auth.TrustedRoot == nil && (auth.TlogThreshold > 0 || auth.TimestampThreshold > 0 || a.Kind == KindCosignKeyless) {
+		return yamlnode.At(n, path, yamlnode.Invalid, "needs trustedRoot (a sigstore trusted_root.json) for keyless identities and transparency-log or timestamp checks; for a key used offline, set insecureIgnoreTlog: true")
+	}
+	return nil
+}
+
+func (p *parser) notation(a *Authority, n *yaml.Node, path string) error {
+	f, err := yamlnode.Mapping(n, path, nil, "trustPolicy", "trustStore", "scope", "userMetadata")
+	if err != nil {
+		return err
+	}
+	a.Kind = KindNotation
+	na := &NotationAuthority{}
+	a.Notation = na
+	var files [2]string
+	for i, key := range []string{"trustPolicy", "trustStore"} {
+		v := f[key]
+		if yamlnode.Present(v) == nil {
+			return yamlnode.At(n, yamlnode.Join(path, key), yamlnode.Invalid, "is required")
+		}
+		s, err := yamlnode.String(v, yamlnode.Join(path, key))
+		if err != nil {
+			return err
+		}
+		files[i] = p.resolve(s)
+	}
+	if err := p.hashTree(f["trustPolicy"], yamlnode.Join(path, "trustPolicy"), files[0]); err != nil {
+		return err
+	}
+	if err := p.hashTree(f["trustStore"], yamlnode.Join(path, "trustStore"), files[1]); err != nil {
+		return err
+	}
+	if na.Trust, err = notation.LoadTrust(files[0], files[1]); err != nil {
+		return p.materialError(f["trustPolicy"], yamlnode.Join(path, "trustPolicy"), "cannot load the Notation trust policy and store", err)
+	}
+	if na.Scope, err = yamlnode.OptString(f["scope"], yamlnode.Join(path, "scope")); err != nil {
+		return err
+	}
+	if v := yamlnode.Present(f["userMetadata"]); v != nil {
+		mp := yamlnode.Join(path, "userMetadata")
+		if v.Kind != yaml.MappingNode {
+			return yamlnode.At(v, mp, yamlnode.Invalid, "must be a mapping of key: value, not %s", yamlnode.Describe(v))
+		}
+		na.UserMetadata = map[string]string{}
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			k, err := yamlnode.String(v.Content[i], mp)
+			if err != nil {
+				return err
+			}
+			if na.UserMetadata[k], err = yamlnode.String(v.Content[i+1], yamlnode.Join(mp, k)); err != nil {
+				return err
+			}
+		}
+	}
+	a.Description = "notation trust policy " + filepath.Base(files[0])
+	return nil
+}
+
+func (p *parser) attestation(s *Statement, n *yaml.Node, path string) (*AttestationRule, error) {
+	f, err := yamlnode.Mapping(n, path, nil, "predicateType", "signedBy", "conditions", "maxAge", "minCount")
+	if err != nil {
+		return nil, err
+	}
+	r := &AttestationRule{MinCount: 1}
+	if yamlnode.Present(f["predicateType"]) == nil {
+		return nil, yamlnode.At(n, yamlnode.Join(path, "predicateType"), yamlnode.Invalid, "is required (a URI, or a cosign short name such as slsaprovenance1)")
+	}
+	if r.PredicateType, err = yamlnode.String(f["predicateType"], yamlnode.Join(path, "predicateType")); err != nil {
+		return nil, err
+	}
+	r.PredicateType = attest.PredicateTypeURI(r.PredicateType)
+	if v := yamlnode.Present(f["signedBy"]); v != nil {
+		items, err := yamlnode.Sequence(v, yamlnode.Join(path, "signedBy"))
+		if err != nil {
+			return nil, err
+		}
+		for i, sn := range items {
+			sp := yamlnode.Index(yamlnode.Join(path, "signedBy"), i)
+			name, err := yamlnode.String(sn, sp)
+			if err != nil {
+				return nil, err
+			}
+			if s.authority(name) == nil {
+				return nil, yamlnode.At(sn, sp, yamlnode.Invalid, "%q is not an authority of this policy (list it under signatures.authorities)", yamlnode.Clip(name))
+			}
+			r.SignedBy = append(r.SignedBy, name)
+		}
+	}
+	if len(r.SignedBy) == 0 {
+		if len(s.Authorities) == 0 {
+			return nil, yamlnode.At(n, path, yamlnode.Invalid, "an attestation must be signed by someone: add signatures.authorities (signatures.threshold may then be left at 1)")
+		}
+		for _, a := range s.Authorities {
+			r.SignedBy = append(r.SignedBy, a.Name)
+		}
+	}
+	if v := yamlnode.Present(f["conditions"]); v != nil {
+		items, err := yamlnode.Sequence(v, yamlnode.Join(path, "conditions"))
+		if err != nil {
+			return nil, err
+		}
+		for i, cn := range items {
+			cp := yamlnode.Index(yamlnode.Join(path, "conditions"), i)
+			src, err := yamlnode.String(cn, cp)
+			if err != nil {
+				return nil, err
+			}
+			c, err := attest.Compile(src)
+			if err != nil {
+				return nil, &PolicyError{Field: cp, Line: cn.Line, Column: cn.Column, Reason: "CEL condition does not compile", Err: ErrPolicyInvalid, Cause: err}
+			}
+			r.Conditions = append(r.Conditions, c)
+		}
+	}
+	if v := yamlnode.Present(f["maxAge"]); v != nil {
+		ms, err := yamlnode.String(v, yamlnode.Join(path, "maxAge"))
+		if err != nil {
+			return nil, err
+		}
+		if r.MaxAge, err = time.ParseDuration(ms); err != nil || r.MaxAge <= 0 {
+			return nil, yamlnode.At(v, yamlnode.Join(path, "maxAge"), yamlnode.Invalid, "must be a positive Go duration such as 720h, not %q", yamlnode.Clip(ms))
+		}
+	}
+	if v := yamlnode.Present(f["minCount"]); v != nil {
+		if r.MinCount, err = yamlnode.Int(v, yamlnode.Join(path, "minCount"), 1, 32); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func (p *parser) layers(n *yaml.Node, path string) (LayerRules, error) {
+	l := LayerRules{MaxBytes: DefaultMaxLayerBytes}
+	f, err := yamlnode.Mapping(n, path, nil, "requirePolicy", "allowUnknown", "maxBytes")
+	if err != nil {
+		return l, err
+	}
+	if v := yamlnode.Present(f["requirePolicy"]); v != nil {
+		if l.RequirePolicy, err = yamlnode.Bool(v, yamlnode.Join(path, "requirePolicy")); err != nil {
+			return l, err
+		}
+	}
+	if v := yamlnode.Present(f["allowUnknown"]); v != nil {
+		if l.AllowUnknown, err = yamlnode.Bool(v, yamlnode.Join(path, "allowUnknown")); err != nil {
+			return l, err
+		}
+	}
+	if v := yamlnode.Present(f["maxBytes"]); v != nil {
+		mp := yamlnode.Join(path, "maxBytes")
+		if v.Kind != yaml.ScalarNode || (v.ShortTag() != "!!str" && v.ShortTag() != "!!int") {
+			return l, yamlnode.At(v, mp, yamlnode.Invalid, "must be a size such as 64Mi, not %s", yamlnode.Describe(v))
+		}
+		b, err := permissions.ParseBytes(v.Value)
+		if err != nil || b > 1<<40 {
+			return l, yamlnode.At(v, mp, yamlnode.Invalid, "must be a size from 1 byte to 1Ti, such as 64Mi, not %q", yamlnode.Clip(v.Value))
+		}
+		l.MaxBytes = int64(b)
+	}
+	return l, nil
+}
+
+// resolve makes a policy-relative path usable.
+func (p *parser) resolve(file string) string {
+	if filepath.IsAbs(file) {
+		return file
+	}
+	return filepath.Join(p.dir, file)
+}
+
+// read reads one file of trust material, bounded, and records its digest.
+func (p *parser) read(n *yaml.Node, field, file string) ([]byte, error) {
+	path := p.resolve(file)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, p.materialError(n, field, "cannot read "+file, err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, maxTrustFileBytes+1))
+	if err != nil {
+		return nil, p.materialError(n, field, "cannot read "+file, err)
+	}
+	if len(raw) > maxTrustFileBytes {
+		return nil, p.materialError(n, field, fmt.Sprintf("%s is larger than %d bytes", file, maxTrustFileBytes), nil)
+	}
+	p.trust[path] = digest.FromBytes(raw)
+	return raw, nil
+}
+
+// hashTree records the digest of every regular file under path (a file
+// or a directory), so that TrustDigest changes when a Notation trust
+// store does. Bounded: a store of more than maxTrustFiles files is refused.
+func (p *parser) hashTree(n *yaml.Node, field, path string) error {
+	const maxTrustFiles = 1024
+	count := 0
+	err := filepath.WalkDir(path, func(file string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		if count++; count > maxTrustFiles {
+			return fmt.Errorf("more than %d files", maxTrustFiles)
+		}
+		f, err := os.Open(file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, io.LimitReader(f, maxTrustFileBytes)); err != nil {
+			return err
+		}
+		p.trust[file] = digest.NewDigest(digest.SHA256, h)
+		return nil
+	})
+	if err != nil {
+		return p.materialError(n, field, "cannot read "+path, err)
+	}
+	return nil
+}
+
+func (p *parser) materialError(n *yaml.Node, field, reason string, cause error) error {
+	e := &PolicyError{Field: field, Reason: reason, Err: ErrTrustMaterial, Cause: cause}
+	if n != nil {
+		e.Line, e.Column = n.Line, n.Column
+	}
+	return e
+}
+
+// trustDigest is the digest of "path digest" lines of every trust file
+// read, sorted: what a verdict depends on besides the policy text.
+func (p *parser) trustDigest() digest.Digest {
+	lines := make([]string, 0, len(p.trust))
+	for path, d := range p.trust {
+		rel, err := filepath.Rel(p.dir, path)
+		if err != nil {
+			rel = path
+		}
+		lines = append(lines, filepath.ToSlash(rel)+" "+d.String()+"\n")
+	}
+	sort.Strings(lines)
+	return digest.FromString(strings.Join(lines, ""))
+}
+
+func orElse(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,197 @@
+package verify
+
+import (
+	"github.com/opencontainers/go-digest"
+
+	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/attest"
+	"github.com/wasmgate/wasmgate/referrers"
+	"github.com/wasmgate/wasmgate/verify/cosign"
+	"github.com/wasmgate/wasmgate/verify/notation"
+)
+
+// SchemaVersion identifies the JSON form of a Report. The schema is
+// docs/verify-result.v1.schema.json; fields are only added within a version.
+const SchemaVersion = "wasmgate.verify/v1"
+
+// Verdict is the outcome of verifying one reference.
+type Verdict string
+
+const (
+	// VerdictVerified: every check the statement requires ran and passed.
+	VerdictVerified Verdict = "verified"
+	// VerdictDenied: a check failed; the artifact is not what the policy
+	// requires.
+	VerdictDenied Verdict = "denied"
+	// VerdictUndecided: a check could not run to its end (registry,
+	// network, time) and none failed.
+	VerdictUndecided Verdict = "undecided"
+)
+
+// Status is the state of one check.
+type Status string
+
+const (
+	StatusPassed Status = "passed"
+	StatusFailed Status = "failed"
+	// StatusError: the check could not decide (registry, network, time).
+	StatusError Status = "error"
+	// StatusNotRun: an earlier check ended the pipeline first.
+	StatusNotRun Status = "notRun"
+)
+
+// Check names. Attestation checks are "attestation" with the predicate
+// type as Subject.
+const (
+	CheckScope       = "scope"
+	CheckDigest      = "digest"
+	CheckManifest    = "manifest"
+	CheckLayers      = "layers"
+	CheckSignatures  = "signatures"
+	CheckAttestation = "attestation"
+)
+
+// Check is one requirement of the statement and what became of it.
+type Check struct {
+	Name    string `json:"name"`
+	Subject string `json:"subject,omitempty"`
+	Status  Status `json:"status"`
+	// Reason says what passed, or why not.
+	Reason string `json:"reason,omitempty"`
+	// Err is the typed error of a failed or errored check.
+	Err error `json:"-"`
+}
+
+// Result is the verification of one reference under a policy.
+type Result struct {
+	// Reference is the reference as given; Pinned is it pinned by the
+	// digest it resolved to, once (every check used that digest).
+	Reference  string        `json:"reference"`
+	Pinned     string        `json:"pinned,omitempty"`
+	Digest     digest.Digest `json:"digest,omitempty"`
+	Repository string        `json:"repository"`
+	// Policy is the statement that governs the repository and Scope the
+	// pattern of it that matched; both empty when none did.
+	Policy string `json:"policy,omitempty"`
+	Scope  string `json:"scope,omitempty"`
+	Mode   Mode   `json:"mode"`
+	// Verdict is what the checks found; Pass is what the gate does with
+	// it: true only for verified, except in warn and audit mode, which
+	// pass whatever the verdict and say so.
+	Verdict Verdict `json:"verdict"`
+	Pass    bool    `json:"pass"`
+	// Checks are every check the statement requires, in order, each with
+	// its status: a verdict of verified means all of them passed.
+	Checks       []Check             `json:"checks"`
+	Layers       *LayerReport        `json:"layers,omitempty"`
+	Signatures   *SignatureReport    `json:"signatures,omitempty"`
+	Attestations []AttestationReport `json:"attestations,omitempty"`
+	// Insecure lists what the policy chose to give up.
+	Insecure []string `json:"insecure,omitempty"`
+	// Listing is how referrers were discovered; Rejected are referrers
+	// discovery refused (another subject, malformed).
+	Listing  referrers.Path       `json:"listing,omitempty"`
+	Rejected []referrers.Rejected `json:"rejectedReferrers,omitempty"`
+}
+
+// LayerReport is what the layer check found.
+type LayerReport struct {
+	Kind        artifact.Kind   `json:"kind"`
+	Wasm        digest.Digest   `json:"wasm"`
+	WasmBytes   int64           `json:"wasmBytes"`
+	Policy      digest.Digest   `json:"policy,omitempty"`
+	Unknown     []digest.Digest `json:"unknown,omitempty"`
+	Permissions any             `json:"permissions,omitempty"`
+}
+
+// SignatureReport is the threshold check: which authorities signed.
+type SignatureReport struct {
+	Threshold   int               `json:"threshold"`
+	Satisfied   int               `json:"satisfied"`
+	Authorities []AuthorityResult `json:"authorities"`
+}
+
+// AuthorityResult is what one authority's verifier found.
+type AuthorityResult struct {
+	Name        string        `json:"name"`
+	Kind        AuthorityKind `json:"kind"`
+	Description string        `json:"description"`
+	// Satisfied: at least one signature of this authority verified.
+	Satisfied bool              `json:"satisfied"`
+	Cosign    []cosign.Result   `json:"cosign,omitempty"`
+	Notation  []notation.Result `json:"notation,omitempty"`
+	// Error is set when the verifier could not decide.
+	Error string `json:"error,omitempty"`
+	Err   error  `json:"-"`
+}
+
+// AttestationReport is one required attestation.
+type AttestationReport struct {
+	PredicateType string              `json:"predicateType"`
+	SignedBy      []string            `json:"signedBy"`
+	MinCount      int                 `json:"minCount"`
+	Passed        int                 `json:"passed"`
+	Verified      bool                `json:"verified"`
+	Results       []AttestationResult `json:"results"`
+	Error         string              `json:"error,omitempty"`
+	Err           error               `json:"-"`
+}
+
+// AttestationResult is one attestation checked against one authority.
+type AttestationResult struct {
+	Authority string `json:"authority"`
+	attest.Result
+}
+
+// check returns the check called name (and subject), or nil.
+func (r *Result) check(name, subject string) *Check {
+	for i := range r.Checks {
+		if r.Checks[i].Name == name && r.Checks[i].Subject == subject {
+			return &r.Checks[i]
+		}
+	}
+	return nil
+}
+
+// Failed returns the checks that did not pass (failed, errored or not run).
+func (r *Result) Failed() []Check {
+	var out []Check
+	for _, c := range r.Checks {
+		if c.Status != StatusPassed {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// decide sets Verdict and Pass from the checks: verified only when there
+// are checks and every one passed.
+func (r *Result) decide() {
+	r.Verdict = VerdictVerified
+	failed, errored := false, false
+	for _, c := range r.Checks {
+		switch c.Status {
+		case StatusPassed:
+		case StatusFailed:
+			failed = true
+		default:
+			errored = true
+		}
+	}
+	switch {
+	case failed:
+		r.Verdict = VerdictDenied
+	case errored || len(r.Checks) == 0:
+		r.Verdict = VerdictUndecided
+	}
+	r.Pass = r.Verdict == VerdictVerified || r.Mode == ModeWarn || r.Mode == ModeAudit
+}
+
+// Report is the JSON document of a run over several references.
+type Report struct {
+	SchemaVersion string        `json:"schemaVersion"`
+	PolicyFile    string        `json:"policyFile,omitempty"`
+	PolicyDigest  digest.Digest `json:"policyDigest"`
+	TrustDigest   digest.Digest `json:"trustDigest"`
+	Results       []*Result     `json:"results"`
+}

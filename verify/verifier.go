@@ -1,0 +1,274 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"oras.land/oras-go/v2"
+
+	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/referrers"
+	"github.com/wasmgate/wasmgate/remote"
+)
+
+// DefaultConcurrency is how many references VerifyAll checks at once.
+const DefaultConcurrency = 4
+
+// Options shape a Verifier. The zero value is the defaults.
+type Options struct {
+	// Scope, when set, is the repository name statements are selected by
+	// instead of the reference's own: an OCI layout copied from
+	// registry.acme.dev/wasm/app is verified under that name's policy.
+	Scope string
+	// Discover bounds and steers referrer discovery. Its API field is
+	// filled per reference from the Opener.
+	Discover referrers.Options
+	// Concurrency bounds VerifyAll; 0 means DefaultConcurrency.
+	Concurrency int
+	// Now is the time attestation ages are measured at; nil is time.Now.
+	Now func() time.Time
+}
+
+// Verifier runs the pipeline of one policy. It is safe for concurrent use.
+type Verifier struct {
+	policy *Policy
+	opener *artifact.Opener
+	opts   Options
+}
+
+// New returns a Verifier of policy that reaches artifacts through opener
+// (registries through its one client, OCI layouts, the cache).
+func New(policy *Policy, opener *artifact.Opener, opts Options) *Verifier {
+	return &Verifier{policy: policy, opener: opener, opts: opts}
+}
+
+// Policy is the policy the Verifier enforces.
+func (v *Verifier) Policy() *Policy { return v.policy }
+
+// Verify runs the pipeline on ref: select the statement by the
+// repository, resolve ref once to a manifest digest, check the manifest
+// and every layer, discover referrers once, run the verifiers the
+// statement needs concurrently over what discovery found, and decide.
+//
+// The Result is never nil. The error is non-nil when the verdict is
+// undecided (a *ReferenceError from the registry, network or time) or the
+// reference cannot be verified at all (ErrUnsupportedReference); a denial
+// is a verdict, not an error.
+func (v *Verifier) Verify(ctx context.Context, ref string) (*Result, error) {
+	res, _, err := v.run(ctx, ref, false)
+	return res, err
+}
+
+// Fetch is Verify keeping the wasm and policy layers, as verified, for
+// package loader. It returns an Artifact only for the verdict verified,
+// whatever the statement's mode: warn and audit let a gate pass, never
+// an unverified artifact load. Otherwise the error wraps ErrNotVerified
+// (or is the undecided cause) and the Result says why.
+func (v *Verifier) Fetch(ctx context.Context, ref string) (*Artifact, *Result, error) {
+	res, a, err := v.run(ctx, ref, true)
+	if err != nil {
+		return nil, res, err
+	}
+	if res.Verdict != VerdictVerified || a == nil {
+		return nil, res, fmt.Errorf("%w: %s is %s: %s", ErrNotVerified, ref, res.Verdict, reasons(res))
+	}
+	a.result = res
+	return a, res, nil
+}
+
+// VerifyAll verifies refs with bounded concurrency. Results are in the
+// order of refs; errs[i] is Verify's error for refs[i].
+func (v *Verifier) VerifyAll(ctx context.Context, refs []string) ([]*Result, []error) {
+	results, errs := make([]*Result, len(refs)), make([]error, len(refs))
+	n := v.opts.Concurrency
+	if n <= 0 {
+		n = DefaultConcurrency
+	}
+	sem := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	for i, ref := range refs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i], errs[i] = v.Verify(ctx, ref)
+		}()
+	}
+	wg.Wait()
+	return results, errs
+}
+
+func reasons(r *Result) string {
+	var out []string
+	for _, c := range r.Failed() {
+		s := c.Name
+		if c.Subject != "" {
+			s += " " + c.Subject
+		}
+		if c.Reason != "" {
+			s += ": " + c.Reason
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, "; ")
+}
+
+// Repository is the name statements are selected by for ref: the scope
+// override, "registry/repository", or "local/<directory>" for a layout.
+func (v *Verifier) Repository(ref artifact.Reference) string {
+	if v.opts.Scope != "" {
+		return v.opts.Scope
+	}
+	return Repository(ref)
+}
+
+// Repository is the name of ref's repository for scopes:
+// "registry/repository", or "local/<directory name>" for an OCI layout
+// (as Notation names layouts).
+func Repository(ref artifact.Reference) string {
+	switch ref.Kind {
+	case artifact.RefRegistry:
+		return ref.Registry.Registry + "/" + ref.Registry.Repository
+	case artifact.RefLayout:
+		return "local/" + filepath.Base(filepath.Clean(ref.Path))
+	}
+	return ""
+}
+
+func (v *Verifier) run(ctx context.Context, input string, keep bool) (*Result, *Artifact, error) {
+	res := &Result{Reference: input, Mode: ModeEnforce}
+	undecided := func(op string, err error) (*Result, *Artifact, error) {
+		res.decide()
+		return res, nil, &ReferenceError{Op: op, Reference: input, Err: err}
+	}
+	ref, err := artifact.ParseReference(input)
+	if err != nil {
+		res.Checks = append(res.Checks, Check{Name: CheckManifest, Status: StatusError, Reason: err.Error(), Err: err})
+		return undecided("parse", err)
+	}
+	if ref.Kind != artifact.RefRegistry && ref.Kind != artifact.RefLayout {
+		err := fmt.Errorf("%w: %s is a %s; only registry references and OCI layouts carry signatures", ErrUnsupportedReference, input, ref.Kind)
+		res.Checks = append(res.Checks, Check{Name: CheckManifest, Status: StatusError, Reason: err.Error(), Err: err})
+		return undecided("parse", err)
+	}
+	res.Repository = v.Repository(ref)
+
+	// The statement is chosen before any request: no scope, no traffic.
+	st, pattern, err := v.policy.Select(res.Repository)
+	if err != nil {
+		res.Checks = append(res.Checks, Check{Name: CheckScope, Status: StatusFailed, Reason: "no policy covers " + res.Repository + ": denied", Err: err})
+		res.decide()
+		return res, nil, nil
+	}
+	res.Policy, res.Scope, res.Mode = st.Name, pattern, st.Mode
+	for _, a := range st.Authorities {
+		res.Insecure = append(res.Insecure, a.Insecure...)
+	}
+	res.Checks = planChecks(st)
+	res.check(CheckScope, "").pass(fmt.Sprintf("policy %s (scope %s)", st.Name, pattern))
+	if st.RequireDigest {
+		c := res.check(CheckDigest, "")
+		if ref.Digest == "" {
+			c.fail(fmt.Errorf("%w: %s; the policy %s requires ref@sha256:...", ErrNotPinned, input, st.Name))
+			res.decide()
+			return res, nil, nil
+		}
+		c.pass("pinned by " + ref.Digest.String())
+	}
+
+	src, err := v.opener.Source(ref)
+	if err != nil {
+		res.check(CheckManifest, "").error(err)
+		return undecided("open", err)
+	}
+	// Resolve once: every later step uses this manifest's digest.
+	m, err := artifact.FetchManifest(ctx, src, ref.Object(), 0)
+	if err != nil {
+		err = classify(ref, "resolve", err)
+		if artifact.IsBadContent(err) {
+			res.check(CheckManifest, "").fail(err)
+			res.decide()
+			return res, nil, nil
+		}
+		res.check(CheckManifest, "").error(err)
+		return undecided("resolve", err)
+	}
+	subject := m.Descriptor
+	res.Digest, res.Pinned = subject.Digest, ref.WithDigest(subject.Digest).String()
+	res.check(CheckManifest, "").pass(fmt.Sprintf("%s, %d bytes, digest checked", subject.Digest, subject.Size))
+
+	var a *Artifact
+	var g errgroup.Group
+	c := res.check(CheckLayers, "")
+	g.Go(func() error {
+		out, err := checkLayers(ctx, src, m, st.Layers, keep)
+		switch {
+		case err == nil:
+			res.Layers = out.report
+			c.pass(out.summary())
+			if keep {
+				a = out.artifact(res.Pinned, m)
+			}
+		case artifact.IsBadContent(err) || errors.Is(err, ErrLayers):
+			c.fail(err)
+		default:
+			c.error(classify(ref, "layers", err))
+		}
+		return nil
+	})
+	if len(st.Authorities) > 0 || len(st.Attestations) > 0 {
+		g.Go(func() error {
+			v.checkEvidence(ctx, newMemo(src), ref, res, st, subject)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	res.decide()
+	for _, c := range res.Checks {
+		if c.Status == StatusError {
+			return res, nil, &ReferenceError{Op: c.Name, Reference: input, Err: c.Err}
+		}
+	}
+	return res, a, nil
+}
+
+// classify turns a registry error into remote's sentinels.
+func classify(ref artifact.Reference, op string, err error) error {
+	if ref.Kind == artifact.RefRegistry {
+		return remote.Classify(op, ref.Registry.Registry, err)
+	}
+	return err
+}
+
+// planChecks lists every check st requires, not yet run: a verdict of
+// verified needs each to have passed.
+func planChecks(st *Statement) []Check {
+	checks := []Check{{Name: CheckScope}}
+	if st.RequireDigest {
+		checks = append(checks, Check{Name: CheckDigest})
+	}
+	checks = append(checks, Check{Name: CheckManifest}, Check{Name: CheckLayers})
+	if len(st.Authorities) > 0 {
+		checks = append(checks, Check{Name: CheckSignatures})
+	}
+	for _, r := range st.Attestations {
+		checks = append(checks, Check{Name: CheckAttestation, Subject: r.PredicateType})
+	}
+	for i := range checks {
+		checks[i].Status = StatusNotRun
+	}
+	return checks
+}
+
+func (c *Check) pass(reason string) { c.Status, c.Reason, c.Err = StatusPassed, reason, nil }
+func (c *Check) fail(err error)     { c.Status, c.Reason, c.Err = StatusFailed, err.Error(), err }
+func (c *Check) error(err error)    { c.Status, c.Reason, c.Err = StatusError, err.Error(), err }
+
+// source is what the evidence verifiers read from.
+type source = oras.ReadOnlyTarget
