@@ -69,6 +69,8 @@ type Statement struct {
 	Name   string
 	Scopes []string
 	// Threshold distinct Authorities must each have verified a signature.
+	// 0 (only in a Statement built in Go) checks no signature: the
+	// authorities then only sign attestations.
 	Threshold   int
 	Authorities []*Authority
 	// Attestations are required, each on its own.

@@ -191,7 +191,7 @@ func (r *Result) decide() {
 type Report struct {
 	SchemaVersion string        `json:"schemaVersion"`
 	PolicyFile    string        `json:"policyFile,omitempty"`
-	PolicyDigest  digest.Digest `json:"policyDigest"`
-	TrustDigest   digest.Digest `json:"trustDigest"`
+	PolicyDigest  digest.Digest `json:"policyDigest,omitempty"`
+	TrustDigest   digest.Digest `json:"trustDigest,omitempty"`
 	Results       []*Result     `json:"results"`
 }

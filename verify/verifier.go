@@ -222,7 +222,7 @@ func (v *Verifier) run(ctx context.Context, input string, keep bool) (*Result, *
 		}
 		return nil
 	})
-	if len(st.Authorities) > 0 || len(st.Attestations) > 0 {
+	if st.Threshold > 0 || len(st.Attestations) > 0 {
 		g.Go(func() error {
 			v.checkEvidence(ctx, newMemo(src), ref, res, st, subject)
 			return nil
@@ -254,7 +254,7 @@ func planChecks(st *Statement) []Check {
 		checks = append(checks, Check{Name: CheckDigest})
 	}
 	checks = append(checks, Check{Name: CheckManifest}, Check{Name: CheckLayers})
-	if len(st.Authorities) > 0 {
+	if st.Threshold > 0 {
 		checks = append(checks, Check{Name: CheckSignatures})
 	}
 	for _, r := range st.Attestations {

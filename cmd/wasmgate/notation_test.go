@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/x509"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/wasmgate/wasmgate/internal/peers"
 	"github.com/wasmgate/wasmgate/internal/testpki"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
+	"github.com/wasmgate/wasmgate/verify"
 )
 
 // Notation end to end: sign with a key and chain from files (both
@@ -47,30 +47,17 @@ func TestNotationCLI(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("verify: exit %d\n%s\n%s", code, stdout, stderr)
 			}
-			var res struct {
-				Verified bool `json:"verified"`
-				Notation struct {
-					Results []struct {
-						Envelope string `json:"envelope"`
-						Verified bool   `json:"verified"`
-						Signer   string `json:"signer"`
-						Level    string `json:"level"`
-					} `json:"signatures"`
-				} `json:"notation"`
-			}
-			if err := json.Unmarshal([]byte(stdout), &res); err != nil {
-				t.Fatalf("%v\n%s", err, stdout)
-			}
-			if !res.Verified || len(res.Notation.Results) != 2 {
+			res := verifyResult(t, stdout)
+			if res.Verdict != verify.VerdictVerified || len(res.Signatures.Authorities[0].Notation) != 2 {
 				t.Fatalf("json: %s", stdout)
 			}
-			for _, r := range res.Notation.Results {
+			for _, r := range res.Signatures.Authorities[0].Notation {
 				if !r.Verified || !strings.Contains(r.Signer, "release signer") || r.Level != "strict" {
 					t.Errorf("signature: %+v", r)
 				}
 			}
 			code, stdout, _ = wasmgate(t, "verify", tag, "--notation-trust-policy", otherPolicy, "--notation-trust-store", otherDir)
-			if code != exitDenied || !strings.Contains(stdout, "NOT VERIFIED: 0 of 2 Notation") {
+			if code != exitDenied || !strings.Contains(stdout, "0 of 1 required authorities signed") || strings.Count(stdout, "✗ notation jws")+strings.Count(stdout, "✗ notation cose") != 2 {
 				t.Errorf("untrusted root: exit %d\n%s", code, stdout)
 			}
 			if kind != testregistry.KindGGCR {
@@ -81,7 +68,7 @@ func TestNotationCLI(t *testing.T) {
 				t.Fatalf("copy: %s", stderr)
 			}
 			code, stdout, stderr = wasmgate(t, "verify", layout, "--notation-trust-policy", policy, "--notation-trust-store", trustDir)
-			if code != 0 || !strings.Contains(stdout, "2 of 2 Notation signatures verified (scope local/wasm)") {
+			if code != 0 || strings.Count(stdout, "level strict)") != 2 || !strings.Contains(stdout, "\nVERIFIED") {
 				t.Errorf("layout: exit %d\n%s\n%s", code, stdout, stderr)
 			}
 		})

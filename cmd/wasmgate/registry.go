@@ -53,9 +53,13 @@ func registryHost(ref artifact.Reference) string {
 }
 
 // opener builds the library's Opener from the flags, with the cache
-// unless --no-cache.
-func opener(c *cli.Context, ref artifact.Reference) (*artifact.Opener, error) {
-	client, err := newClient(c, registryHost(ref))
+// unless --no-cache; --plain-http applies to the registries of refs.
+func opener(c *cli.Context, refs ...artifact.Reference) (*artifact.Opener, error) {
+	hosts := make([]string, 0, len(refs))
+	for _, ref := range refs {
+		hosts = append(hosts, registryHost(ref))
+	}
+	client, err := newClient(c, hosts...)
 	if err != nil {
 		return nil, err
 	}

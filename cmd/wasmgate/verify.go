@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,215 +95,289 @@ func authority(c *cli.Context) (cosign.Authority, []string, error) {
 func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
-		Usage:     "verify an artifact's cosign signatures (key or keyless identity) and/or Notation signatures (trust policy + store)",
-		ArgsUsage: "REF",
-		Description: "Exit codes: 0 verified, 1 not verified, 2 usage or configuration error, " +
-			"3 could not decide (registry, network, timeout).",
+		Usage:     "verify artifacts under a trust policy (--policy FILE), or cosign/Notation flags for a one-off check",
+		ArgsUsage: "REF...",
+		Description: "Runs the whole pipeline on each REF: resolve once, check the manifest and every layer digest, " +
+			"discover referrers, verify cosign and Notation signatures and in-toto attestations, decide under the policy.\n\n" +
+			"Exit codes: 0 verified (or passed in warn/audit mode), 1 denied by policy, 2 usage or configuration error, " +
+			"3 could not decide (registry, network, timeout). With several REFs: 2 if the configuration is wrong, " +
+			"else 1 if any was denied, else 3 if any could not be decided.",
 		Flags: withCommon(append(append(append(registryFlags(), authorityFlags()...), discoverFlags()[1:]...),
-			&cli.StringFlag{Name: "format", Value: "auto", Usage: "auto (every cosign signature found, both formats), bundle or legacy"},
+			&cli.StringFlag{Name: "policy", Usage: "the trust policy file (YAML); instead of the cosign and Notation flags"},
+			&cli.StringFlag{Name: "scope", Usage: "select policies by this repository name instead of the reference's (an OCI layout copied from a registry)"},
+			&cli.IntFlag{Name: "concurrency", Value: verify.DefaultConcurrency, Usage: "references verified at once"},
 			&cli.StringFlag{Name: "attestation-type", Aliases: []string{"type"}, Usage: "require a signed in-toto attestation of this predicate type (URI or cosign short name), checked against --key or the keyless identity"},
 			&cli.StringSliceFlag{Name: "condition", Usage: "CEL condition over predicate, predicateType, subject that the attestation must meet (repeatable)"},
 			&cli.DurationFlag{Name: "max-age", Usage: "the attestation may be at most this old"},
 			&cli.IntFlag{Name: "min-count", Value: 1, Usage: "how many matching attestations must pass"},
-			&cli.StringFlag{Name: "emit-vsa", Usage: "after a passed verification, write a SLSA Verification Summary Attestation to this file"},
+			&cli.StringFlag{Name: "emit-vsa", Usage: "after a verified result (one REF), write a SLSA Verification Summary Attestation to this file"},
 			&cli.StringFlag{Name: "vsa-key", Usage: "sign the VSA with this key (cosign.key): the file is then a sigstore bundle, else a bare in-toto statement"},
 			&cli.StringFlag{Name: "notation-trust-policy", Usage: "Notation: trustpolicy.json (checks Notation signatures)"},
 			&cli.StringFlag{Name: "notation-trust-store", Usage: "Notation: the trust store directory (truststore/x509/{ca,signingAuthority,tsa}/NAME)"},
 			&cli.StringFlag{Name: "notation-scope", Usage: "Notation: the registry scope to pick the trust policy by (default: host/repository; local/<dir name> for OCI layouts)"},
 			&cli.StringSliceFlag{Name: "notation-user-metadata", Usage: "Notation: signed metadata key=value that must be present (repeatable)"},
-			&cli.StringFlag{Name: "digest", Usage: "sha256:… the artifact must have"},
+			&cli.StringFlag{Name: "digest", Usage: "sha256:… the artifact must have (one REF)"},
 		)...),
-		Before: before,
+		Before: verifyBefore,
 		Action: verifyAction,
 	}
 }
 
-type verifyResult struct {
-	Reference string   `json:"reference"`
-	Verified  bool     `json:"verified"`
-	Insecure  []string `json:"insecure,omitempty"`
-	*cosign.Report
-	Notation     *notation.Report `json:"notation,omitempty"`
-	Attestations *attest.Report   `json:"attestations,omitempty"`
+// verifyBefore also accepts --output sarif, which only verify writes.
+func verifyBefore(c *cli.Context) error {
+	if c.String("output") == "sarif" {
+		return nil
+	}
+	return before(c)
 }
 
 func verifyAction(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return usageError("verify wants one REF, got %d arguments", c.NArg())
+	if c.NArg() == 0 {
+		return usageError("verify wants at least one REF")
 	}
-	ref, err := parseRef(c.Args().First())
-	if err != nil {
-		return err
-	}
-	useNotation := c.String("notation-trust-policy") != "" || c.String("notation-trust-store") != ""
-	var req *attest.Requirement
-	if pt := c.String("attestation-type"); pt != "" {
-		req = &attest.Requirement{PredicateType: pt, MaxAge: c.Duration("max-age"), MinCount: c.Int("min-count")}
-		for _, src := range c.StringSlice("condition") {
-			cond, err := attest.Compile(src)
-			if err != nil {
-				return usageError("--condition: %v", err)
-			}
-			req.Conditions = append(req.Conditions, cond)
-		}
-	} else if len(c.StringSlice("condition")) > 0 {
-		return usageError("--condition needs --attestation-type")
-	}
-	useCosign := len(c.StringSlice("key")) > 0 || c.String("certificate-identity") != "" || c.String("certificate-identity-regexp") != "" ||
-		c.String("certificate-oidc-issuer") != "" || c.String("certificate-oidc-issuer-regexp") != "" || !useNotation
-	var auth cosign.Authority
-	var insecure []string
-	if useCosign {
-		if auth, insecure, err = authority(c); err != nil {
+	inputs := c.Args().Slice()
+	refs := make([]artifact.Reference, len(inputs))
+	for i, s := range inputs {
+		ref, err := parseRef(s)
+		if err != nil {
 			return err
 		}
+		refs[i] = ref
 	}
-	var trust *notation.Trust
-	var nopts notation.Options
-	if useNotation {
-		if c.String("notation-trust-policy") == "" || c.String("notation-trust-store") == "" {
-			return usageError("Notation verification needs --notation-trust-policy and --notation-trust-store")
+	if d := c.String("digest"); d != "" {
+		if len(refs) != 1 {
+			return usageError("--digest pins one REF, not %d", len(refs))
 		}
-		if trust, err = notation.LoadTrust(c.String("notation-trust-policy"), c.String("notation-trust-store")); err != nil {
+		pinned, err := pinnedDigest(c, refs[0])
+		if err != nil {
+			return err
+		}
+		refs[0] = refs[0].WithDigest(pinned)
+		inputs[0] = refs[0].String()
+	}
+	if c.String("emit-vsa") != "" && len(refs) != 1 {
+		return usageError("--emit-vsa writes the summary of one REF, not %d", len(refs))
+	}
+	var policy *verify.Policy
+	var err error
+	if path := c.String("policy"); path != "" {
+		if flagged := authorityFlagsSet(c); flagged != "" {
+			return usageError("--policy and --%s do not mix: the policy file names every authority", flagged)
+		}
+		if policy, err = verify.LoadPolicy(path); err != nil {
 			return usageError("%v", err)
 		}
-		if nopts.UserMetadata, err = parseAnnotations(c.StringSlice("notation-user-metadata")); err != nil {
-			return err
-		}
+	} else if policy, err = flagPolicy(c); err != nil {
+		return err
 	}
-	var opts cosign.Options
-	switch f := c.String("format"); f {
-	case "auto":
-	case "bundle", "legacy":
-		opts.Format = cosign.Format(f)
+	o, err := opener(c, refs...)
+	if err != nil {
+		return err
+	}
+	mode := referrers.Mode(c.String("mode"))
+	switch mode {
+	case referrers.ModeAuto, referrers.ModeAPI, referrers.ModeTag:
 	default:
-		return usageError("--format must be auto, bundle or legacy, not %q", f)
+		return usageError("--mode must be auto, api or tag, not %q", mode)
 	}
-	o, src, object, err := source(c, ref)
-	if err != nil {
-		return err
-	}
-	ropts, err := discoverOptions(c, o, ref)
-	if err != nil {
-		return err
-	}
-	subject, err := src.Resolve(c.Context, object)
-	if err != nil {
-		return cli.Exit(wrapRegistry("resolve", ref, err).Error(), exitUndecided)
-	}
-	res := verifyResult{Reference: ref.WithDigest(subject.Digest).String(), Insecure: insecure, Verified: true}
-	// One discovery for every check the flags ask for: the verifiers
-	// share the referrers it found, already fetched and subject-checked.
-	discover := ropts
-	if useNotation && !useCosign && req == nil {
-		// Only Notation: skip other referrers unfetched, as notation.Check does.
-		discover.ArtifactType, discover.NoLegacyTags = referrers.ArtifactTypeNotation, true
-	}
-	found, err := referrers.Discover(c.Context, src, subject, discover)
-	if err != nil {
-		return cli.Exit(wrapRegistry("verify", ref, err).Error(), exitUndecided)
-	}
-	if useCosign && req == nil {
-		results, err := cosign.VerifyReferrers(c.Context, src, subject, found.Referrers, auth, opts)
-		if err != nil {
-			return cli.Exit(wrapRegistry("verify", ref, err).Error(), exitUndecided)
-		}
-		if results == nil {
-			results = []cosign.Result{}
-		}
-		res.Report = &cosign.Report{Subject: subject, Verified: cosign.Verified(results), Results: results, Listing: found.Listing, Rejected: found.Rejected}
-		res.Verified = res.Verified && res.Report.Verified
-	}
-	if req != nil {
-		res.Attestations, err = attest.Verify(c.Context, src, subject, found.Referrers, auth, *req, attest.Options{Discover: ropts})
-		if err != nil {
-			return cli.Exit(wrapRegistry("verify", ref, err).Error(), exitUndecided)
-		}
-		res.Attestations.Listing, res.Attestations.Rejected = found.Listing, found.Rejected
-		res.Verified = res.Verified && res.Attestations.Verified
-	}
-	if useNotation {
-		scope := c.String("notation-scope")
-		if scope == "" {
-			scope = notationScope(ref)
-		}
-		results, err := notation.VerifyReferrers(c.Context, src, scope, subject, found.Referrers, trust, nopts)
-		if err != nil {
-			if errors.Is(err, notation.ErrInvalidScope) || errors.Is(err, notation.ErrNoTrustPolicy) {
-				return usageError("%v", err)
-			}
-			return cli.Exit(wrapRegistry("verify", ref, err).Error(), exitUndecided)
-		}
-		if results == nil {
-			results = []notation.Result{}
-		}
-		res.Notation = &notation.Report{Subject: subject, Scope: scope, Verified: notation.Verified(results), Results: results, Listing: found.Listing, Rejected: found.Rejected}
-		res.Verified = res.Verified && res.Notation.Verified
-	}
-	if jsonOutput(c) {
-		if err := printJSON(c, res); err != nil {
+	v := verify.New(policy, o, verify.Options{
+		Scope:       c.String("scope"),
+		Concurrency: c.Int("concurrency"),
+		Discover:    referrers.Options{Mode: mode, NoLegacyTags: c.Bool("no-legacy-tags")},
+	})
+	results, errs := v.VerifyAll(c.Context, inputs)
+	report := verify.Report{SchemaVersion: verify.SchemaVersion, PolicyFile: c.String("policy"),
+		PolicyDigest: policy.Digest, TrustDigest: policy.TrustDigest, Results: results}
+	switch c.String("output") {
+	case "json":
+		if err := printJSON(c, report); err != nil {
 			return err
 		}
-	} else {
-		printVerify(c.App.Writer, res)
+	case "sarif":
+		if err := printSARIF(c.App.Writer, report, policy); err != nil {
+			return err
+		}
+	default:
+		printReport(c.App.Writer, report)
 	}
-	if !res.Verified {
-		return cli.Exit("", exitDenied)
+	for _, r := range results {
+		if !r.Pass || r.Mode != verify.ModeWarn {
+			continue
+		}
+		fmt.Fprintf(c.App.ErrWriter, "wasmgate: warning: %s is %s under policy %s, which is in warn mode: passing anyway\n", r.Reference, r.Verdict, r.Policy)
+	}
+	if code := verifyExit(results, errs); code != exitOK {
+		var msgs []string
+		for _, err := range errs {
+			if err != nil {
+				msgs = append(msgs, err.Error())
+			}
+		}
+		return cli.Exit(strings.Join(msgs, "\n"), code)
 	}
 	if path := c.String("emit-vsa"); path != "" {
-		if err := emitVSA(c, path, ref, subject.Digest, res, auth, req); err != nil {
-			return err
-		}
+		return emitVSA(c, path, refs[0], policy, results[0])
 	}
 	return nil
 }
 
-// emitVSA writes the VSA of a passed verification: the requirements that
-// were checked (by digest) and the evidence that passed them.
-func emitVSA(c *cli.Context, path string, ref artifact.Reference, subject digest.Digest, res verifyResult, auth cosign.Authority, req *attest.Requirement) error {
-	policy := map[string]any{}
-	var keyIDs []string
-	for _, k := range auth.Keys {
-		keyIDs = append(keyIDs, cosign.KeyID(k))
-	}
-	policy["keys"], policy["identities"] = keyIDs, auth.Identities
-	policy["tlogThreshold"], policy["timestampThreshold"] = auth.TlogThreshold, auth.TimestampThreshold
-	var inputs []digest.Digest
-	if res.Report != nil {
-		for _, r := range res.Results {
-			if r.Verified && r.Referrer != "" {
-				inputs = append(inputs, r.Referrer)
-			}
+// verifyExit is verify's exit code: 2 for configuration, then 1 if any
+// result is denied, then 3 if any could not be decided.
+func verifyExit(results []*verify.Result, errs []error) int {
+	code := exitOK
+	for i, r := range results {
+		if isConfigError(errs[i]) {
+			return exitUsage
+		}
+		switch {
+		case r.Pass:
+		case r.Verdict == verify.VerdictDenied:
+			code = exitDenied
+		case code == exitOK:
+			code = exitUndecided
 		}
 	}
-	if n := res.Notation; n != nil {
-		raw, err := readBounded(c.String("notation-trust-policy"), 1<<20)
+	return code
+}
+
+// isConfigError: the trust material cannot decide this reference at all
+// (a Notation trust policy without a statement for its scope, a
+// reference that names no OCI artifact).
+func isConfigError(err error) bool {
+	return errors.Is(err, notation.ErrNoTrustPolicy) || errors.Is(err, notation.ErrInvalidScope) ||
+		errors.Is(err, verify.ErrUnsupportedReference) || errors.Is(err, artifact.ErrInvalidReference)
+}
+
+// authorityFlagsSet names a cosign or Notation flag that is set, or "".
+func authorityFlagsSet(c *cli.Context) string {
+	for _, name := range []string{"key", "certificate-identity", "certificate-identity-regexp", "certificate-oidc-issuer",
+		"certificate-oidc-issuer-regexp", "trusted-root", "insecure-ignore-tlog", "attestation-type", "condition",
+		"notation-trust-policy", "notation-trust-store", "notation-scope", "notation-user-metadata"} {
+		if c.IsSet(name) {
+			return name
+		}
+	}
+	return ""
+}
+
+// flagPolicy is the policy the cosign and Notation flags describe, as
+// cosign and notation verify read them: one statement for every
+// repository; any cosign key or identity counts as one authority and the
+// Notation trust as another, and each kind given must have signed. With
+// --attestation-type the cosign authority signs the attestation instead
+// (cosign verify-attestation checks no separate signature).
+func flagPolicy(c *cli.Context) (*verify.Policy, error) {
+	st := &verify.Statement{Name: "flags", Scopes: []string{"*"}, Mode: verify.ModeEnforce,
+		Layers: verify.LayerRules{AllowUnknown: true, MaxBytes: verify.DefaultMaxLayerBytes}}
+	useNotation := c.String("notation-trust-policy") != "" || c.String("notation-trust-store") != ""
+	useCosign := c.IsSet("key") || c.String("certificate-identity") != "" || c.String("certificate-identity-regexp") != "" ||
+		c.String("certificate-oidc-issuer") != "" || c.String("certificate-oidc-issuer-regexp") != "" || !useNotation
+	if useCosign {
+		auth, insecure, err := authority(c)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		policy["notationTrustPolicy"], policy["notationScope"] = digest.FromBytes(raw).String(), n.Scope
-		for _, r := range n.Results {
-			if r.Verified && r.Referrer != "" {
-				inputs = append(inputs, r.Referrer)
+		kind := verify.KindCosignKey
+		if len(auth.Identities) > 0 {
+			kind = verify.KindCosignKeyless
+		}
+		st.Authorities = append(st.Authorities, &verify.Authority{Name: "cosign", Kind: kind, Cosign: &auth, Insecure: insecure, Description: cosignDescription(auth)})
+	}
+	if useNotation {
+		if c.String("notation-trust-policy") == "" || c.String("notation-trust-store") == "" {
+			return nil, usageError("Notation verification needs --notation-trust-policy and --notation-trust-store")
+		}
+		trust, err := notation.LoadTrust(c.String("notation-trust-policy"), c.String("notation-trust-store"))
+		if err != nil {
+			return nil, usageError("%v", err)
+		}
+		meta, err := parseAnnotations(c.StringSlice("notation-user-metadata"))
+		if err != nil {
+			return nil, err
+		}
+		st.Authorities = append(st.Authorities, &verify.Authority{Name: "notation", Kind: verify.KindNotation,
+			Notation:    &verify.NotationAuthority{Trust: trust, Scope: c.String("notation-scope"), UserMetadata: meta},
+			Description: "notation trust policy " + filepath.Base(c.String("notation-trust-policy"))})
+	}
+	st.Threshold = len(st.Authorities)
+	if pt := c.String("attestation-type"); pt != "" {
+		if !useCosign {
+			return nil, usageError("--attestation-type needs --key or a keyless identity to check the attestation's signature")
+		}
+		rule := &verify.AttestationRule{PredicateType: attest.PredicateTypeURI(pt), SignedBy: []string{"cosign"}, MaxAge: c.Duration("max-age"), MinCount: c.Int("min-count")}
+		for _, src := range c.StringSlice("condition") {
+			cond, err := attest.Compile(src)
+			if err != nil {
+				return nil, usageError("--condition: %v", err)
+			}
+			rule.Conditions = append(rule.Conditions, cond)
+		}
+		st.Attestations = []*verify.AttestationRule{rule}
+		st.Threshold-- // the cosign authority signs the attestation, not the artifact
+	} else if len(c.StringSlice("condition")) > 0 {
+		return nil, usageError("--condition needs --attestation-type")
+	}
+	return &verify.Policy{Statements: []*verify.Statement{st}}, nil
+}
+
+func cosignDescription(a cosign.Authority) string {
+	var parts []string
+	for _, k := range a.Keys {
+		parts = append(parts, "key "+cosign.KeyID(k)[:16])
+	}
+	for _, id := range a.Identities {
+		parts = append(parts, "identity "+orElse(id.SAN, id.SANRegexp)+" from "+orElse(id.Issuer, id.IssuerRegexp))
+	}
+	return "cosign " + strings.Join(parts, ", ")
+}
+
+func orElse(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// emitVSA writes the VSA of a verified result: the policy and trust
+// material it was reached under (by digest) and the evidence that passed.
+func emitVSA(c *cli.Context, path string, ref artifact.Reference, policy *verify.Policy, res *verify.Result) error {
+	if res.Verdict != verify.VerdictVerified {
+		return nil // warn or audit passed it; a VSA states only a verification that passed
+	}
+	var inputs []digest.Digest
+	if s := res.Signatures; s != nil {
+		for _, a := range s.Authorities {
+			for _, r := range a.Cosign {
+				if r.Verified && r.Referrer != "" {
+					inputs = append(inputs, r.Referrer)
+				}
+			}
+			for _, r := range a.Notation {
+				if r.Verified && r.Referrer != "" {
+					inputs = append(inputs, r.Referrer)
+				}
 			}
 		}
 	}
-	if a := res.Attestations; a != nil {
-		conds := make([]string, 0, len(req.Conditions))
-		for _, cond := range req.Conditions {
-			conds = append(conds, cond.String())
-		}
-		policy["attestation"] = map[string]any{"predicateType": a.PredicateType, "conditions": conds,
-			"maxAge": req.MaxAge.String(), "minCount": req.MinCount}
+	for _, a := range res.Attestations {
 		for _, r := range a.Results {
 			if r.Verified && r.Referrer != "" {
 				inputs = append(inputs, r.Referrer)
 			}
 		}
 	}
+	summary := map[string]any{"policy": res.Policy, "scope": res.Scope, "mode": res.Mode, "trustMaterial": policy.TrustDigest.String()}
+	if policy.Digest != "" {
+		summary["policyFile"] = policy.Digest.String()
+	}
+	var checks []string
+	for _, ch := range res.Checks {
+		checks = append(checks, strings.TrimSpace(ch.Name+" "+ch.Subject))
+	}
+	summary["checks"] = checks
 	st, err := verify.VSA(verify.Summary{
 		VerifierID: "https://github.com/wasmgate/wasmgate/verify@" + version,
-		Repository: repository(ref), Digest: subject, Policy: policy, Inputs: inputs, Time: time.Now(),
+		Repository: res.Repository, Digest: res.Digest, Policy: summary, PolicyURI: policyURI(c), Inputs: dedupeDigests(inputs), Time: time.Now(),
 	})
 	if err != nil {
 		return err
@@ -324,6 +397,25 @@ func emitVSA(c *cli.Context, path string, ref artifact.Reference, subject digest
 		}
 	}
 	return writeAtomic(path, out)
+}
+
+func policyURI(c *cli.Context) string {
+	if p := c.String("policy"); p != "" {
+		return "file://" + filepath.ToSlash(p)
+	}
+	return ""
+}
+
+func dedupeDigests(ds []digest.Digest) []digest.Digest {
+	seen := map[digest.Digest]bool{}
+	out := ds[:0]
+	for _, d := range ds {
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // writeAtomic replaces path with data through a temporary file and rename.
@@ -346,70 +438,6 @@ func writeAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
-}
-
-// notationScope is the trust policy scope of a reference: host/repository,
-// or local/<directory name> for an OCI layout.
-func notationScope(ref artifact.Reference) string {
-	if ref.Kind == artifact.RefLayout {
-		return "local/" + filepath.Base(ref.Path)
-	}
-	return repository(ref)
-}
-
-func printVerify(w io.Writer, res verifyResult) {
-	fmt.Fprintf(w, "%s\n", res.Reference)
-	for _, s := range res.Insecure {
-		fmt.Fprintf(w, "  ! insecure: %s\n", s)
-	}
-	var summary []string
-	if res.Report != nil {
-		if len(res.Results) == 0 {
-			fmt.Fprintln(w, "  ✗ no cosign signature found (listed by "+string(res.Listing)+")")
-		}
-		for _, r := range res.Results {
-			fmt.Fprintf(w, "  %s\n", signatureLine(r))
-		}
-		summary = append(summary, fmt.Sprintf("%d of %d cosign signatures verified", countVerified(res.Results), len(res.Results)))
-	}
-	if a := res.Attestations; a != nil {
-		ok := 0
-		for _, r := range a.Results {
-			mark := "✓"
-			if !r.Verified {
-				mark = "✗"
-			} else {
-				ok++
-			}
-			line := fmt.Sprintf("  %s attestation %s %s %s", mark, r.Format, r.Referrer, r.PredicateType)
-			if r.Reason != "" {
-				line += ": " + r.Reason
-			}
-			fmt.Fprintln(w, line)
-		}
-		if len(a.Results) == 0 {
-			fmt.Fprintf(w, "  ✗ no %s attestation found\n", a.PredicateType)
-		}
-		summary = append(summary, fmt.Sprintf("%d of %d %s attestations verified", ok, len(a.Results), a.PredicateType))
-	}
-	if n := res.Notation; n != nil {
-		if len(n.Results) == 0 {
-			fmt.Fprintln(w, "  ✗ no Notation signature found (listed by "+string(n.Listing)+")")
-		}
-		ok := 0
-		for _, r := range n.Results {
-			fmt.Fprintf(w, "  %s\n", notationLine(r))
-			if r.Verified {
-				ok++
-			}
-		}
-		summary = append(summary, fmt.Sprintf("%d of %d Notation signatures verified (scope %s)", ok, len(n.Results), n.Scope))
-	}
-	verdict := "NOT VERIFIED"
-	if res.Verified {
-		verdict = "VERIFIED"
-	}
-	fmt.Fprintf(w, "%s: %s\n", verdict, strings.Join(summary, "; "))
 }
 
 func notationLine(r notation.Result) string {
@@ -453,16 +481,6 @@ func signatureLine(r cosign.Result) string {
 		line += "; " + strings.Join(when, ", ")
 	}
 	return line
-}
-
-func countVerified(rs []cosign.Result) int {
-	n := 0
-	for _, r := range rs {
-		if r.Verified {
-			n++
-		}
-	}
-	return n
 }
 
 // verifyAttestationCommand is verify under cosign's name for checking

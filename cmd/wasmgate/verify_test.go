@@ -14,6 +14,7 @@ import (
 	"github.com/wasmgate/wasmgate/internal/peers"
 	"github.com/wasmgate/wasmgate/internal/testpki"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
+	"github.com/wasmgate/wasmgate/verify"
 	"github.com/wasmgate/wasmgate/verify/cosign"
 )
 
@@ -35,30 +36,19 @@ func TestVerifyCLI(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
 	}
-	var res struct {
-		Reference  string   `json:"reference"`
-		Verified   bool     `json:"verified"`
-		Insecure   []string `json:"insecure"`
-		Signatures []struct {
-			Format   string `json:"format"`
-			Verified bool   `json:"verified"`
-			KeyID    string `json:"keyId"`
-		} `json:"signatures"`
-	}
-	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
-		t.Fatal(err)
-	}
-	if !res.Verified || len(res.Signatures) != 2 || len(res.Insecure) != 1 || res.Reference != ref {
+	res := verifyResult(t, stdout)
+	sigs := res.Signatures.Authorities[0].Cosign
+	if res.Verdict != verify.VerdictVerified || len(sigs) != 2 || len(res.Insecure) != 1 || res.Pinned != ref {
 		t.Fatalf("json: %s", stdout)
 	}
-	for _, s := range res.Signatures {
+	for _, s := range sigs {
 		if !s.Verified || s.KeyID == "" {
 			t.Errorf("signature: %+v", s)
 		}
 	}
 
 	code, stdout, _ = wasmgate(t, "verify", tagRef, "--key", otherPub, "--insecure-ignore-tlog")
-	if code != exitDenied || !strings.Contains(stdout, "NOT VERIFIED: 0 of 2") || !strings.Contains(stdout, "signature does not verify") {
+	if code != exitDenied || !strings.Contains(stdout, "0 of 1 required authorities signed") || !strings.Contains(stdout, "signature does not verify") {
 		t.Errorf("other key: exit %d\n%s", code, stdout)
 	}
 	if code, _, stderr := wasmgate(t, "verify", tagRef, "--key", pub); code != exitUsage || !strings.Contains(stderr, "--trusted-root") {
@@ -73,7 +63,7 @@ func TestVerifyCLI(t *testing.T) {
 	trustDir := t.TempDir()
 	policy := testpki.WriteNotationTrust(t, trustDir, "acme", []*x509.Certificate{root.Root()}, "")
 	reg.Faults.ResetLog()
-	if code, stdout, _ := wasmgate(t, "verify", tagRef, "--key", pub, "--insecure-ignore-tlog", "--notation-trust-policy", policy, "--notation-trust-store", trustDir); code != exitDenied || !strings.Contains(stdout, "2 of 2 cosign signatures verified; 0 of 0 Notation") {
+	if code, stdout, _ := wasmgate(t, "verify", tagRef, "--key", pub, "--insecure-ignore-tlog", "--notation-trust-policy", policy, "--notation-trust-store", trustDir); code != exitDenied || !strings.Contains(stdout, "1 of 2 required authorities signed; missing notation (no signature found)") {
 		t.Errorf("cosign and Notation: exit %d\n%s", code, stdout)
 	}
 	if n := reg.Faults.Count("HEAD", "/manifests/sha256-[0-9a-f]{64}$"); n != 1 {
@@ -147,10 +137,10 @@ func TestSignCLI(t *testing.T) {
 		}
 	}
 	code, stdout, _ := wasmgate(t, "verify", tag, "--key", prefix+".pub", "--insecure-ignore-tlog")
-	if code != 0 || !strings.Contains(stdout, "VERIFIED: 2 of 2") {
+	if code != 0 || strings.Count(stdout, "✓ bundle") != 1 || strings.Count(stdout, "✓ legacy") != 1 || !strings.Contains(stdout, "\nVERIFIED\n") {
 		t.Fatalf("verify: exit %d\n%s", code, stdout)
 	}
-	_, pinned, _ := strings.Cut(strings.SplitN(stdout, "\n", 2)[0], "@")
+	_, pinned, _ := strings.Cut(strings.SplitN(stdout, "\n", 2)[0], " → ")
 	for _, format := range []string{peers.CosignBundle, peers.CosignLegacy} {
 		if err := peers.CosignVerify(t, prefix+".pub", reg.Ref("wasm/tiny", pinned), format); err != nil {
 			t.Errorf("cosign verify %s: %v", format, err)
@@ -292,4 +282,17 @@ func TestEmitVSA(t *testing.T) {
 	if _, err := os.Stat(failed); !os.IsNotExist(err) {
 		t.Errorf("a VSA was written for a failed verification: %v", err)
 	}
+}
+
+// verifyResult decodes the JSON report of one reference.
+func verifyResult(t testing.TB, stdout string) *verify.Result {
+	t.Helper()
+	var rep verify.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || len(rep.Results) != 1 {
+		t.Fatalf("report: %v\n%s", err, stdout)
+	}
+	if rep.SchemaVersion != verify.SchemaVersion {
+		t.Fatalf("schemaVersion %q", rep.SchemaVersion)
+	}
+	return rep.Results[0]
 }

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/owenrumney/go-sarif/v2/sarif"
+
+	"github.com/wasmgate/wasmgate/verify"
+)
+
+// printReport writes the text report: per reference, every check with
+// ✓ or ✗ and its reason, the signatures behind the threshold, the verdict.
+func printReport(w io.Writer, rep verify.Report) {
+	for i, r := range rep.Results {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		name := r.Reference
+		if r.Pinned != "" && r.Pinned != r.Reference {
+			name += " → " + r.Digest.String()
+		}
+		fmt.Fprintln(w, name)
+		if r.Policy != "" {
+			fmt.Fprintf(w, "  policy %s (scope %s, mode %s)\n", r.Policy, r.Scope, r.Mode)
+		}
+		for _, s := range r.Insecure {
+			fmt.Fprintf(w, "  ! insecure: %s\n", s)
+		}
+		for _, c := range r.Checks {
+			label := c.Name
+			if c.Subject != "" {
+				label += " " + c.Subject
+			}
+			fmt.Fprintf(w, "  %s %s: %s\n", mark(c.Status), label, orElse(c.Reason, string(c.Status)))
+			if c.Name == verify.CheckSignatures && r.Signatures != nil {
+				printAuthorities(w, r.Signatures)
+			}
+			if c.Name == verify.CheckAttestation {
+				for _, a := range r.Attestations {
+					if a.PredicateType == c.Subject {
+						printAttestations(w, a)
+					}
+				}
+			}
+		}
+		fmt.Fprintf(w, "%s\n", verdictLine(r))
+	}
+}
+
+func mark(s verify.Status) string {
+	switch s {
+	case verify.StatusPassed:
+		return "✓"
+	case verify.StatusFailed:
+		return "✗"
+	case verify.StatusError:
+		return "?"
+	}
+	return "·"
+}
+
+func printAuthorities(w io.Writer, s *verify.SignatureReport) {
+	for _, a := range s.Authorities {
+		m := "✗"
+		if a.Satisfied {
+			m = "✓"
+		}
+		fmt.Fprintf(w, "      %s %s (%s)\n", m, a.Name, a.Description)
+		if a.Error != "" {
+			fmt.Fprintf(w, "          ? %s\n", a.Error)
+		}
+		if len(a.Cosign) == 0 && len(a.Notation) == 0 && a.Error == "" {
+			fmt.Fprintf(w, "          ✗ no signature found\n")
+		}
+		for _, r := range a.Cosign {
+			fmt.Fprintf(w, "          %s\n", signatureLine(r))
+		}
+		for _, r := range a.Notation {
+			fmt.Fprintf(w, "          %s\n", notationLine(r))
+		}
+	}
+}
+
+func printAttestations(w io.Writer, a verify.AttestationReport) {
+	for _, r := range a.Results {
+		m := "✓"
+		if !r.Verified {
+			m = "✗"
+		}
+		line := fmt.Sprintf("      %s %s %s (by %s)", m, r.Format, r.Referrer, r.Authority)
+		if r.Reason != "" {
+			line += ": " + r.Reason
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+func verdictLine(r *verify.Result) string {
+	switch {
+	case r.Verdict == verify.VerdictVerified:
+		return "VERIFIED"
+	case r.Pass:
+		return fmt.Sprintf("%s, passed anyway: policy %s is in %s mode", strings.ToUpper(string(r.Verdict)), r.Policy, r.Mode)
+	}
+	return strings.ToUpper(string(r.Verdict))
+}
+
+// printSARIF writes the report as SARIF 2.1.0 for code-scanning uploads:
+// one result per check that did not pass, at the policy file's statement
+// when there is a file, at error level in enforce mode and warning or
+// note level in warn and audit mode.
+func printSARIF(w io.Writer, rep verify.Report, policy *verify.Policy) error {
+	doc, err := sarif.New(sarif.Version210)
+	if err != nil {
+		return err
+	}
+	run := sarif.NewRunWithInformationURI("wasmgate", "https://github.com/wasmgate/wasmgate")
+	run.Tool.Driver.WithVersion(version)
+	for _, name := range []string{verify.CheckScope, verify.CheckDigest, verify.CheckManifest, verify.CheckLayers, verify.CheckSignatures, verify.CheckAttestation} {
+		run.AddRule("wasmgate/" + name).WithDescription(ruleDescriptions[name])
+	}
+	for _, r := range rep.Results {
+		for _, c := range r.Failed() {
+			level := "error"
+			switch r.Mode {
+			case verify.ModeWarn:
+				level = "warning"
+			case verify.ModeAudit:
+				level = "note"
+			}
+			label := c.Name
+			if c.Subject != "" {
+				label += " " + c.Subject
+			}
+			msg := fmt.Sprintf("%s: %s %s: %s", r.Reference, label, c.Status, orElse(c.Reason, "not run"))
+			res := run.CreateResultForRule("wasmgate/" + c.Name).WithLevel(level).WithMessage(sarif.NewTextMessage(msg))
+			loc := sarif.NewPhysicalLocation()
+			if rep.PolicyFile != "" {
+				loc.WithArtifactLocation(sarif.NewSimpleArtifactLocation(rep.PolicyFile)).WithRegion(sarif.NewSimpleRegion(statementLine(policy, r.Policy), statementLine(policy, r.Policy)))
+			} else {
+				loc.WithArtifactLocation(sarif.NewSimpleArtifactLocation(r.Reference))
+			}
+			res.AddLocation(sarif.NewLocationWithPhysicalLocation(loc))
+		}
+	}
+	doc.AddRun(run)
+	return doc.PrettyWrite(w)
+}
+
+func statementLine(p *verify.Policy, name string) int {
+	for _, s := range p.Statements {
+		if s.Name == name && s.Line > 0 {
+			return s.Line
+		}
+	}
+	return 1
+}
+
+var ruleDescriptions = map[string]string{
+	verify.CheckScope:       "A trust policy statement covers the artifact's repository.",
+	verify.CheckDigest:      "The reference is pinned by digest, as the policy requires.",
+	verify.CheckManifest:    "The manifest resolved once and its digest matches its bytes.",
+	verify.CheckLayers:      "Every layer's size and digest match, and the layers follow the policy's rules.",
+	verify.CheckSignatures:  "Enough distinct authorities signed the artifact.",
+	verify.CheckAttestation: "A required in-toto attestation is present, signed and meets its conditions.",
+}
