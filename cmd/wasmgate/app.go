@@ -70,6 +70,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			attachCommand(),
 			copyCommand(),
 			verifyCommand(),
+			policyCommand(),
 			verifyBlobCommand(),
 			verifyAttestationCommand(),
 			signCommand(),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wasmgate/wasmgate/internal/sample"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
+	"github.com/wasmgate/wasmgate/verify"
 )
 
 // cliEnv isolates a test's CLI runs: its own cache, no Docker
@@ -214,7 +215,7 @@ func TestQuickstart(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if !rep.ByteIdentical || rep.CachedRequests != 0 || rep.Kind != "module" || rep.Digest != rep.LayoutDigest || len(rep.Files) != 2 || !rep.SignatureOK {
+	if !rep.ByteIdentical || rep.CachedRequests != 0 || rep.Kind != "module" || rep.Digest != rep.LayoutDigest || len(rep.Files) != 2 || rep.Verdict != verify.VerdictVerified || rep.TamperedVerdict != verify.VerdictDenied {
 		t.Errorf("quickstart: %+v", rep)
 	}
 }

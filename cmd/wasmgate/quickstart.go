@@ -2,10 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"log"
@@ -13,7 +9,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/urfave/cli/v2"
@@ -25,7 +23,7 @@ import (
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
 	"github.com/wasmgate/wasmgate/sign"
-	"github.com/wasmgate/wasmgate/verify/cosign"
+	"github.com/wasmgate/wasmgate/verify"
 )
 
 func quickstartCommand() *cli.Command {
@@ -44,16 +42,17 @@ func quickstartCommand() *cli.Command {
 
 // quickstartReport is quickstart's JSON output.
 type quickstartReport struct {
-	Registry       string        `json:"registry"`
-	Reference      string        `json:"reference"`
-	Digest         string        `json:"digest"`
-	Kind           artifact.Kind `json:"kind"`
-	Files          []string      `json:"files"`
-	ByteIdentical  bool          `json:"byteIdentical"`
-	CachedRequests int64         `json:"cachedPullRequests"`
-	Layout         string        `json:"layout"`
-	LayoutDigest   string        `json:"layoutDigest"`
-	SignatureOK    bool          `json:"signatureVerified"`
+	Registry        string         `json:"registry"`
+	Reference       string         `json:"reference"`
+	Digest          string         `json:"digest"`
+	Kind            artifact.Kind  `json:"kind"`
+	Files           []string       `json:"files"`
+	ByteIdentical   bool           `json:"byteIdentical"`
+	CachedRequests  int64          `json:"cachedPullRequests"`
+	Layout          string         `json:"layout"`
+	LayoutDigest    string         `json:"layoutDigest"`
+	Verdict         verify.Verdict `json:"verdict"`
+	TamperedVerdict verify.Verdict `json:"tamperedVerdict"`
 }
 
 func quickstartAction(c *cli.Context) error {
@@ -190,9 +189,13 @@ func quickstartAction(c *cli.Context) error {
 		return err
 	}
 	say("6. Pushed to and pulled from %s: same digest %s", layoutRef, lp.Manifest.Descriptor.Digest)
-	// 7. Sign the artifact as cosign v3 does (a bundle referrer) with a
-	// fresh key, and verify it: discovery, subject binding, signature.
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	// 7. Sign and attest: a cosign v3 bundle with a fresh key, a Notation
+	// signature from a fresh CA, and SLSA provenance attested with the key.
+	trustDir := filepath.Join(work, "trust")
+	if err := os.MkdirAll(trustDir, 0o755); err != nil {
+		return err
+	}
+	key, notary, err := quickstartTrust(trustDir)
 	if err != nil {
 		return err
 	}
@@ -200,25 +203,78 @@ func quickstartAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := sign.Cosign(ctx, regTarget, p.Manifest.Descriptor, key, sign.Options{}); err != nil {
+	subject := p.Manifest.Descriptor
+	if _, err := sign.Cosign(ctx, regTarget, subject, key, sign.Options{}); err != nil {
 		return err
 	}
-	rep, err := cosign.Check(ctx, regTarget, p.Manifest.Descriptor, referrers.Options{API: o.ReferrersAPI(ref)},
-		cosign.Authority{Keys: []crypto.PublicKey{key.Public()}}, cosign.Options{})
+	if _, err := sign.Notation(ctx, regTarget, subject, notary, sign.NotationOptions{}); err != nil {
+		return err
+	}
+	provenance := fmt.Sprintf(`{"buildDefinition":{"buildType":"https://github.com/wasmgate/wasmgate/quickstart@v1","externalParameters":{}},
+"runDetails":{"builder":{"id":"https://github.com/acme/builder@v1"},"metadata":{"finishedOn":%q}}}`, time.Now().UTC().Format(time.RFC3339))
+	if _, err := sign.Attest(ctx, regTarget, subject, key, "slsaprovenance1", []byte(provenance), sign.AttestOptions{}); err != nil {
+		return err
+	}
+	say("7. Signed it with cosign (bundle) and Notation (JWS), and attested SLSA provenance; trust material in %s", trustDir)
+
+	// 8. Verify under the trust policy (internal/sample/testdata/trust.yaml):
+	// 2 authorities of different kinds, the provenance, the policy layer.
+	policyFile := filepath.Join(trustDir, "trust.yaml")
+	if err := os.WriteFile(policyFile, sample.TrustPolicyYAML(), 0o644); err != nil {
+		return err
+	}
+	policy, err := verify.LoadPolicy(policyFile)
 	if err != nil {
 		return err
 	}
-	if !rep.Verified {
-		return fmt.Errorf("quickstart: the signature did not verify: %+v", rep.Results)
+	res, err := verify.New(policy, o, verify.Options{}).Verify(ctx, ref.String())
+	if err != nil {
+		return err
 	}
-	say("7. Signed it with a fresh key (cosign v3 bundle referrer) and verified: %s", signatureLine(rep.Results[0]))
+	say("8. wasmgate verify --policy %s %s", policyFile, ref)
+	if !jsonOutput(c) {
+		printReport(indent(c.App.Writer), verify.Report{Results: []*verify.Result{res}})
+	}
+	if res.Verdict != verify.VerdictVerified {
+		return fmt.Errorf("quickstart: the artifact did not verify")
+	}
+
+	// 9. Copy it with its referrers into an OCI layout, tamper with one
+	// byte of the wasm there, and verify again: denied.
+	tamperedRef, err := artifact.ParseReference(artifact.LayoutPrefix + filepath.Join(work, "tampered") + ":v1")
+	if err != nil {
+		return err
+	}
+	tampered, err := o.Destination(tamperedRef)
+	if err != nil {
+		return err
+	}
+	if _, err := referrers.Copy(ctx, srcTarget, pinned.Object(), tampered, "v1", referrers.CopyOptions{Recursive: true, Discover: referrers.Options{API: o.ReferrersAPI(ref)}}); err != nil {
+		return err
+	}
+	blob := filepath.Join(work, "tampered", "blobs", "sha256", pkg.Wasm.Digest.Encoded())
+	if err := flipByte(blob); err != nil {
+		return err
+	}
+	bad, err := verify.New(policy, o, verify.Options{}).Verify(ctx, tamperedRef.String())
+	if err != nil {
+		return err
+	}
+	if bad.Verdict != verify.VerdictDenied {
+		return fmt.Errorf("quickstart: a tampered artifact was not denied")
+	}
+	for _, ch := range bad.Failed() {
+		if ch.Status == verify.StatusFailed {
+			say("9. Tampered one byte of the wasm in a copy (%s): %s, %s: %s", tamperedRef, strings.ToUpper(string(bad.Verdict)), ch.Name, ch.Reason)
+		}
+	}
 	if c.String("dir") != "" {
 		say("Everything is in %s", work)
 	} else {
 		say("(%s was temporary and is removed now; keep it with --dir DIR)", work)
 	}
 	say("Next: wasmgate push your.wasm --policy policy.yaml REGISTRY/REPO:TAG; wasmgate sign --key cosign.key REGISTRY/REPO:TAG;")
-	say("      wasmgate verify REGISTRY/REPO:TAG --key cosign.pub ...; wasmgate pull REGISTRY/REPO@DIGEST -o out/")
+	say("      wasmgate policy lint trust.yaml; wasmgate verify --policy trust.yaml REGISTRY/REPO:TAG; wasmgate pull REGISTRY/REPO@DIGEST -o out/")
 
 	if jsonOutput(c) {
 		files := make([]string, 0, len(p.Files))
@@ -229,8 +285,41 @@ func quickstartAction(c *cli.Context) error {
 			Registry: host, Reference: pinned.String(), Digest: p.Manifest.Descriptor.Digest.String(), Kind: p.Kind,
 			Files: files, ByteIdentical: identical, CachedRequests: cached,
 			Layout: layoutRef.String(), LayoutDigest: lp.Manifest.Descriptor.Digest.String(),
-			SignatureOK: rep.Verified,
+			Verdict: res.Verdict, TamperedVerdict: bad.Verdict,
 		})
 	}
 	return nil
+}
+
+// flipByte changes the middle byte of a file, keeping its size.
+func flipByte(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	data[len(data)/2] ^= 0xff
+	return os.WriteFile(path, data, 0o644)
+}
+
+// indent prefixes each line written to w with three spaces.
+func indent(w io.Writer) io.Writer { return &indenter{w: w, start: true} }
+
+type indenter struct {
+	w     io.Writer
+	start bool
+}
+
+func (in *indenter) Write(p []byte) (int, error) {
+	for i, b := range p {
+		if in.start {
+			if _, err := io.WriteString(in.w, "   "); err != nil {
+				return i, err
+			}
+		}
+		if _, err := in.w.Write([]byte{b}); err != nil {
+			return i, err
+		}
+		in.start = b == '\n'
+	}
+	return len(p), nil
 }

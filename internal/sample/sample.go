@@ -20,3 +20,10 @@ func HelloWasm() []byte { return append([]byte(nil), helloWasm...) }
 
 // PolicyYAML returns a copy of the sample permission policy.
 func PolicyYAML() []byte { return append([]byte(nil), policyYAML...) }
+
+//go:embed testdata/trust.yaml
+var trustYAML []byte
+
+// TrustPolicyYAML returns a copy of the quickstart's trust policy
+// (testdata/trust.yaml): the files it names are relative to it.
+func TrustPolicyYAML() []byte { return append([]byte(nil), trustYAML...) }

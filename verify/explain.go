@@ -1,0 +1,112 @@
+package verify
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Explain says in words what the policy requires, statement by statement,
+// with warnings for what it lets through: what `wasmgate policy lint`
+// prints.
+func (p *Policy) Explain() string {
+	var b strings.Builder
+	for i, s := range p.Statements {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		s.explain(&b)
+	}
+	b.WriteString("\nA repository that no scope matches is denied.\n")
+	return b.String()
+}
+
+func (s *Statement) explain(b *strings.Builder) {
+	fmt.Fprintf(b, "policy %s (line %d), mode %s\n", s.Name, s.Line, s.Mode)
+	switch s.Mode {
+	case ModeWarn:
+		b.WriteString("  ! warn mode: a denied artifact passes, with a warning\n")
+	case ModeAudit:
+		b.WriteString("  ! audit mode: a denied artifact passes; only the report records it\n")
+	}
+	b.WriteString("  applies to:\n")
+	for _, sc := range s.Scopes {
+		fmt.Fprintf(b, "    %s: %s\n", sc, scopeWords(sc))
+	}
+	if s.RequireDigest {
+		b.WriteString("  the reference must be pinned by digest (name@sha256:...)\n")
+	}
+	fmt.Fprintf(b, "  the manifest and every layer digest are checked; each layer at most %s\n", bytesWords(s.Layers.MaxBytes))
+	if s.Layers.RequirePolicy {
+		b.WriteString("  a permission policy layer is required\n")
+	}
+	if !s.Layers.AllowUnknown {
+		b.WriteString("  layers other than wasm and its policy are refused\n")
+	}
+	switch {
+	case s.Threshold == 0 || len(s.Authorities) == 0:
+		b.WriteString("  ! no signature is required: unsigned artifacts pass this policy\n")
+	default:
+		if s.Threshold == len(s.Authorities) {
+			fmt.Fprintf(b, "  signatures: every one of these %d authorities must have signed:\n", len(s.Authorities))
+		} else {
+			fmt.Fprintf(b, "  signatures: at least %d of these %d authorities must have signed:\n", s.Threshold, len(s.Authorities))
+		}
+	}
+	for _, a := range s.Authorities {
+		fmt.Fprintf(b, "    - %s: %s", a.Name, a.Description)
+		if c := a.Cosign; c != nil {
+			if c.TlogThreshold > 0 {
+				fmt.Fprintf(b, "; %d transparency-log entries", c.TlogThreshold)
+			}
+			if c.TimestampThreshold > 0 {
+				fmt.Fprintf(b, "; %d signed timestamps", c.TimestampThreshold)
+			}
+		}
+		if n := a.Notation; n != nil {
+			if n.Scope != "" {
+				fmt.Fprintf(b, " (scope %s)", n.Scope)
+			}
+			for k, v := range n.UserMetadata {
+				fmt.Fprintf(b, "; signed metadata %s=%s", k, v)
+			}
+		}
+		b.WriteString("\n")
+		for _, w := range a.Insecure {
+			fmt.Fprintf(b, "      ! insecure: %s\n", w)
+		}
+	}
+	for _, r := range s.Attestations {
+		fmt.Fprintf(b, "  attestation %s: at least %d, signed by %s", r.PredicateType, r.MinCount, strings.Join(r.SignedBy, " or "))
+		if r.MaxAge > 0 {
+			fmt.Fprintf(b, ", at most %s old", r.MaxAge)
+		}
+		b.WriteString("\n")
+		for _, c := range r.Conditions {
+			fmt.Fprintf(b, "    where %s\n", c)
+		}
+	}
+}
+
+func scopeWords(pattern string) string {
+	switch {
+	case pattern == "*":
+		return "every repository not matched more specifically"
+	case strings.HasSuffix(pattern, "/**"):
+		return "every repository under " + strings.TrimSuffix(pattern, "/**") + ", at any depth"
+	case strings.HasSuffix(pattern, "/*"):
+		return "every repository directly under " + strings.TrimSuffix(pattern, "/*")
+	}
+	return "exactly this repository"
+}
+
+func bytesWords(n int64) string {
+	for _, u := range []struct {
+		shift int
+		name  string
+	}{{40, "TiB"}, {30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
+		if n >= 1<<u.shift && n%(1<<u.shift) == 0 {
+			return fmt.Sprintf("%d %s", n>>u.shift, u.name)
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
