@@ -7,13 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sync"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 	"oras.land/oras-go/v2"
 
+	"github.com/wasmgate/wasmgate/internal/ocilayout"
 	"github.com/wasmgate/wasmgate/permissions"
 )
 
@@ -231,8 +231,9 @@ func (s *staging) writeBytes(desc ocispec.Descriptor, role LayerRole, raw []byte
 }
 
 // safeName accepts a file name from an annotation only when it cannot
-// escape the directory or hide: no separators, no leading dot.
-var safeName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+// escape the directory or hide: the tag grammar has no separator and no
+// leading dot.
+var safeName = ocilayout.ValidTag
 
 func title(d ocispec.Descriptor) string { return d.Annotations[ocispec.AnnotationTitle] }
 
@@ -246,7 +247,7 @@ func (s *staging) name(kind Kind) {
 			def = string(kind) + ".wasm"
 		}
 		n := title(it.desc)
-		if !safeName.MatchString(n) || used[n] {
+		if !safeName(n) || used[n] {
 			n = def
 		}
 		used[n] = true

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/wasmgate/wasmgate/internal/ocilayout"
 	"oras.land/oras-go/v2/registry"
 )
 
@@ -40,9 +40,6 @@ type Reference struct {
 	// URL is the https URL (RefHTTPS).
 	URL *url.URL
 }
-
-// tagPattern is the OCI distribution tag grammar.
-var tagPattern = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
 
 // ParseReference parses s. Explicit prefixes decide first: "oci://",
 // "oci-layout:", "file://", "https://". Without one, s is a registry
@@ -112,7 +109,7 @@ func parseLayout(s, raw string) (Reference, error) {
 			return Reference{}, fmt.Errorf("%w %q: %w", ErrInvalidReference, raw, err)
 		}
 		ref.Path, ref.Digest = s[:at], d
-	} else if colon := strings.LastIndex(s, ":"); colon > strings.LastIndex(s, "/") && tagPattern.MatchString(s[colon+1:]) {
+	} else if colon := strings.LastIndex(s, ":"); colon > strings.LastIndex(s, "/") && ocilayout.ValidTag(s[colon+1:]) {
 		ref.Path, ref.Tag = s[:colon], s[colon+1:]
 	}
 	if ref.Path == "" {

@@ -80,7 +80,7 @@ func (v *Verifier) authority(ctx context.Context, src *memoTarget, repo string, 
 		out.Notation, err = notation.VerifyReferrers(ctx, src, scope, subject, refs, a.Notation.Trust, notation.Options{UserMetadata: a.Notation.UserMetadata})
 		out.Satisfied = notation.Verified(out.Notation)
 	default:
-		out.Cosign, err = cosign.VerifyReferrers(ctx, src, subject, refs, *a.Cosign, cosign.Options{})
+		out.Cosign, err = cosign.VerifyReferrers(ctx, src, subject, refs, *a.Cosign, cosign.Options{Format: v.opts.CosignFormat})
 		out.Satisfied = cosign.Verified(out.Cosign)
 	}
 	if err != nil {

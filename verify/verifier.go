@@ -15,6 +15,7 @@ import (
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
+	"github.com/wasmgate/wasmgate/verify/cosign"
 )
 
 // DefaultConcurrency is how many references VerifyAll checks at once.
@@ -29,6 +30,9 @@ type Options struct {
 	// Discover bounds and steers referrer discovery. Its API field is
 	// filled per reference from the Opener.
 	Discover referrers.Options
+	// CosignFormat, when set, checks cosign signatures of that format
+	// only ("bundle" or "legacy"); "" checks both.
+	CosignFormat cosign.Format
 	// Concurrency bounds VerifyAll; 0 means DefaultConcurrency.
 	Concurrency int
 	// Now is the time attestation ages are measured at; nil is time.Now.

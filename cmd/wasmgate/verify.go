@@ -103,6 +103,7 @@ func verifyCommand() *cli.Command {
 			"3 could not decide (registry, network, timeout). With several REFs: 2 if the configuration is wrong, " +
 			"else 1 if any was denied, else 3 if any could not be decided.",
 		Flags: withCommon(append(append(append(registryFlags(), authorityFlags()...), discoverFlags()[1:]...),
+			&cli.StringFlag{Name: "format", Value: "auto", Usage: "cosign signatures: auto (both formats), bundle or legacy"},
 			&cli.StringFlag{Name: "policy", Usage: "the trust policy file (YAML); instead of the cosign and Notation flags"},
 			&cli.StringFlag{Name: "scope", Usage: "select policies by this repository name instead of the reference's (an OCI layout copied from a registry)"},
 			&cli.IntFlag{Name: "concurrency", Value: verify.DefaultConcurrency, Usage: "references verified at once"},
@@ -180,10 +181,19 @@ func verifyAction(c *cli.Context) error {
 	default:
 		return usageError("--mode must be auto, api or tag, not %q", mode)
 	}
+	var format cosign.Format
+	switch f := c.String("format"); f {
+	case "auto":
+	case "bundle", "legacy":
+		format = cosign.Format(f)
+	default:
+		return usageError("--format must be auto, bundle or legacy, not %q", f)
+	}
 	v := verify.New(policy, o, verify.Options{
-		Scope:       c.String("scope"),
-		Concurrency: c.Int("concurrency"),
-		Discover:    referrers.Options{Mode: mode, NoLegacyTags: c.Bool("no-legacy-tags")},
+		CosignFormat: format,
+		Scope:        c.String("scope"),
+		Concurrency:  c.Int("concurrency"),
+		Discover:     referrers.Options{Mode: mode, NoLegacyTags: c.Bool("no-legacy-tags")},
 	})
 	results, errs := v.VerifyAll(c.Context, inputs)
 	report := verify.Report{SchemaVersion: verify.SchemaVersion, PolicyFile: c.String("policy"),

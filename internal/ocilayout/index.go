@@ -9,8 +9,8 @@ import (
 	"io/fs"
 	"maps"
 	"os"
-	"regexp"
 	"slices"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -19,8 +19,25 @@ import (
 	"oras.land/oras-go/v2/content"
 )
 
-// tagPattern is the OCI distribution spec's tag grammar.
-var tagPattern = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
+// ValidTag reports whether s follows the OCI distribution spec's tag
+// grammar, [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}. It is written out because
+// the regular expression's bounded repetition costs about a millisecond to
+// compile at every start of the CLI.
+func ValidTag(s string) bool {
+	if s == "" || len(s) > 128 || s[0] == '.' || s[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '_' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
 
 // maxRefNameLen bounds ref names under Options.AllowAnyRefName.
 const maxRefNameLen = 4096
@@ -36,7 +53,7 @@ func (s *Store) checkRefName(ref string) error {
 		return fmt.Errorf("%w: a digest is not a tag", ErrInvalidReference)
 	}
 	if !s.anyRefName {
-		if !tagPattern.MatchString(ref) {
+		if !ValidTag(ref) {
 			return fmt.Errorf("%w: a tag is 1 to 128 of [a-zA-Z0-9._-], not starting with '.' or '-'", ErrInvalidReference)
 		}
 		return nil
@@ -316,7 +333,24 @@ func (s *Store) resolveDigest(ctx context.Context, d digest.Digest) (ocispec.Des
 	return desc, nil
 }
 
-var mediaTypePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$`)
+// validMediaType: type/subtype, each [A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}
+// (RFC 6838), written out for the same reason as ValidTag.
+func validMediaType(s string) bool {
+	typ, sub, ok := strings.Cut(s, "/")
+	return ok && restrictedName(typ) && restrictedName(sub)
+}
+
+func restrictedName(s string) bool {
+	if s == "" || len(s) > 127 || !isAlnum(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && !strings.ContainsRune("!#$&^_.+-", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
 
 // sniffMediaType returns the media type a manifest or index declares, or
 // infers from its shape; "" if b is not one.
@@ -332,7 +366,7 @@ func sniffMediaType(b []byte) string {
 	}
 	switch {
 	case probe.MediaType != "":
-		if mediaTypePattern.MatchString(probe.MediaType) {
+		if validMediaType(probe.MediaType) {
 			return probe.MediaType
 		}
 		return ""

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# bench/gate.sh: full verification of one artifact on a local registry —
+# cosign bundle signature + Notation signature + SLSA provenance attestation
+# + manifest and layer digests — by `wasmgate verify --policy`, against the
+# peer chain a user would run instead: `cosign verify` + `cosign
+# verify-attestation` + Notation verification. The notation CLI is not served
+# by the module proxy here, so Notation runs through bench/notation-verify, a
+# driver over notation-go doing what `notation verify` does (same library,
+# same steps). Each command is timed on its own with hyperfine; the chain's
+# time is the sum of its three medians. Loopback only, offline.
+# Needs hyperfine, openssl, cosign v3 (go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOTOOLCHAIN=local
+runs=${RUNS:-20}
+out=bench/out/gate
+rm -rf "$out" && mkdir -p "$out"
+out=$(cd "$out" && pwd)
+export PATH="$(go env GOPATH)/bin:$PATH"
+go build -o "$out/wasmgate" ./cmd/wasmgate
+go build -o "$out/testregistry" ./cmd/wasmgate-testregistry
+go build -o "$out/notation-verify" ./bench/notation-verify
+export HOME="$out/home" DOCKER_CONFIG="$out/docker" WASMGATE_CACHE="$out/cache" COSIGN_PASSWORD= XDG_CONFIG_HOME="$out/config"
+mkdir -p "$HOME"
+"$out/testregistry" -kind ggcr -addr 127.0.0.1:0 >"$out/registry.addr" &
+reg_pid=$!
+trap '[[ -n "${KEEP:-}" ]] || kill $reg_pid 2>/dev/null || true' EXIT
+for _ in $(seq 50); do [[ -s "$out/registry.addr" ]] && break; sleep 0.1; done
+host=$(head -1 "$out/registry.addr")
+export WASMGATE_PLAIN_HTTP=$host
+
+digest=$("$out/wasmgate" push internal/sample/hello.wasm --policy internal/sample/policy.yaml "$host/bench/hello:v1")
+ref="$host/bench/hello@$digest"
+
+# cosign: a key, a v3 bundle signature and a SLSA provenance attestation.
+(cd "$out" && cosign generate-key-pair >/dev/null 2>&1)
+cosign signing-config create --out "$out/sc.json" >/dev/null 2>&1
+cosign trusted-root create --out "$out/tr.json" >/dev/null 2>&1
+cosign sign --key "$out/cosign.key" --signing-config "$out/sc.json" --trusted-root "$out/tr.json" \
+	--allow-http-registry -y "$ref" >/dev/null 2>&1
+printf '{"buildDefinition":{"buildType":"https://example.test/build@v1","externalParameters":{}},"runDetails":{"builder":{"id":"https://github.com/acme/builder@v1"}}}' >"$out/provenance.json"
+cosign attest --key "$out/cosign.key" --type slsaprovenance1 --predicate "$out/provenance.json" \
+	--signing-config "$out/sc.json" --trusted-root "$out/tr.json" --allow-http-registry -y "$ref" >/dev/null 2>&1
+
+# Notation: a CA and a code-signing leaf (openssl), the notation
+# configuration directory, a JWS signature in notation's own format.
+n="$out/pki"
+mkdir -p "$n" "$XDG_CONFIG_HOME/notation/truststore/x509/ca/bench"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$n/ca.key" -out "$n/ca.crt" -days 2 \
+	-subj "/CN=bench CA/O=acme" -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$n/leaf.key" -out "$n/leaf.csr" -subj "/CN=bench signer/O=acme" 2>/dev/null
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n' >"$n/leaf.ext"
+openssl x509 -req -in "$n/leaf.csr" -CA "$n/ca.crt" -CAkey "$n/ca.key" -CAcreateserial -days 1 -extfile "$n/leaf.ext" -out "$n/leaf.crt" 2>/dev/null
+cat "$n/leaf.crt" "$n/ca.crt" >"$n/chain.pem"
+cp "$n/ca.crt" "$XDG_CONFIG_HOME/notation/truststore/x509/ca/bench/ca.pem"
+cat >"$XDG_CONFIG_HOME/notation/trustpolicy.json" <<'JSON'
+{"version": "1.0", "trustPolicies": [{"name": "bench", "registryScopes": ["*"],
+  "signatureVerification": {"level": "strict"}, "trustStores": ["ca:bench"], "trustedIdentities": ["*"]}]}
+JSON
+"$out/wasmgate" sign "$ref" --notation-key "$n/leaf.key" --notation-cert "$n/chain.pem" >/dev/null
+cp "$XDG_CONFIG_HOME/notation/trustpolicy.json" "$out/notation-trustpolicy.json"
+
+cat >"$out/trust.yaml" <<YAML
+version: v1
+policies:
+  - name: bench
+    scopes: ["$host/bench/*"]
+    signatures:
+      threshold: 2
+      authorities:
+        - name: release
+          cosign: {key: cosign.pub, insecureIgnoreTlog: true}
+        - name: corp
+          notation: {trustPolicy: notation-trustpolicy.json, trustStore: config/notation}
+    attestations:
+      - predicateType: slsaprovenance1
+        signedBy: [release]
+        conditions: ['predicate.runDetails.builder.id.startsWith("https://github.com/acme/")']
+    layers: {requirePolicy: true}
+YAML
+# Every command must pass before it is timed.
+"$out/wasmgate" verify --policy "$out/trust.yaml" "$ref" >"$out/wasmgate.txt"
+cosign verify --key "$out/cosign.pub" --insecure-ignore-tlog --trusted-root "$out/tr.json" --allow-http-registry "$ref" >/dev/null 2>&1
+cosign verify-attestation --key "$out/cosign.pub" --insecure-ignore-tlog --trusted-root "$out/tr.json" --type slsaprovenance1 --allow-http-registry "$ref" >/dev/null 2>&1
+"$out/notation-verify" -plain-http "$ref" >/dev/null
+echo "verified $ref: cosign bundle + Notation JWS + SLSA provenance ($(cosign version 2>/dev/null | grep GitVersion | awk '{print $2}'); notation via notation-go)"
+
+hyperfine --warmup 3 --runs "$runs" -N --export-markdown "$out/gate.md" --export-json "$out/gate.json" \
+	-n "wasmgate verify --policy (cosign + Notation + attestation + digests)" "$out/wasmgate verify --policy $out/trust.yaml $ref" \
+	-n "cosign verify" "cosign verify --key $out/cosign.pub --insecure-ignore-tlog --trusted-root $out/tr.json --allow-http-registry $ref" \
+	-n "cosign verify-attestation" "cosign verify-attestation --key $out/cosign.pub --insecure-ignore-tlog --trusted-root $out/tr.json --type slsaprovenance1 --allow-http-registry $ref" \
+	-n "notation verify (notation-go driver)" "$out/notation-verify -plain-http $ref"
+echo
+cat "$out/gate.md"
+python3 - "$out/gate.json" <<'PY'
+import json, sys, statistics
+r = {x["command"]: statistics.median(x["times"]) * 1000 for x in json.load(open(sys.argv[1]))["results"]}
+w = r["wasmgate verify --policy (cosign + Notation + attestation + digests)"]
+chain = r["cosign verify"] + r["cosign verify-attestation"] + r["notation verify (notation-go driver)"]
+print(f"\nmedian: wasmgate {w:.1f} ms; peer chain {chain:.1f} ms "
+      f"(cosign verify {r['cosign verify']:.1f} + verify-attestation {r['cosign verify-attestation']:.1f} + notation {r['notation verify (notation-go driver)']:.1f})")
+print(f"ratio wasmgate / peer chain: {w/chain:.2f} (target <= 0.25)")
+PY
