@@ -1,6 +1,9 @@
 package verify
 
 import (
+	"os"
+	"path/filepath"
+
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -19,6 +22,7 @@ import (
 // what was verified even if the tag, the cache or a file changes after.
 type Artifact struct {
 	ref      string
+	name     string // file name stem: the repository's last element
 	manifest ocispec.Descriptor
 	wasmDesc ocispec.Descriptor
 	kind     artifact.Kind
@@ -60,3 +64,58 @@ func (a *Artifact) Permissions() *permissions.Policy { return a.perms }
 
 // Result is the verification that let the artifact through.
 func (a *Artifact) Result() *Result { return a.result }
+
+// Files are where WriteFiles put an artifact's layers.
+type Files struct {
+	Wasm   string `json:"wasm"`
+	Policy string `json:"policy,omitempty"`
+}
+
+// WriteFiles writes the verified wasm (as <name>.wasm, name being the last
+// element of the repository) and the policy layer (policy.yaml) into dir,
+// for a runtime that loads files, such as a component runtime wazero is
+// not. Each file is written to a temporary name and renamed into place,
+// so dir never holds a partial file, and what is written is the bytes
+// whose digests were verified.
+func (a *Artifact) WriteFiles(dir string) (Files, error) {
+	var out Files
+	if a.manifest.Digest == "" {
+		return out, ErrNotVerified
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return out, err
+	}
+	out.Wasm = filepath.Join(dir, a.name+".wasm")
+	if err := writeFile(out.Wasm, a.wasm); err != nil {
+		return Files{}, err
+	}
+	if a.policy != nil {
+		out.Policy = filepath.Join(dir, "policy.yaml")
+		if err := writeFile(out.Policy, a.policy); err != nil {
+			os.Remove(out.Wasm)
+			return Files{}, err
+		}
+	}
+	return out, nil
+}
+
+func writeFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".wasmgate-*.partial")
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(f.Name(), 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(f.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(f.Name())
+	}
+	return werr
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"oras.land/oras-go/v2"
 
@@ -35,8 +36,12 @@ func (o *layersOut) summary() string {
 	return s + ": every digest checked"
 }
 
-func (o *layersOut) artifact(pinned string, m *artifact.Manifest) *Artifact {
-	return &Artifact{ref: pinned, manifest: m.Descriptor, wasmDesc: m.Layers.Wasm, kind: o.kind, wasm: o.wasm, policy: o.policy, perms: o.perms}
+func (o *layersOut) artifact(pinned, repo string, m *artifact.Manifest) *Artifact {
+	name := repo[strings.LastIndex(repo, "/")+1:]
+	if name == "" {
+		name = "module"
+	}
+	return &Artifact{ref: pinned, name: name, manifest: m.Descriptor, wasmDesc: m.Layers.Wasm, kind: o.kind, wasm: o.wasm, policy: o.policy, perms: o.perms}
 }
 
 // checkLayers applies the layer rules, then fetches the config and every

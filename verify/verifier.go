@@ -217,7 +217,7 @@ func (v *Verifier) run(ctx context.Context, input string, keep bool) (*Result, *
 			res.Layers = out.report
 			c.pass(out.summary())
 			if keep {
-				a = out.artifact(res.Pinned, m)
+				a = out.artifact(res.Pinned, res.Repository, m)
 			}
 		case artifact.IsBadContent(err) || errors.Is(err, ErrLayers):
 			c.fail(err)

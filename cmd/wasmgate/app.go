@@ -71,6 +71,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			copyCommand(),
 			verifyCommand(),
 			policyCommand(),
+			catalogCommand(),
+			runCommand(),
 			verifyBlobCommand(),
 			verifyAttestationCommand(),
 			signCommand(),

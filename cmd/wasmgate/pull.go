@@ -8,6 +8,7 @@ import (
 
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/permissions"
+	"github.com/wasmgate/wasmgate/verify"
 )
 
 // Flags that bound what pull and inspect read.
@@ -25,6 +26,9 @@ func pullCommand() *cli.Command {
 		ArgsUsage: "REF",
 		Flags: withCommon(append(append(registryFlags(), boundFlags()...),
 			&cli.StringFlag{Name: "output-dir", Aliases: []string{"o"}, Value: ".", Usage: "directory to write the wasm and policy files into"},
+			&cli.BoolFlag{Name: "verified", Usage: "write the files only after the artifact passed verification under --policy (for an external component runtime)"},
+			&cli.StringFlag{Name: "policy", Usage: "the trust policy for --verified"},
+			&cli.StringFlag{Name: "scope", Usage: "with --verified: select policies by this repository name (an OCI layout copied from a registry)"},
 		)...),
 		Before: before,
 		Action: pullAction,
@@ -56,6 +60,12 @@ func pullAction(c *cli.Context) error {
 		return err
 	}
 	dir := c.String("output-dir")
+	if c.Bool("verified") {
+		return pullVerified(c, ref, dir)
+	}
+	if c.IsSet("policy") {
+		return usageError("--policy is the trust policy of --verified")
+	}
 	var res pullResult
 	switch ref.Kind {
 	case artifact.RefHTTPS:
@@ -125,4 +135,49 @@ func pinnedDigest(c *cli.Context, ref artifact.Reference) (digest.Digest, error)
 		return "", usageError("--digest %s contradicts the reference's %s", d, ref.Digest)
 	}
 	return d, nil
+}
+
+// pullVerified verifies ref under the trust policy and, only when it is
+// verified, writes the bytes that were verified.
+func pullVerified(c *cli.Context, ref artifact.Reference, dir string) error {
+	if c.String("policy") == "" {
+		return usageError("--verified needs --policy FILE (the trust policy)")
+	}
+	policy, err := verify.LoadPolicy(c.String("policy"))
+	if err != nil {
+		return usageError("%v", err)
+	}
+	o, err := opener(c, ref)
+	if err != nil {
+		return err
+	}
+	input := c.Args().First()
+	if pinned, err := pinnedDigest(c, ref); err != nil {
+		return err
+	} else if pinned != "" {
+		input = ref.WithDigest(pinned).String()
+	}
+	a, res, err := verify.New(policy, o, verify.Options{Scope: c.String("scope")}).Fetch(c.Context, input)
+	if err != nil {
+		if res != nil && !jsonOutput(c) {
+			printReport(c.App.ErrWriter, verify.Report{Results: []*verify.Result{res}})
+		}
+		code := exitDenied
+		if res == nil || res.Verdict == verify.VerdictUndecided {
+			code = exitUndecided
+		}
+		return cli.Exit(err.Error(), code)
+	}
+	files, err := a.WriteFiles(dir)
+	if err != nil {
+		return err
+	}
+	if jsonOutput(c) {
+		return printJSON(c, map[string]any{"reference": a.Reference(), "kind": a.Kind(), "files": files, "verification": res})
+	}
+	fmt.Fprintf(c.App.Writer, "Verified %s under policy %s and wrote:\n  %s\n", a.Reference(), res.Policy, files.Wasm)
+	if files.Policy != "" {
+		fmt.Fprintf(c.App.Writer, "  %s\n", files.Policy)
+	}
+	return nil
 }
