@@ -73,6 +73,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			policyCommand(),
 			catalogCommand(),
 			runCommand(),
+			applyCommand(),
 			verifyBlobCommand(),
 			verifyAttestationCommand(),
 			signCommand(),

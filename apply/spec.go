@@ -1,0 +1,199 @@
+// Package apply provisions many components declaratively: each entry of a
+// components file is verified under a trust policy, its verified wasm and
+// policy are written to a directory of its own, and its sandbox (its
+// publisher's policy ∩ the grants the file gives it) is checked, so that a
+// host can load every component that passed and knows why the others did
+// not. It is what `wasmgate apply -f components.yaml` runs.
+//
+//	version: v1
+//	policy: trust.yaml              # the trust policy, relative to this file
+//	components:
+//	  - name: hello
+//	    ref: registry.example/wasm/hello@sha256:...   # pinned: strict mode requires it
+//	    policy: other-trust.yaml    # optional: another trust policy
+//	    grants:                     # the host ceiling for this component
+//	      dirs: ["/data=./data", "/out=./out:rw"]
+//	      env: {GREETING: hello, HOME: null}   # a value, or null for the host's
+//	      maxMemory: 64Mi
+//	      maxTime: 10s
+//	      allowNoNetwork: false
+//
+// Applying is idempotent: a component whose directory already holds the
+// files verified for the same digest, under the same trust policy and trust
+// material, and whose files still hash to what was verified, is not fetched
+// again.
+package apply
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/loader"
+	"github.com/wasmgate/wasmgate/permissions"
+)
+
+// MaxSpecBytes bounds a components file.
+const MaxSpecBytes = 1 << 20
+
+// ErrSpec: the components file is malformed.
+var ErrSpec = errors.New("invalid components file")
+
+// Spec is a parsed components file.
+type Spec struct {
+	Version    string      `yaml:"version"`
+	Policy     string      `yaml:"policy"`
+	Components []Component `yaml:"components"`
+	// Dir is the directory relative paths are resolved against.
+	Dir string `yaml:"-"`
+}
+
+// Component is one entry.
+type Component struct {
+	Name   string `yaml:"name"`
+	Ref    string `yaml:"ref"`
+	Policy string `yaml:"policy"`
+	Grants Grants `yaml:"grants"`
+}
+
+// Grants are what the host allows one component.
+type Grants struct {
+	// Dirs use the syntax of run --allow-dir: PATH, PATH:rw, PATH=HOSTDIR[:rw].
+	Dirs []string `yaml:"dirs"`
+	// Env maps variables to values; a null value takes the host's.
+	Env            map[string]*string `yaml:"env"`
+	MaxMemory      string             `yaml:"maxMemory"`
+	MaxTime        string             `yaml:"maxTime"`
+	AllowNoNetwork bool               `yaml:"allowNoNetwork"`
+}
+
+var componentName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+
+// Load reads and checks the components file at path.
+func Load(path string) (*Spec, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, MaxSpecBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > MaxSpecBytes {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrSpec, path, MaxSpecBytes)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	var s Spec
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrSpec, path, err)
+	}
+	s.Dir = filepath.Dir(path)
+	if s.Version != "v1" {
+		return nil, fmt.Errorf("%w: %s: version must be v1", ErrSpec, path)
+	}
+	seen := map[string]bool{}
+	for i, c := range s.Components {
+		switch {
+		case !componentName.MatchString(c.Name) || len(c.Name) > 64:
+			return nil, fmt.Errorf("%w: components[%d]: name %q must be lower-case letters, digits, '.', '_', '-' (it names a directory)", ErrSpec, i, c.Name)
+		case seen[c.Name]:
+			return nil, fmt.Errorf("%w: components[%d]: duplicate name %q", ErrSpec, i, c.Name)
+		case c.Ref == "":
+			return nil, fmt.Errorf("%w: components[%d] (%s): ref is required", ErrSpec, i, c.Name)
+		case c.Policy == "" && s.Policy == "":
+			return nil, fmt.Errorf("%w: components[%d] (%s): no trust policy (set policy at the top or on the component)", ErrSpec, i, c.Name)
+		}
+		seen[c.Name] = true
+		if _, err := artifact.ParseReference(c.Ref); err != nil {
+			return nil, fmt.Errorf("%w: components[%d] (%s): %w", ErrSpec, i, c.Name, err)
+		}
+		if _, err := s.host(c); err != nil {
+			return nil, fmt.Errorf("%w: components[%d] (%s): %w", ErrSpec, i, c.Name, err)
+		}
+	}
+	return &s, nil
+}
+
+// policyPath is the trust policy file of c.
+func (s *Spec) policyPath(c Component) string {
+	p := c.Policy
+	if p == "" {
+		p = s.Policy
+	}
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(s.Dir, p)
+}
+
+// host is the ceiling c's grants describe.
+func (s *Spec) host(c Component) (loader.Host, error) {
+	var h loader.Host
+	for _, d := range c.Grants.Dirs {
+		m, err := ParseMount(d)
+		if err != nil {
+			return h, err
+		}
+		if m.Dir != "" && !filepath.IsAbs(m.Dir) {
+			m.Dir = filepath.Join(s.Dir, m.Dir)
+		}
+		h.Mounts = append(h.Mounts, m)
+	}
+	values := map[string]string{}
+	for k, v := range c.Grants.Env {
+		h.EnvKeys = append(h.EnvKeys, k)
+		if v != nil {
+			values[k] = *v
+		}
+	}
+	h.Env = func(key string) (string, bool) {
+		if v, ok := values[key]; ok {
+			return v, true
+		}
+		return os.LookupEnv(key)
+	}
+	if c.Grants.MaxMemory != "" {
+		n, err := permissions.ParseBytes(c.Grants.MaxMemory)
+		if err != nil {
+			return h, fmt.Errorf("maxMemory: %w", err)
+		}
+		h.MaxMemory = n
+	}
+	if c.Grants.MaxTime != "" {
+		d, err := time.ParseDuration(c.Grants.MaxTime)
+		if err != nil {
+			return h, fmt.Errorf("maxTime: %w", err)
+		}
+		h.MaxTime = d
+	}
+	h.AllowNoNetwork = c.Grants.AllowNoNetwork
+	return h, nil
+}
+
+// ParseMount reads a directory grant: PATH, PATH:rw, or PATH=HOSTDIR with
+// an optional :rw or :ro; read-only unless :rw.
+func ParseMount(spec string) (loader.Mount, error) {
+	var m loader.Mount
+	s := spec
+	if rest, ok := strings.CutSuffix(s, ":rw"); ok {
+		s, m.Write = rest, true
+	} else if rest, ok := strings.CutSuffix(s, ":ro"); ok {
+		s = rest
+	}
+	m.Path, m.Dir, _ = strings.Cut(s, "=")
+	if m.Path == "" {
+		return m, fmt.Errorf("directory grant %q: want PATH, PATH:rw or PATH=HOSTDIR[:rw]", spec)
+	}
+	return m, nil
+}
