@@ -76,7 +76,8 @@ type Host struct {
 	// honoured. The dropped rules are listed in Sandbox.NetworkDropped.
 	AllowNoNetwork bool
 
-	// Args are the module's arguments, program name first (os.Args style).
+	// Args are the module's arguments, program name first (os.Args style);
+	// empty means the program name "module" alone.
 	Args []string
 	// Stdin, Stdout and Stderr are the module's standard streams; nil
 	// means an empty input and discarded output.

@@ -49,9 +49,15 @@ func (m *Module) Run(ctx context.Context) (exitCode uint32, err error) {
 	mem := &memoryLimit{limit: m.sandbox.MemoryBytes}
 	runCtx = experimental.WithMemoryAllocator(runCtx, mem)
 
+	args := m.host.Args
+	if len(args) == 0 {
+		// Programs read argv[0] as their name; Go's os.Args[1:] panics
+		// on an empty argv.
+		args = []string{"module"}
+	}
 	cfg := wazero.NewModuleConfig().
 		WithName(""). // anonymous, so that Run can be called again
-		WithArgs(m.host.Args...).
+		WithArgs(args...).
 		WithFSConfig(fsc).
 		WithSysWalltime().WithSysNanotime().
 		WithNanosleep(func(ns int64) { sleep(runCtx, ns) }).

@@ -215,7 +215,7 @@ func TestQuickstart(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if !rep.ByteIdentical || rep.CachedRequests != 0 || rep.Kind != "module" || rep.Digest != rep.LayoutDigest || len(rep.Files) != 2 || rep.Verdict != verify.VerdictVerified || rep.TamperedVerdict != verify.VerdictDenied {
+	if !rep.ByteIdentical || rep.CachedRequests != 0 || rep.Kind != "module" || rep.Digest != rep.LayoutDigest || len(rep.Files) != 2 || rep.Verdict != verify.VerdictVerified || rep.TamperedVerdict != verify.VerdictDenied || !strings.Contains(rep.RunOutput, "greeting: hi from the host") {
 		t.Errorf("quickstart: %+v", rep)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/cache"
 	"github.com/wasmgate/wasmgate/internal/sample"
+	"github.com/wasmgate/wasmgate/loader"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
 	"github.com/wasmgate/wasmgate/sign"
@@ -29,7 +30,7 @@ import (
 func quickstartCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "quickstart",
-		Usage: "publish the sample module and policy to an in-process registry and an OCI layout, pull them back verified, sign and verify",
+		Usage: "publish the sample module and policy to an in-process registry, pull it back, sign (cosign, Notation), attest, verify under a trust policy, run it sandboxed",
 		Description: "Runs on the loopback interface and a temporary directory only; touches neither your " +
 			"credentials nor your cache.",
 		Flags: withCommon(
@@ -53,6 +54,7 @@ type quickstartReport struct {
 	LayoutDigest    string         `json:"layoutDigest"`
 	Verdict         verify.Verdict `json:"verdict"`
 	TamperedVerdict verify.Verdict `json:"tamperedVerdict"`
+	RunOutput       string         `json:"runOutput"`
 }
 
 func quickstartAction(c *cli.Context) error {
@@ -268,13 +270,54 @@ func quickstartAction(c *cli.Context) error {
 			say("9. Tampered one byte of the wasm in a copy (%s): %s, %s: %s", tamperedRef, strings.ToUpper(string(bad.Verdict)), ch.Name, ch.Reason)
 		}
 	}
+	// 10. Run it: only the verified bytes reach wazero, in a sandbox made of
+	// the policy it carries (read /data, GREETING, 64 MiB, 10 s) ∩ what
+	// this host grants.
+	dataDir := filepath.Join(work, "data")
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, "hello.txt"), []byte("read through a read-only mount"), 0o644); err != nil {
+		return err
+	}
+	verified, _, err := verify.New(policy, o, verify.Options{}).Fetch(ctx, pinned.String())
+	if err != nil {
+		return err
+	}
+	var output bytes.Buffer
+	m, err := loader.Load(ctx, verified, loader.Host{
+		Mounts:  []loader.Mount{{Path: "/data", Dir: dataDir}},
+		EnvKeys: []string{"GREETING"},
+		Env: func(key string) (string, bool) {
+			return map[string]string{"GREETING": "hi from the host"}[key], key == "GREETING"
+		},
+		Args:     []string{"hello", "/data/hello.txt"},
+		Stdout:   &output,
+		CacheDir: filepath.Join(work, "compiled"),
+	})
+	if err != nil {
+		return err
+	}
+	defer m.Close(ctx)
+	code, err := m.Run(ctx)
+	if err != nil || code != 0 {
+		return fmt.Errorf("quickstart: the module failed (exit %d): %v", code, err)
+	}
+	say("10. wasmgate run --policy %s %s -- /data/hello.txt, in the sandbox:", policyFile, pinned)
+	for _, line := range m.Sandbox().Lines() {
+		say("      %s", line)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(output.String()), "\n") {
+		say("    | %s", line)
+	}
 	if c.String("dir") != "" {
 		say("Everything is in %s", work)
 	} else {
 		say("(%s was temporary and is removed now; keep it with --dir DIR)", work)
 	}
 	say("Next: wasmgate push your.wasm --policy policy.yaml REGISTRY/REPO:TAG; wasmgate sign --key cosign.key REGISTRY/REPO:TAG;")
-	say("      wasmgate policy lint trust.yaml; wasmgate verify --policy trust.yaml REGISTRY/REPO:TAG; wasmgate pull REGISTRY/REPO@DIGEST -o out/")
+	say("      wasmgate policy lint trust.yaml; wasmgate verify --policy trust.yaml REGISTRY/REPO:TAG;")
+	say("      wasmgate run --policy trust.yaml --allow-dir /data=./data --allow-env GREETING REGISTRY/REPO@DIGEST -- ARGS")
 
 	if jsonOutput(c) {
 		files := make([]string, 0, len(p.Files))
@@ -285,7 +328,7 @@ func quickstartAction(c *cli.Context) error {
 			Registry: host, Reference: pinned.String(), Digest: p.Manifest.Descriptor.Digest.String(), Kind: p.Kind,
 			Files: files, ByteIdentical: identical, CachedRequests: cached,
 			Layout: layoutRef.String(), LayoutDigest: lp.Manifest.Descriptor.Digest.String(),
-			Verdict: res.Verdict, TamperedVerdict: bad.Verdict,
+			Verdict: res.Verdict, TamperedVerdict: bad.Verdict, RunOutput: output.String(),
 		})
 	}
 	return nil
