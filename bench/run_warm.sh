@@ -5,17 +5,8 @@
 # includes its whole pipeline: trust policy, resolve, every digest,
 # signature, sandbox. Needs hyperfine and wazero
 # (go install github.com/tetratelabs/wazero/cmd/wazero@v1.12.0).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export GOTOOLCHAIN=local
-runs=${RUNS:-20}
-out=bench/out/run
-rm -rf "$out" && mkdir -p "$out"
-out=$(cd "$out" && pwd)
-export PATH="$(go env GOPATH)/bin:$PATH"
-go build -o "$out/wasmgate" ./cmd/wasmgate
-export HOME="$out/home" DOCKER_CONFIG="$out/docker" WASMGATE_CACHE="$out/cache" COSIGN_PASSWORD=
-mkdir -p "$HOME" "$out/data"
+source "$(dirname "$0")/lib.sh" run
+mkdir -p "$out/data"
 echo "bench data" >"$out/data/in.txt"
 layout="oci-layout:$out/layout"
 digest=$("$out/wasmgate" push internal/sample/hello.wasm --policy internal/sample/policy.yaml "$layout:v1")
@@ -38,12 +29,8 @@ wg="$out/wasmgate run --policy $out/trust.yaml $ref --allow-env GREETING --allow
 wz="wazero run -cachedir $out/wazero-cache -env GREETING=hi -mount $out/data:/data:ro internal/sample/hello.wasm /data/in.txt"
 $wg >/dev/null && $wz >/dev/null # compile once: both caches warm
 hyperfine -N --warmup 3 --runs "$runs" --export-markdown "$out/run.md" --export-json "$out/run.json" \
-	-n "wasmgate run (warm: verify + sandbox + cached compile)" "$wg" \
+	-n "wasmgate run (warm: verify, sandbox, cached compile)" "$wg" \
 	-n "wazero run (compilation cache)" "$wz"
 cat "$out/run.md"
-python3 - "$out/run.json" <<'PY'
-import json, sys, statistics
-r = {x["command"]: statistics.median(x["times"]) * 1000 for x in json.load(open(sys.argv[1]))["results"]}
-w, z = r["wasmgate run (warm: verify + sandbox + cached compile)"], r["wazero run (compilation cache)"]
-print(f"\nmedian: wasmgate run {w:.1f} ms, wazero run {z:.1f} ms; ratio {w/z:.2f} (target <= 1.5)")
-PY
+summarize "$out/run.json" \
+	"warm run vs wazero run with a compilation cache|wasmgate run (warm: verify, sandbox, cached compile)|wazero run (compilation cache)|le|1.5|wasmgate run includes the trust policy, every digest, the signature and the sandbox"

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# bench/apply.sh: `wasmgate apply` of 50 components (each the 2.3 MB sample
+# module with its policy, in its own repository, signed) against applying
+# the slowest single one of them alone. Every run starts from an empty
+# directory (nothing is "present"). Needs hyperfine.
+source "$(dirname "$0")/lib.sh" apply
+start_registry distribution host
+"$out/wasmgate" generate-key-pair --output-key-prefix "$out/release" >/dev/null
+cat >"$out/trust.yaml" <<'YAML'
+version: v1
+policies:
+  - name: bench
+    scopes: ["*"]
+    signatures:
+      authorities:
+        - name: release
+          cosign: {key: release.pub, insecureIgnoreTlog: true}
+    layers: {requirePolicy: true}
+YAML
+all="$out/all.yaml"
+printf 'version: v1\npolicy: trust.yaml\ncomponents:\n' >"$all"
+for i in $(seq -w 1 50); do
+	ref="$host/bench/c$i:v1"
+	digest=$("$out/wasmgate" push internal/sample/hello.wasm --policy internal/sample/policy.yaml "$ref")
+	"$out/wasmgate" sign --key "$out/release.key" "$ref" >/dev/null
+	entry="  - name: c$i\n    ref: $host/bench/c$i@$digest\n    grants: {dirs: [\"/data\"], env: {GREETING: hi}}\n"
+	printf "$entry" >>"$all"
+	printf "version: v1\npolicy: trust.yaml\ncomponents:\n$entry" >"$out/one-$i.yaml"
+done
+args=(-n "apply 50 components" "$out/wasmgate apply -f $all --dir $out/components")
+for i in 01 25 50; do
+	args+=(-n "apply 1 component (c$i)" "$out/wasmgate apply -f $out/one-$i.yaml --dir $out/components")
+done
+hyperfine -N --warmup 2 --runs "$runs" --prepare "rm -rf $out/components" \
+	--export-markdown "$out/apply.md" --export-json "$out/apply.json" "${args[@]}"
+cat "$out/apply.md"
+slowest=$(python3 -c '
+import json, statistics, sys
+r = {x["command"]: statistics.median(x["times"]) for x in json.load(open(sys.argv[1]))["results"] if x["command"].startswith("apply 1 ")}
+print(max(r, key=r.get))' "$out/apply.json")
+summarize "$out/apply.json" \
+	"apply of 50 components vs the slowest single one|apply 50 components|$slowest|le|3|CPU-bound on loopback: 50 × 2.3 MB hashed and written, on $(nproc) cores"

@@ -1,0 +1,41 @@
+# bench/lib.sh: shared set-up of the bench scripts (sourced). Builds the
+# binaries into $out, isolates HOME, Docker config and the wasmgate cache
+# in $out, starts a registry on loopback (start_registry KIND), and puts
+# GOPATH/bin on PATH for the peers installed with go install.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export GOTOOLCHAIN=local
+runs=${RUNS:-15}
+summary=${SUMMARY:-}
+out=bench/out/$1
+rm -rf "$out" && mkdir -p "$out"
+out=$(cd "$out" && pwd)
+export PATH="$(go env GOPATH)/bin:$PATH"
+# Keep Go's caches where they are when HOME moves below (builds stay warm).
+export GOPATH="$(go env GOPATH)" GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)"
+go build -o "$out/wasmgate" ./cmd/wasmgate
+go build -o "$out/testregistry" ./cmd/wasmgate-testregistry
+# Only now isolate the tools from the user's files (go build needs HOME's caches).
+export HOME="$out/home" DOCKER_CONFIG="$out/docker" WASMGATE_CACHE="$out/cache" COSIGN_PASSWORD= XDG_CONFIG_HOME="$out/config"
+mkdir -p "$HOME"
+registry_pids=()
+trap 'for p in "${registry_pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+
+# start_registry KIND NAME: runs distribution or ggcr on 127.0.0.1 and sets
+# the variable NAME to its host:port.
+start_registry() {
+	local kind=$1 name=$2 addr="$out/registry-$1.addr"
+	"$out/testregistry" -kind "$kind" -addr 127.0.0.1:0 >"$addr" &
+	registry_pids+=($!)
+	for _ in $(seq 100); do [[ -s "$addr" ]] && break; sleep 0.1; done
+	printf -v "$name" '%s' "$(head -1 "$addr")"
+	export WASMGATE_PLAIN_HTTP="${WASMGATE_PLAIN_HTTP:+$WASMGATE_PLAIN_HTTP,}$(head -1 "$addr")"
+}
+
+# summarize HYPERFINE_JSON 'LABEL|OURS|PEER|le|TARGET|NOTE'...: appends rows
+# to $SUMMARY (bench/run collects them) and prints them.
+summarize() {
+	local json=$1
+	shift
+	python3 bench/summary.py "$json" "${summary:-$out/summary.json}" "$@"
+}
