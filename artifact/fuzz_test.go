@@ -46,7 +46,7 @@ func FuzzParseManifest(f *testing.F) {
 // a string that parses to the same reference.
 func FuzzParseReference(f *testing.F) {
 	for _, s := range []string{"registry.example/a/b:v1", "oci://localhost:5000/x@sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
-		"oci-layout:/tmp/l:v1", "oci-layout:dir@sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "file:///x.wasm", "https://h/x.wasm", "x.wasm", ""} {
+		"oci-layout:/tmp/l:v1", "oci://0/00", "oci-layout:dir@sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "file:///x.wasm", "https://h/x.wasm", "x.wasm", ""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

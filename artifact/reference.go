@@ -146,6 +146,11 @@ func (r Reference) WithDigest(d digest.Digest) Reference {
 func (r Reference) String() string {
 	switch r.Kind {
 	case RefRegistry:
+		// A bare reference whose registry does not look like a host
+		// ("0/00") would read back as a file path: keep the scheme then.
+		if !looksLikeHost(r.Registry.Registry) {
+			return "oci://" + r.Registry.String()
+		}
 		return r.Registry.String()
 	case RefLayout:
 		switch {

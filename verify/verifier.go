@@ -21,6 +21,11 @@ import (
 // DefaultConcurrency is how many references VerifyAll checks at once.
 const DefaultConcurrency = 4
 
+// DefaultTimeout bounds the whole verification of one reference, on top
+// of the registry client's per-request stall timeout: a registry that
+// answers, slowly, forever, still gets a verdict of undecided.
+const DefaultTimeout = 5 * time.Minute
+
 // Options shape a Verifier. The zero value is the defaults.
 type Options struct {
 	// Scope, when set, is the repository name statements are selected by
@@ -35,6 +40,9 @@ type Options struct {
 	CosignFormat cosign.Format
 	// Concurrency bounds VerifyAll; 0 means DefaultConcurrency.
 	Concurrency int
+	// Timeout bounds the verification of one reference; 0 means
+	// DefaultTimeout.
+	Timeout time.Duration
 	// Now is the time attestation ages are measured at; nil is time.Now.
 	Now func() time.Time
 }
@@ -146,6 +154,12 @@ func Repository(ref artifact.Reference) string {
 }
 
 func (v *Verifier) run(ctx context.Context, input string, keep bool) (*Result, *Artifact, error) {
+	timeout := v.opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	res := &Result{Reference: input, Mode: ModeEnforce}
 	undecided := func(op string, err error) (*Result, *Artifact, error) {
 		res.decide()

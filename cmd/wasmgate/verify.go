@@ -107,6 +107,7 @@ func verifyCommand() *cli.Command {
 			&cli.StringFlag{Name: "policy", Usage: "the trust policy file (YAML); instead of the cosign and Notation flags"},
 			&cli.StringFlag{Name: "scope", Usage: "select policies by this repository name instead of the reference's (an OCI layout copied from a registry)"},
 			&cli.IntFlag{Name: "concurrency", Value: verify.DefaultConcurrency, Usage: "references verified at once"},
+			&cli.DurationFlag{Name: "deadline", Value: verify.DefaultTimeout, Usage: "the most one reference's verification may take (undecided after it)"},
 			&cli.StringFlag{Name: "attestation-type", Aliases: []string{"type"}, Usage: "require a signed in-toto attestation of this predicate type (URI or cosign short name), checked against --key or the keyless identity"},
 			&cli.StringSliceFlag{Name: "condition", Usage: "CEL condition over predicate, predicateType, subject that the attestation must meet (repeatable)"},
 			&cli.DurationFlag{Name: "max-age", Usage: "the attestation may be at most this old"},
