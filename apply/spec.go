@@ -32,7 +32,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -141,7 +140,7 @@ func (s *Spec) policyPath(c Component) string {
 func (s *Spec) host(c Component) (loader.Host, error) {
 	var h loader.Host
 	for _, d := range c.Grants.Dirs {
-		m, err := ParseMount(d)
+		m, err := loader.ParseMount(d)
 		if err != nil {
 			return h, err
 		}
@@ -179,21 +178,4 @@ func (s *Spec) host(c Component) (loader.Host, error) {
 	}
 	h.AllowNoNetwork = c.Grants.AllowNoNetwork
 	return h, nil
-}
-
-// ParseMount reads a directory grant: PATH, PATH:rw, or PATH=HOSTDIR with
-// an optional :rw or :ro; read-only unless :rw.
-func ParseMount(spec string) (loader.Mount, error) {
-	var m loader.Mount
-	s := spec
-	if rest, ok := strings.CutSuffix(s, ":rw"); ok {
-		s, m.Write = rest, true
-	} else if rest, ok := strings.CutSuffix(s, ":ro"); ok {
-		s = rest
-	}
-	m.Path, m.Dir, _ = strings.Cut(s, "=")
-	if m.Path == "" {
-		return m, fmt.Errorf("directory grant %q: want PATH, PATH:rw or PATH=HOSTDIR[:rw]", spec)
-	}
-	return m, nil
 }

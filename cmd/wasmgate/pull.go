@@ -143,30 +143,15 @@ func pullVerified(c *cli.Context, ref artifact.Reference, dir string) error {
 	if c.String("policy") == "" {
 		return usageError("--verified needs --policy FILE (the trust policy)")
 	}
-	policy, err := verify.LoadPolicy(c.String("policy"))
-	if err != nil {
-		return usageError("%v", err)
-	}
-	o, err := opener(c, ref)
-	if err != nil {
-		return err
-	}
 	input := c.Args().First()
 	if pinned, err := pinnedDigest(c, ref); err != nil {
 		return err
 	} else if pinned != "" {
 		input = ref.WithDigest(pinned).String()
 	}
-	a, res, err := verify.New(policy, o, verify.Options{Scope: c.String("scope")}).Fetch(c.Context, input)
+	a, res, err := fetchVerified(c, ref, input, exitDenied, exitUndecided)
 	if err != nil {
-		if res != nil && !jsonOutput(c) {
-			printReport(c.App.ErrWriter, verify.Report{Results: []*verify.Result{res}})
-		}
-		code := exitDenied
-		if res == nil || res.Verdict == verify.VerdictUndecided {
-			code = exitUndecided
-		}
-		return cli.Exit(err.Error(), code)
+		return err
 	}
 	files, err := a.WriteFiles(dir)
 	if err != nil {
@@ -180,4 +165,30 @@ func pullVerified(c *cli.Context, ref artifact.Reference, dir string) error {
 		fmt.Fprintf(c.App.Writer, "  %s\n", files.Policy)
 	}
 	return nil
+}
+
+// fetchVerified verifies input under --policy (and --scope) and returns
+// the verified artifact. When it is not verified, the report goes to
+// stderr and the error is an exit with denied or undecided.
+func fetchVerified(c *cli.Context, ref artifact.Reference, input string, denied, undecided int) (*verify.Artifact, *verify.Result, error) {
+	policy, err := verify.LoadPolicy(c.String("policy"))
+	if err != nil {
+		return nil, nil, usageError("%v", err)
+	}
+	o, err := opener(c, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, res, err := verify.New(policy, o, verify.Options{Scope: c.String("scope")}).Fetch(c.Context, input)
+	if err == nil {
+		return a, res, nil
+	}
+	if res != nil && !jsonOutput(c) {
+		printReport(c.App.ErrWriter, verify.Report{Results: []*verify.Result{res}})
+	}
+	code := undecided
+	if res != nil && res.Verdict == verify.VerdictDenied {
+		code = denied
+	}
+	return nil, res, cli.Exit(err.Error(), code)
 }

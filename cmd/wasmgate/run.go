@@ -15,7 +15,6 @@ import (
 	"github.com/wasmgate/wasmgate/cache"
 	"github.com/wasmgate/wasmgate/loader"
 	"github.com/wasmgate/wasmgate/permissions"
-	"github.com/wasmgate/wasmgate/verify"
 )
 
 // run's own exit codes, apart from the module's (passed through) and 2
@@ -94,23 +93,9 @@ func runAction(c *cli.Context) error {
 		if c.String("policy") == "" {
 			return usageError("run verifies first: --policy FILE (the trust policy), or --insecure-skip-verify")
 		}
-		policy, err := verify.LoadPolicy(c.String("policy"))
-		if err != nil {
-			return usageError("%v", err)
-		}
-		o, err := opener(c, ref)
+		a, _, err := fetchVerified(c, ref, c.Args().First(), exitRunRefused, exitRunFailed)
 		if err != nil {
 			return err
-		}
-		a, res, err := verify.New(policy, o, verify.Options{Scope: c.String("scope")}).Fetch(c.Context, c.Args().First())
-		if err != nil {
-			if res != nil {
-				printReport(c.App.ErrWriter, verify.Report{Results: []*verify.Result{res}})
-			}
-			if res != nil && res.Verdict == verify.VerdictDenied {
-				return cli.Exit(err.Error(), exitRunRefused)
-			}
-			return cli.Exit(err.Error(), exitRunFailed)
 		}
 		if m, err = loader.Load(c.Context, a, host); err != nil {
 			return runError(err)
@@ -228,25 +213,16 @@ func hostCeiling(c *cli.Context) (loader.Host, error) {
 	return h, nil
 }
 
-// parseMount reads PATH, PATH:rw, PATH=HOSTDIR or PATH=HOSTDIR:rw.
+// parseMount reads --allow-dir; a host directory is made absolute.
 func parseMount(spec string) (loader.Mount, error) {
-	var m loader.Mount
-	s := spec
-	if rest, ok := strings.CutSuffix(s, ":rw"); ok {
-		s, m.Write = rest, true
-	} else if rest, ok := strings.CutSuffix(s, ":ro"); ok {
-		s = rest
-	}
-	m.Path, m.Dir, _ = strings.Cut(s, "=")
-	if m.Path == "" {
-		return m, usageError("--allow-dir %q: want PATH, PATH:rw or PATH=HOSTDIR[:rw]", spec)
+	m, err := loader.ParseMount(spec)
+	if err != nil {
+		return m, usageError("--allow-dir: %v", err)
 	}
 	if m.Dir != "" {
-		abs, err := filepath.Abs(m.Dir)
-		if err != nil {
+		if m.Dir, err = filepath.Abs(m.Dir); err != nil {
 			return m, usageError("--allow-dir %q: %v", spec, err)
 		}
-		m.Dir = abs
 	}
 	return m, nil
 }
