@@ -35,7 +35,8 @@ import (
 // output directory that must stay empty when the scenario is refused.
 type env struct {
 	reg     *testregistry.Registry
-	client  *remote.Client
+	client  *remote.Client // the pipeline's
+	setup   *remote.Client // for crafting the scenario
 	creds   credentials.Store
 	cache   *cache.Cache
 	opener  *artifact.Opener // with the cache
@@ -86,7 +87,12 @@ func newEnv(t *testing.T, kind testregistry.Kind, timeout time.Duration, signed 
 	e.opener = &artifact.Opener{Client: e.client, Cache: e.cache}
 	e.ref = e.reg.Ref("wasm/app", "v1")
 	ref, _ := artifact.ParseReference(e.ref)
-	if e.dst, err = (&artifact.Opener{Client: e.client}).Destination(ref); err != nil {
+	// Setting up goes through a client with the default timeout: a
+	// scenario's short stall timeout is for the pipeline under attack.
+	if e.setup, err = remote.New(remote.Options{PlainHTTP: []string{e.reg.Host}, Credentials: credentials.NewMemoryStore()}); err != nil {
+		t.Fatal(err)
+	}
+	if e.dst, err = (&artifact.Opener{Client: e.setup}).Destination(ref); err != nil {
 		t.Fatal(err)
 	}
 	e.pkg = e.push(t, e.dst, sample.HelloWasm(), sample.PolicyYAML(), "v1")
@@ -155,7 +161,7 @@ func (e *env) sign(t *testing.T, dst oras.Target, subject ocispec.Descriptor) oc
 func (e *env) repo(t *testing.T, name string) oras.Target {
 	t.Helper()
 	ref, _ := artifact.ParseReference(e.reg.Ref(name, "v1"))
-	dst, err := (&artifact.Opener{Client: e.client}).Destination(ref)
+	dst, err := (&artifact.Opener{Client: e.setup}).Destination(ref)
 	if err != nil {
 		t.Fatal(err)
 	}
