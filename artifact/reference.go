@@ -159,6 +159,11 @@ func (r Reference) String() string {
 		case r.Tag != "":
 			return LayoutPrefix + r.Path + ":" + r.Tag
 		}
+		// A path that ends like a tag (":0") reads back as path + tag;
+		// a trailing slash keeps it a path.
+		if colon := strings.LastIndex(r.Path, ":"); colon > strings.LastIndex(r.Path, "/") && ocilayout.ValidTag(r.Path[colon+1:]) {
+			return LayoutPrefix + r.Path + "/"
+		}
 		return LayoutPrefix + r.Path
 	case RefFile:
 		return "file://" + r.Path
