@@ -14,6 +14,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/internal/atomicfile"
 	"github.com/wasmgate/wasmgate/loader"
 	"github.com/wasmgate/wasmgate/permissions"
 	"github.com/wasmgate/wasmgate/verify"
@@ -250,19 +251,5 @@ func writeRecord(dir string, rec record) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".record-*.partial")
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(raw)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(f.Name(), filepath.Join(dir, recordFile))
-	}
-	if werr != nil {
-		os.Remove(f.Name())
-	}
-	return werr
+	return atomicfile.Write(filepath.Join(dir, recordFile), raw)
 }

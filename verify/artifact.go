@@ -8,6 +8,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/internal/atomicfile"
 	"github.com/wasmgate/wasmgate/permissions"
 )
 
@@ -86,36 +87,15 @@ func (a *Artifact) WriteFiles(dir string) (Files, error) {
 		return out, err
 	}
 	out.Wasm = filepath.Join(dir, a.name+".wasm")
-	if err := writeFile(out.Wasm, a.wasm); err != nil {
+	if err := atomicfile.Write(out.Wasm, a.wasm); err != nil {
 		return Files{}, err
 	}
 	if a.policy != nil {
 		out.Policy = filepath.Join(dir, "policy.yaml")
-		if err := writeFile(out.Policy, a.policy); err != nil {
+		if err := atomicfile.Write(out.Policy, a.policy); err != nil {
 			os.Remove(out.Wasm)
 			return Files{}, err
 		}
 	}
 	return out, nil
-}
-
-func writeFile(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".wasmgate-*.partial")
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(data)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(f.Name(), 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(f.Name(), path)
-	}
-	if werr != nil {
-		os.Remove(f.Name())
-	}
-	return werr
 }

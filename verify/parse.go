@@ -601,8 +601,12 @@ func (p *parser) hashTree(n *yaml.Node, field, path string) error {
 		}
 		defer f.Close()
 		h := sha256.New()
-		if _, err := io.Copy(h, io.LimitReader(f, maxTrustFileBytes)); err != nil {
+		n, err := io.Copy(h, io.LimitReader(f, maxTrustFileBytes+1))
+		if err != nil {
 			return err
+		}
+		if n > maxTrustFileBytes {
+			return fmt.Errorf("%s is larger than %d bytes", file, maxTrustFileBytes)
 		}
 		p.trust[file] = digest.NewDigest(digest.SHA256, h)
 		return nil

@@ -115,3 +115,29 @@ policies:
 		t.Errorf("got %v, want ErrNoScope", err)
 	}
 }
+
+// Trust material is bounded: a Notation trust store holding a file over
+// the limit is refused (it used to be hashed up to the limit and the rest
+// ignored), with the line of the trustStore field.
+func TestPolicyRejectsOversizedTrustFile(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "notation", "truststore", "x509", "ca", "acme")
+	if err := os.MkdirAll(store, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(store, "big.pem"), make([]byte, 5<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notation", "trustpolicy.json"), []byte(`{"version":"1.0","trustPolicies":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "trust.yaml")
+	if err := os.WriteFile(path, []byte("version: v1\npolicies:\n  - name: a\n    scopes: [\"*\"]\n    signatures:\n      authorities:\n        - name: corp\n          notation: {trustPolicy: notation/trustpolicy.json, trustStore: notation}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := verify.LoadPolicy(path)
+	var pe *verify.PolicyError
+	if !errors.As(err, &pe) || !errors.Is(err, verify.ErrTrustMaterial) || pe.Line != 8 || !strings.Contains(pe.Field, "trustStore") {
+		t.Fatalf("got %v", err)
+	}
+}

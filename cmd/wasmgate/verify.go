@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/attest"
+	"github.com/wasmgate/wasmgate/internal/atomicfile"
 	"github.com/wasmgate/wasmgate/internal/cosignkey"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/sign"
@@ -407,7 +407,7 @@ func emitVSA(c *cli.Context, path string, ref artifact.Reference, policy *verify
 			return err
 		}
 	}
-	return writeAtomic(path, out)
+	return atomicfile.Write(path, out)
 }
 
 func policyURI(c *cli.Context) string {
@@ -427,28 +427,6 @@ func dedupeDigests(ds []digest.Digest) []digest.Digest {
 		}
 	}
 	return out
-}
-
-// writeAtomic replaces path with data through a temporary file and rename.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".wasmgate-*.partial")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 func notationLine(r notation.Result) string {
