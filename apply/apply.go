@@ -40,6 +40,9 @@ type Options struct {
 	Concurrency int
 	// Verify shapes every verification.
 	Verify verify.Options
+	// Load shapes the loading of the trust policies (how Sigstore trust
+	// roots are obtained).
+	Load verify.LoadOptions
 }
 
 // Status is what became of one component.
@@ -105,7 +108,7 @@ func Apply(ctx context.Context, spec *Spec, opener *artifact.Opener, opts Option
 		}
 		path := spec.policyPath(c)
 		if policies[path] == nil {
-			p, err := verify.LoadPolicy(path)
+			p, err := verify.LoadPolicy(ctx, path, opts.Load)
 			if err != nil {
 				return nil, err
 			}

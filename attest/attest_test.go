@@ -158,7 +158,7 @@ func TestCosignAttestations(t *testing.T) {
 	peers.Binary(t, "cosign")
 	_, key, pub := peers.CosignKeys(t)
 	_, _, otherPub := peers.CosignKeys(t)
-	auth := cosign.Authority{Keys: []crypto.PublicKey{loadKey(t, pub)}}
+	auth := cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, pub))}}
 	predicate := writePredicate(t, "")
 	for _, kind := range testregistry.Kinds() {
 		for _, format := range []string{peers.CosignBundle, peers.CosignLegacy} {
@@ -210,7 +210,7 @@ func TestCosignAttestations(t *testing.T) {
 					}
 				})
 				t.Run("another key", func(t *testing.T) {
-					rep := s.check(t, subject, cosign.Authority{Keys: []crypto.PublicKey{loadKey(t, otherPub)}}, req(passing...))
+					rep := s.check(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, otherPub))}}, req(passing...))
 					if rep.Verified || len(rep.Results) != 1 || !errors.Is(rep.Results[0].Err, cosign.ErrSignatureInvalid) || !errors.Is(rep.Err, attest.ErrSignature) {
 						t.Fatalf("report: %+v", rep)
 					}
@@ -241,7 +241,7 @@ func TestCosignAttestations(t *testing.T) {
 func TestMaxAgeFromPredicate(t *testing.T) {
 	peers.Binary(t, "cosign")
 	_, key, pub := peers.CosignKeys(t)
-	auth := cosign.Authority{Keys: []crypto.PublicKey{loadKey(t, pub)}}
+	auth := cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, pub))}}
 	reg := testregistry.GGCR(t)
 	subject := peers.PushSubject(t, reg, "wasm/tiny")
 	peers.CosignAttest(t, key, reg.Ref("wasm/tiny", subject.Digest.String()), writePredicate(t, "2025-01-02T03:04:05Z"), "slsaprovenance1", peers.CosignBundle)
@@ -275,7 +275,7 @@ func TestMaxAgeFromPredicate(t *testing.T) {
 func TestReplayedAttestations(t *testing.T) {
 	peers.Binary(t, "cosign")
 	_, key, pub := peers.CosignKeys(t)
-	auth := cosign.Authority{Keys: []crypto.PublicKey{loadKey(t, pub)}}
+	auth := cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, pub))}}
 	req := attest.Requirement{PredicateType: attest.PredicateTypeSLSAv1, Conditions: conditions(t, passing...)}
 	predicate := writePredicate(t, "")
 	for _, kind := range testregistry.Kinds() {
@@ -360,7 +360,7 @@ func TestPayloadType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := s.check(t, subject, cosign.Authority{Keys: []crypto.PublicKey{k.Public()}}, attest.Requirement{PredicateType: attest.PredicateTypeSLSAv1})
+	rep := s.check(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(k.Public())}}, attest.Requirement{PredicateType: attest.PredicateTypeSLSAv1})
 	if rep.Verified || len(rep.Results) != 1 || !errors.Is(rep.Results[0].Err, attest.ErrPayloadType) {
 		t.Fatalf("report: %+v", rep)
 	}

@@ -1,7 +1,6 @@
 package attest_test
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -32,7 +31,7 @@ func ecKey(t testing.TB) *ecdsa.PrivateKey {
 }
 
 func keyAuth(k *ecdsa.PrivateKey) cosign.Authority {
-	return cosign.Authority{Keys: []crypto.PublicKey{k.Public()}}
+	return cosign.Authority{Keys: []cosign.Key{cosign.NewKey(k.Public())}}
 }
 
 func readFile(t testing.TB, path string) []byte {
@@ -191,7 +190,7 @@ func TestInTotoReferrerCosignLegacy(t *testing.T) {
 	s := open(t, reg, "wasm/tiny")
 	ref := attachStatement(t, s, subject, subject.Digest, attest.PredicateTypeSLSAv1, readFile(t, writePredicate(t, "")))
 	peers.CosignSign(t, keyPath, reg.Ref("wasm/tiny", ref.Digest.String()), peers.CosignLegacy)
-	rep := s.check(t, subject, cosign.Authority{Keys: []crypto.PublicKey{loadKey(t, pubPath)}}, attest.Requirement{PredicateType: "slsaprovenance1"})
+	rep := s.check(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, pubPath))}}, attest.Requirement{PredicateType: "slsaprovenance1"})
 	if !rep.Verified || rep.Results[0].Format != attest.FormatInTotoSigned {
 		t.Fatalf("report: %+v", rep)
 	}
@@ -259,7 +258,7 @@ func TestSPDXAttestation(t *testing.T) {
 	}
 	peers.CosignAttest(t, keyPath, reg.Ref("wasm/tiny", subject.Digest.String()), path, "spdxjson", peers.CosignBundle)
 	s := open(t, reg, "wasm/tiny")
-	auth := cosign.Authority{Keys: []crypto.PublicKey{loadKey(t, pubPath)}}
+	auth := cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, pubPath))}}
 
 	rep := s.check(t, subject, auth, attest.Requirement{PredicateType: "spdxjson", Conditions: conditions(t,
 		`predicate.spdxVersion == "SPDX-2.3"`,

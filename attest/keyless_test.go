@@ -26,7 +26,7 @@ func TestKeylessAttestation(t *testing.T) {
 	if _, err := sign.Attest(ctxT(t), s.target, subject, nil, "slsaprovenance1", readFile(t, writePredicate(t, "")), sign.AttestOptions{Keyless: k}); err != nil {
 		t.Fatal(err)
 	}
-	auth := cosign.Authority{Identities: []cosign.Identity{{Issuer: fake.Issuer, SAN: san}}, TrustedRoot: fake.TrustedRoot(t), TimestampThreshold: 1}
+	auth := cosign.Authority{Identities: []cosign.Identity{{Issuer: fake.Issuer, SAN: san}}, Roots: []cosign.TrustedRoot{{Material: fake.TrustedRoot(t), IgnoreTlogUnsafe: true, TimestampThreshold: 1, IgnoreSCTUnsafe: true}}}
 	req := attest.Requirement{PredicateType: attest.PredicateTypeSLSAv1, Conditions: conditions(t, passing...), MaxAge: time.Hour}
 	rep := s.check(t, subject, auth, req)
 	if !rep.Verified || len(rep.Results) != 1 {
@@ -36,7 +36,7 @@ func TestKeylessAttestation(t *testing.T) {
 	if r.Identity == nil || r.Identity.SAN != san || r.TimeSource != "TimestampAuthority" || time.Since(r.Time) > time.Minute {
 		t.Fatalf("identity and time: %+v", r)
 	}
-	other := cosign.Authority{Identities: []cosign.Identity{{Issuer: fake.Issuer, SAN: "https://github.com/evil/"}}, TrustedRoot: fake.TrustedRoot(t), TimestampThreshold: 1}
+	other := cosign.Authority{Identities: []cosign.Identity{{Issuer: fake.Issuer, SAN: "https://github.com/evil/"}}, Roots: []cosign.TrustedRoot{{Material: fake.TrustedRoot(t), IgnoreTlogUnsafe: true, TimestampThreshold: 1, IgnoreSCTUnsafe: true}}}
 	if rep := s.check(t, subject, other, req); rep.Verified || !errors.Is(rep.Err, cosign.ErrIdentityMismatch) {
 		t.Fatalf("another identity: %+v", rep)
 	}

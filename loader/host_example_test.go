@@ -30,7 +30,7 @@ func Example_host() {
 	defer os.RemoveAll(dir)
 	ref := publishExample(dir) // oci-layout:DIR/app:v1, signed; DIR/trust.yaml trusts the key
 
-	policy, err := verify.LoadPolicy(filepath.Join(dir, "trust.yaml"))
+	policy, err := verify.LoadPolicy(context.Background(), filepath.Join(dir, "trust.yaml"), verify.LoadOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func TestLoadRunsTheVerifiedBytesAfterTheTagMoved(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "trust.yaml"), []byte("version: v1\npolicies:\n  - name: p\n    scopes: [\"*\"]\n    signatures:\n      authorities:\n        - name: k\n          cosign: {key: k.pub, insecureIgnoreTlog: true}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	policy, err := verify.LoadPolicy(filepath.Join(dir, "trust.yaml"))
+	policy, err := verify.LoadPolicy(context.Background(), filepath.Join(dir, "trust.yaml"), verify.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,9 +45,8 @@ func keylessSign(t *testing.T, fs *fakesigstore.Sigstore, subject digest.Digest,
 		t.Fatal(err)
 	}
 	return cosign.VerifyBundle(b, subject, cosign.Authority{
-		Identities:         []cosign.Identity{{Issuer: fs.Issuer, SAN: testEmail}},
-		TrustedRoot:        fs.TrustedRoot(t),
-		TimestampThreshold: 1,
+		Identities: []cosign.Identity{{Issuer: fs.Issuer, SAN: testEmail}},
+		Roots:      []cosign.TrustedRoot{{Material: fs.TrustedRoot(t), IgnoreTlogUnsafe: true, TimestampThreshold: 1, IgnoreSCTUnsafe: true}},
 	}), raw
 }
 
@@ -86,12 +85,12 @@ func TestKeylessBundle(t *testing.T) {
 		auth cosign.Authority
 		want error // nil: any failure
 	}{
-		{"wrong SAN", cosign.Authority{Identities: []cosign.Identity{{Issuer: fs.Issuer, SAN: "mallory@acme.example"}}, TrustedRoot: fs.TrustedRoot(t), TimestampThreshold: 1}, cosign.ErrIdentityMismatch},
-		{"wrong issuer", cosign.Authority{Identities: []cosign.Identity{{Issuer: "https://accounts.google.com", SAN: testEmail}}, TrustedRoot: fs.TrustedRoot(t), TimestampThreshold: 1}, cosign.ErrIdentityMismatch},
-		{"trusted root without the TSA", cosign.Authority{Identities: []cosign.Identity{{Issuer: fs.Issuer, SAN: testEmail}}, TrustedRoot: onlyFulcio, TimestampThreshold: 1}, cosign.ErrMissingTimestamp},
-		{"trusted root without the TSA, any observer", cosign.Authority{Identities: []cosign.Identity{{Issuer: fs.Issuer, SAN: testEmail}}, TrustedRoot: onlyFulcio}, cosign.ErrMissingTimestamp},
-		{"another Fulcio, the right TSA", cosign.Authority{Identities: []cosign.Identity{{Issuer: fs.Issuer, SAN: testEmail}}, TrustedRoot: otherFulcio}, cosign.ErrCertificateInvalid},
-		{"another Fulcio and TSA", cosign.Authority{Identities: []cosign.Identity{{Issuer: fs.Issuer, SAN: testEmail}}, TrustedRoot: other.TrustedRoot(t)}, nil},
+		{"wrong SAN", cosign.Authority{Identities: []cosign.Identity{{Issuer: fs.Issuer, SAN: "mallory@acme.example"}}, Roots: []cosign.TrustedRoot{{Material: fs.TrustedRoot(t), IgnoreTlogUnsafe: true, TimestampThreshold: 1, IgnoreSCTUnsafe: true}}}, cosign.ErrIdentityMismatch},
+		{"wrong issuer", cosign.Authority{Identities: []cosign.Identity{{Issuer: "https://accounts.google.com", SAN: testEmail}}, Roots: []cosign.TrustedRoot{{Material: fs.TrustedRoot(t), IgnoreTlogUnsafe: true, TimestampThreshold: 1, IgnoreSCTUnsafe: true}}}, cosign.ErrIdentityMismatch},
+		{"trusted root without the TSA", cosign.Authority{Identities: []cosign.Identity{{Issuer: fs.Issuer, SAN: testEmail}}, Roots: []cosign.TrustedRoot{{Material: onlyFulcio, IgnoreTlogUnsafe: true, TimestampThreshold: 1, IgnoreSCTUnsafe: true}}}, cosign.ErrMissingTimestamp},
+		{"trusted root without the TSA, any observer", cosign.Authority{Identities: []cosign.Identity{{Issuer: fs.Issuer, SAN: testEmail}}, Roots: []cosign.TrustedRoot{{Material: onlyFulcio, IgnoreTlogUnsafe: true, IgnoreSCTUnsafe: true}}}, cosign.ErrMissingTimestamp},
+		{"another Fulcio, the right TSA", cosign.Authority{Identities: []cosign.Identity{{Issuer: fs.Issuer, SAN: testEmail}}, Roots: []cosign.TrustedRoot{{Material: otherFulcio, IgnoreTlogUnsafe: true, IgnoreSCTUnsafe: true}}}, cosign.ErrCertificateInvalid},
+		{"another Fulcio and TSA", cosign.Authority{Identities: []cosign.Identity{{Issuer: fs.Issuer, SAN: testEmail}}, Roots: []cosign.TrustedRoot{{Material: other.TrustedRoot(t), IgnoreTlogUnsafe: true, IgnoreSCTUnsafe: true}}}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,7 +103,8 @@ func TestKeylessBundle(t *testing.T) {
 	}
 	t.Run("another subject", func(t *testing.T) {
 		r := cosign.VerifyBundle(b, digest.FromString("another manifest"), cosign.Authority{
-			Identities: []cosign.Identity{{Issuer: fs.Issuer, SAN: testEmail}}, TrustedRoot: fs.TrustedRoot(t)})
+			Identities: []cosign.Identity{{Issuer: fs.Issuer, SAN: testEmail}},
+			Roots:      []cosign.TrustedRoot{{Material: fs.TrustedRoot(t), IgnoreTlogUnsafe: true, IgnoreSCTUnsafe: true}}})
 		if r.Verified || !errors.Is(r.Err, cosign.ErrSubjectMismatch) {
 			t.Fatalf("verified=%v err=%v", r.Verified, r.Err)
 		}
@@ -128,7 +128,7 @@ func TestKeylessURIIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := cosign.VerifyBundle(b, subject, cosign.Authority{Identities: []cosign.Identity{{Issuer: fs.Issuer, SAN: san}}, TrustedRoot: fs.TrustedRoot(t)})
+	r := cosign.VerifyBundle(b, subject, cosign.Authority{Identities: []cosign.Identity{{Issuer: fs.Issuer, SAN: san}}, Roots: []cosign.TrustedRoot{{Material: fs.TrustedRoot(t), IgnoreTlogUnsafe: true, IgnoreSCTUnsafe: true}}})
 	if !r.Verified || r.Identity.SAN != san {
 		t.Fatalf("%+v (%v)", r, r.Err)
 	}
@@ -201,7 +201,7 @@ func TestCosignKeyless(t *testing.T) {
 	if _, err := sign.Cosign(ctxT(t), dst, subject, nil, sign.Options{Keyless: &k}); err != nil {
 		t.Fatal(err)
 	}
-	auth := cosign.Authority{Identities: []cosign.Identity{{Issuer: fs.Issuer, SAN: testEmail}}, TrustedRoot: fs.TrustedRoot(t), TimestampThreshold: 1}
+	auth := cosign.Authority{Identities: []cosign.Identity{{Issuer: fs.Issuer, SAN: testEmail}}, Roots: []cosign.TrustedRoot{{Material: fs.TrustedRoot(t), IgnoreTlogUnsafe: true, TimestampThreshold: 1, IgnoreSCTUnsafe: true}}}
 	rep, err := cosign.Check(ctxT(t), dst, subject, referrers.Options{API: o.ReferrersAPI(ref)}, auth, cosign.Options{Format: sign.FormatBundle})
 	if err != nil {
 		t.Fatal(err)

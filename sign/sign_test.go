@@ -1,6 +1,7 @@
 package sign_test
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"encoding/json"
@@ -84,7 +85,7 @@ func TestCosignAcceptsWhatWasmgateSigns(t *testing.T) {
 					t.Fatalf("cosign verify (%s) refused what wasmgate signed: %v", format, err)
 				}
 				rep, err := cosign.Check(ctxT(t), dst, subject, referrers.Options{API: o.ReferrersAPI(ref)},
-					cosign.Authority{Keys: []crypto.PublicKey{pub}}, cosign.Options{Format: format})
+					cosign.Authority{Keys: []cosign.Key{cosign.NewKey(pub)}}, cosign.Options{Format: format})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -119,11 +120,11 @@ func TestBundleOverBlob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := cosign.Authority{Keys: []crypto.PublicKey{pub}}
-	if r := cosign.VerifyBlob(b, wasm, "", auth); !r.Verified {
+	auth := cosign.Authority{Keys: []cosign.Key{cosign.NewKey(pub)}}
+	if r := cosign.VerifyBlob(b, blobDigests(t, wasm), auth); !r.Verified {
 		t.Fatalf("%+v", r)
 	}
-	if r := cosign.VerifyBlob(b, append(wasm, 0), "", auth); r.Verified {
+	if r := cosign.VerifyBlob(b, blobDigests(t, append(wasm, 0)), auth); r.Verified {
 		t.Fatal("verified a tampered file")
 	}
 	// A truncated signature inside the envelope.
@@ -136,7 +137,7 @@ func TestBundleOverBlob(t *testing.T) {
 	sig["sig"] = sig["sig"].(string)[:20]
 	truncated, _ := json.Marshal(doc)
 	if b, err := cosign.ParseBundle(truncated); err == nil {
-		if r := cosign.VerifyBlob(b, wasm, "", auth); r.Verified || !errors.Is(r.Err, cosign.ErrSignatureInvalid) {
+		if r := cosign.VerifyBlob(b, blobDigests(t, wasm), auth); r.Verified || !errors.Is(r.Err, cosign.ErrSignatureInvalid) {
 			t.Fatalf("truncated signature: %+v", r)
 		}
 	} else if !errors.Is(err, cosign.ErrMalformed) {
@@ -146,7 +147,7 @@ func TestBundleOverBlob(t *testing.T) {
 	i := len(tampered) / 2
 	tampered[i] ^= 1
 	if b, err := cosign.ParseBundle(tampered); err == nil {
-		if r := cosign.VerifyBlob(b, wasm, "", auth); r.Verified {
+		if r := cosign.VerifyBlob(b, blobDigests(t, wasm), auth); r.Verified {
 			t.Fatal("verified a tampered bundle")
 		}
 	} else if !errors.Is(err, cosign.ErrMalformed) {
@@ -155,3 +156,12 @@ func TestBundleOverBlob(t *testing.T) {
 }
 
 func artifactDigest(b []byte) digest.Digest { return digest.FromBytes(b) }
+
+func blobDigests(t *testing.T, blob []byte) []digest.Digest {
+	t.Helper()
+	ds, err := cosign.DigestBlob(bytes.NewReader(blob), int64(len(blob)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}

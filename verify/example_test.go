@@ -69,7 +69,7 @@ func ExampleVerifier_Verify() {
 	defer os.RemoveAll(dir)
 	publish(dir)
 
-	policy, err := verify.LoadPolicy(filepath.Join(dir, "trust.yaml"))
+	policy, err := verify.LoadPolicy(context.Background(), filepath.Join(dir, "trust.yaml"), verify.LoadOptions{})
 	if err != nil {
 		log.Fatal(err) // a *verify.PolicyError with the line
 	}
@@ -97,7 +97,7 @@ func ExampleVerifier_Fetch() {
 	defer os.RemoveAll(dir)
 	publish(dir)
 
-	policy, err := verify.LoadPolicy(filepath.Join(dir, "trust.yaml"))
+	policy, err := verify.LoadPolicy(context.Background(), filepath.Join(dir, "trust.yaml"), verify.LoadOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func ExampleVerifier_Fetch() {
 // Trust material the policy names is read with the policy: a missing
 // trusted root is refused then, with the line that names it.
 func ExampleParsePolicy_error() {
-	_, err := verify.ParsePolicy([]byte(`version: v1
+	_, err := verify.ParsePolicy(context.Background(), []byte(`version: v1
 policies:
   - name: app
     scopes: ["registry.example/wasm/**"]
@@ -129,7 +129,7 @@ policies:
       authorities:
         - name: ci
           cosign: {keyless: {trustedRoot: root.json, issuer: https://token.actions.githubusercontent.com, subjectRegExp: "^https://github.com/acme/"}}
-`), "")
+`), "", verify.LoadOptions{})
 	var pe *verify.PolicyError
 	fmt.Println(errors.As(err, &pe), errors.Is(err, verify.ErrTrustMaterial), pe.Line)
 	// Output:
@@ -138,13 +138,13 @@ policies:
 
 // Explain is what `wasmgate policy lint` prints.
 func ExamplePolicy_Explain() {
-	p, err := verify.ParsePolicy([]byte(`version: v1
+	p, err := verify.ParsePolicy(context.Background(), []byte(`version: v1
 policies:
   - name: app
     scopes: ["registry.example/wasm/**"]
     requireDigest: true
     mode: warn
-`), "")
+`), "", verify.LoadOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

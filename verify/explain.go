@@ -3,6 +3,8 @@ package verify
 import (
 	"fmt"
 	"strings"
+
+	"github.com/wasmgate/wasmgate/verify/cosign"
 )
 
 // Explain says in words what the policy requires, statement by statement,
@@ -55,11 +57,8 @@ func (s *Statement) explain(b *strings.Builder) {
 	for _, a := range s.Authorities {
 		fmt.Fprintf(b, "    - %s: %s", a.Name, a.Description)
 		if c := a.Cosign; c != nil {
-			if c.TlogThreshold > 0 {
-				fmt.Fprintf(b, "; %d transparency-log entries", c.TlogThreshold)
-			}
-			if c.TimestampThreshold > 0 {
-				fmt.Fprintf(b, "; %d signed timestamps", c.TimestampThreshold)
+			for _, r := range c.Roots {
+				fmt.Fprintf(b, "; under %s: %s", r.Name, rootWords(r, a.Kind == KindCosignKeyless))
 			}
 		}
 		if n := a.Notation; n != nil {
@@ -71,6 +70,9 @@ func (s *Statement) explain(b *strings.Builder) {
 			}
 		}
 		b.WriteString("\n")
+		for _, w := range a.Warnings {
+			fmt.Fprintf(b, "      ! %s\n", w)
+		}
 		for _, w := range a.Insecure {
 			fmt.Fprintf(b, "      ! insecure: %s\n", w)
 		}
@@ -109,4 +111,22 @@ func bytesWords(n int64) string {
 		}
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// rootWords says what evidence a signature needs under r.
+func rootWords(r cosign.TrustedRoot, keyless bool) string {
+	var need []string
+	if n := r.Tlogs(); n > 0 {
+		need = append(need, fmt.Sprintf("%d transparency-log entries", n))
+	}
+	if r.TimestampThreshold > 0 {
+		need = append(need, fmt.Sprintf("%d RFC 3161 timestamps", r.TimestampThreshold))
+	}
+	if keyless && !r.IgnoreSCTUnsafe {
+		need = append(need, "an SCT in the certificate")
+	}
+	if len(need) == 0 {
+		return "nothing beyond the signature"
+	}
+	return strings.Join(need, ", ")
 }

@@ -155,7 +155,7 @@ func (f *fixture) policy(t testing.TB, yaml string) *verify.Policy {
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, err := verify.LoadPolicy(path)
+	p, err := verify.LoadPolicy(context.Background(), path, verify.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

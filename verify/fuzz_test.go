@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -21,7 +22,7 @@ func FuzzParsePolicy(f *testing.F) {
 	f.Add([]byte("version: v1\npolicies: [{name: a, scopes: ['r.test/a']}, {name: b, scopes: ['r.test/a']}]\n"))
 	sentinels := []error{verify.ErrPolicySyntax, verify.ErrPolicyUnknownField, verify.ErrPolicyInvalid, verify.ErrTrustMaterial}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		p, err := verify.ParsePolicy(raw, "")
+		p, err := verify.ParsePolicy(context.Background(), raw, "", verify.LoadOptions{})
 		if err != nil {
 			var pe *verify.PolicyError
 			if !errors.As(err, &pe) {

@@ -1,7 +1,7 @@
 package verify
 
 import (
-	"crypto"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -14,20 +14,28 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/sigstore/sigstore-go/pkg/root"
 	"gopkg.in/yaml.v3"
 
 	"github.com/wasmgate/wasmgate/attest"
 	"github.com/wasmgate/wasmgate/internal/yamlnode"
 	"github.com/wasmgate/wasmgate/permissions"
-	"github.com/wasmgate/wasmgate/verify/cosign"
+	"github.com/wasmgate/wasmgate/sigstoreroot"
 	"github.com/wasmgate/wasmgate/verify/notation"
 )
+
+// LoadOptions shape LoadPolicy and ParsePolicy. The zero value reads
+// Sigstore trusted roots only from the files a policy names.
+type LoadOptions struct {
+	// Roots obtains the Sigstore trusted roots a cosign authority needs
+	// and names no file for (the public-good instance, GitHub's, a TUF
+	// mirror) through TUF. nil makes trustedRoot required.
+	Roots *sigstoreroot.Provider
+}
 
 // LoadPolicy reads the trust policy file at path and the trust material
 // it names; relative paths in it are relative to the file's directory.
 // Every error is a *PolicyError with the line of the offending field.
-func LoadPolicy(path string) (*Policy, error) {
+func LoadPolicy(ctx context.Context, path string, opts LoadOptions) (*Policy, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &PolicyError{File: path, Reason: "cannot read", Err: ErrTrustMaterial, Cause: err}
@@ -37,15 +45,15 @@ func LoadPolicy(path string) (*Policy, error) {
 	if err != nil {
 		return nil, &PolicyError{File: path, Reason: "cannot read", Err: ErrTrustMaterial, Cause: err}
 	}
-	return ParsePolicy(data, path)
+	return ParsePolicy(ctx, data, path, opts)
 }
 
 // ParsePolicy parses a trust policy and loads the trust material it
 // names. file is the policy's path: relative paths in the policy are
 // relative to its directory, and errors name it. It may be "" for a policy
 // that names no files.
-func ParsePolicy(data []byte, file string) (*Policy, error) {
-	p := &parser{file: file, dir: filepath.Dir(file), trust: map[string]digest.Digest{}}
+func ParsePolicy(ctx context.Context, data []byte, file string, opts LoadOptions) (*Policy, error) {
+	p := &parser{ctx: ctx, opts: opts, file: file, dir: filepath.Dir(file), trust: map[string]digest.Digest{}}
 	if file == "" {
 		p.dir = "."
 	}
@@ -72,6 +80,10 @@ func ParsePolicy(data []byte, file string) (*Policy, error) {
 }
 
 type parser struct {
+	// ctx bounds the trust roots obtained through TUF while parsing; the
+	// parser lives for one call.
+	ctx       context.Context
+	opts      LoadOptions
 	file, dir string
 	// trust maps each trust material file read to its digest.
 	trust map[string]digest.Digest
@@ -280,120 +292,159 @@ func (p *parser) authority(n *yaml.Node, path string) (*Authority, error) {
 }
 
 func (p *parser) cosign(a *Authority, n *yaml.Node, path string) error {
-	f, err := yamlnode.Mapping(n, path, nil, "key", "keyless", "trustedRoot", "tlogThreshold", "timestampThreshold", "insecureIgnoreTlog")
+	f, err := yamlnode.Mapping(n, path, nil, "key", "keyValidFrom", "keyValidUntil", "keyless", "github", "trustedRoot", "tuf",
+		"tlogThreshold", "timestampThreshold", "insecureIgnoreTlog", "insecureIgnoreSCT")
 	if err != nil {
 		return err
 	}
-	auth := &cosign.Authority{}
-	a.Cosign = auth
-	key, keyless := yamlnode.Present(f["key"]), yamlnode.Present(f["keyless"])
-	var rootNode *yaml.Node
-	switch {
-	case key != nil && keyless != nil:
-		return yamlnode.At(keyless, yamlnode.Join(path, "keyless"), yamlnode.Invalid, "a cosign authority has a key or a keyless identity, not both")
-	case key != nil:
-		a.Kind = KindCosignKey
-		kp := yamlnode.Join(path, "key")
-		file, err := yamlnode.String(key, kp)
-		if err != nil {
+	var spec CosignSpec
+	// nodes maps a spec field to its node, so that a SpecError points at
+	// the line that caused it.
+	nodes := map[string]*yaml.Node{"": n}
+	str := func(field string, v *yaml.Node, dst *string) error {
+		if v = yamlnode.Present(v); v == nil {
+			return nil
+		}
+		nodes[field] = v
+		var err error
+		*dst, err = yamlnode.String(v, yamlnode.Join(path, field))
+		return err
+	}
+	var key string
+	if err := str(FieldKey, f["key"], &key); err != nil {
+		return err
+	}
+	if key != "" {
+		spec.Keys = []string{key}
+	}
+	for _, t := range []struct {
+		field string
+		dst   *time.Time
+	}{{FieldKeyValidFrom, &spec.KeyValidFrom}, {FieldKeyValidUntil, &spec.KeyValidUntil}} {
+		var s string
+		if err := str(t.field, f[t.field], &s); err != nil {
 			return err
 		}
-		raw, err := p.read(key, kp, file)
-		if err != nil {
-			return err
+		if s == "" {
+			continue
 		}
-		k, err := cosign.PEMPublicKey(raw)
-		if err != nil {
-			return p.materialError(key, kp, file+" is not a PEM public key", err)
+		if *t.dst, err = time.Parse(time.RFC3339, s); err != nil {
+			return yamlnode.At(nodes[t.field], yamlnode.Join(path, t.field), yamlnode.Invalid, "is not an RFC 3339 time (2026-01-02T15:04:05Z)")
 		}
-		auth.Keys = []crypto.PublicKey{k}
-		a.Description = "cosign key " + cosign.KeyID(k)[:16] + " (" + file + ")"
-	case keyless != nil:
-		a.Kind = KindCosignKeyless
+	}
+	if kl := yamlnode.Present(f["keyless"]); kl != nil {
+		nodes[FieldKeyless] = kl
 		kp := yamlnode.Join(path, "keyless")
-		kf, err := yamlnode.Mapping(keyless, kp, nil, "trustedRoot", "issuer", "issuerRegExp", "subject", "subjectRegExp")
+		kf, err := yamlnode.Mapping(kl, kp, nil, "trustedRoot", "issuer", "issuerRegExp", "subject", "subjectRegExp",
+			"githubWorkflowTrigger", "githubWorkflowSha", "githubWorkflowName", "githubWorkflowRepository", "githubWorkflowRef")
 		if err != nil {
 			return err
 		}
-		var id cosign.Identity
 		for _, x := range []struct {
 			key string
 			dst *string
-		}{{"issuer", &id.Issuer}, {"issuerRegExp", &id.IssuerRegexp}, {"subject", &id.SAN}, {"subjectRegExp", &id.SANRegexp}} {
-			if *x.dst, err = yamlnode.OptString(kf[x.key], yamlnode.Join(kp, x.key)); err != nil {
+		}{{"issuer", &spec.Issuer}, {"issuerRegExp", &spec.IssuerRegexp}, {"subject", &spec.Subject}, {"subjectRegExp", &spec.SubjectRegexp},
+			{"githubWorkflowTrigger", &spec.GitHubWorkflowTrigger}, {"githubWorkflowSha", &spec.GitHubWorkflowSHA},
+			{"githubWorkflowName", &spec.GitHubWorkflowName}, {"githubWorkflowRepository", &spec.GitHubWorkflowRepository},
+			{"githubWorkflowRef", &spec.GitHubWorkflowRef}} {
+			if err := str("keyless."+x.key, kf[x.key], x.dst); err != nil {
 				return err
 			}
-			if strings.HasSuffix(x.key, "RegExp") && *x.dst != "" {
-				if _, err := regexp.Compile(*x.dst); err != nil {
-					return yamlnode.At(kf[x.key], yamlnode.Join(kp, x.key), yamlnode.Invalid, "is not a regular expression: %v", err)
-				}
-			}
 		}
-		if (id.Issuer == "") == (id.IssuerRegexp == "") {
-			return yamlnode.At(keyless, kp, yamlnode.Invalid, "needs exactly one of issuer and issuerRegExp")
-		}
-		if (id.SAN == "") == (id.SANRegexp == "") {
-			return yamlnode.At(keyless, kp, yamlnode.Invalid, "needs exactly one of subject and subjectRegExp")
-		}
-		auth.Identities = []cosign.Identity{id}
-		a.Description = "cosign keyless " + orElse(id.SAN, id.SANRegexp) + " from " + orElse(id.Issuer, id.IssuerRegexp)
 		if r := yamlnode.Present(kf["trustedRoot"]); r != nil {
 			if rn := yamlnode.Present(f["trustedRoot"]); rn != nil {
 				return yamlnode.At(rn, yamlnode.Join(path, "trustedRoot"), yamlnode.Invalid, "is also set under keyless; set it once")
 			}
-			rootNode = r
+			if err := str(FieldTrustedRoot, r, &spec.TrustedRoot); err != nil {
+				return err
+			}
 		}
-	default:
-		return yamlnode.At(n, path, yamlnode.Invalid, "needs key: FILE or keyless: {issuer, subject, trustedRoot}")
 	}
-	rootPath := yamlnode.Join(path, "trustedRoot")
-	if rootNode == nil {
-		rootNode = yamlnode.Present(f["trustedRoot"])
-	} else {
-		rootPath = yamlnode.Join(path, "keyless.trustedRoot")
-	}
-	if rootNode != nil {
-		file, err := yamlnode.String(rootNode, rootPath)
+	if gh := yamlnode.Present(f["github"]); gh != nil {
+		nodes[FieldGitHub] = gh
+		gf, err := yamlnode.Mapping(gh, yamlnode.Join(path, "github"), nil, "owner", "repo", "signerWorkflow")
 		if err != nil {
 			return err
 		}
-		raw, err := p.read(rootNode, rootPath, file)
+		for _, x := range []struct {
+			key string
+			dst *string
+		}{{"owner", &spec.GitHub.Owner}, {"repo", &spec.GitHub.Repo}, {"signerWorkflow", &spec.GitHub.SignerWorkflow}} {
+			if err := str("github."+x.key, gf[x.key], x.dst); err != nil {
+				return err
+			}
+		}
+		if !spec.GitHub.set() {
+			return yamlnode.At(gh, yamlnode.Join(path, "github"), yamlnode.Invalid, "needs owner or repo (and optionally signerWorkflow)")
+		}
+	}
+	if spec.TrustedRoot == "" {
+		if err := str(FieldTrustedRoot, f["trustedRoot"], &spec.TrustedRoot); err != nil {
+			return err
+		}
+	}
+	if t := yamlnode.Present(f["tuf"]); t != nil {
+		nodes[FieldTUF] = t
+		tf, err := yamlnode.Mapping(t, yamlnode.Join(path, "tuf"), nil, "mirror", "root")
 		if err != nil {
 			return err
 		}
-		tr, err := root.NewTrustedRootFromJSON(raw)
-		if err != nil {
-			return p.materialError(rootNode, rootPath, file+" is not a sigstore trusted root", err)
+		if err := str("tuf.mirror", tf["mirror"], &spec.TUFMirror); err != nil {
+			return err
 		}
-		auth.TrustedRoot = tr
-	}
-	insecure := false
-	if v := yamlnode.Present(f["insecureIgnoreTlog"]); v != nil {
-		if insecure, err = yamlnode.Bool(v, yamlnode.Join(path, "insecureIgnoreTlog")); err != nil {
+		if err := str(FieldTUFRoot, tf["root"], &spec.TUFRoot); err != nil {
 			return err
 		}
 	}
-	auth.TlogThreshold = 1
-	if insecure {
-		auth.TlogThreshold = 0
-		a.Insecure = append(a.Insecure, a.Name+": insecureIgnoreTlog, no transparency-log entry required")
-	}
-	if v := yamlnode.Present(f["tlogThreshold"]); v != nil {
-		if insecure {
-			return yamlnode.At(v, yamlnode.Join(path, "tlogThreshold"), yamlnode.Invalid, "contradicts insecureIgnoreTlog: true")
+	for _, x := range []struct {
+		key string
+		min int
+		dst *int
+	}{{FieldTlogThreshold, 1, &spec.TlogThreshold}, {FieldTimestampThreshold, 0, &spec.TimestampThreshold}} {
+		if v := yamlnode.Present(f[x.key]); v != nil {
+			nodes[x.key] = v
+			if *x.dst, err = yamlnode.Int(v, yamlnode.Join(path, x.key), x.min, 16); err != nil {
+				return err
+			}
 		}
-		if auth.TlogThreshold, err = yamlnode.Int(v, yamlnode.Join(path, "tlogThreshold"), 1, 16); err != nil {
+	}
+	for _, x := range []struct {
+		key string
+		dst *bool
+	}{{"insecureIgnoreTlog", &spec.InsecureIgnoreTlog}, {"insecureIgnoreSCT", &spec.InsecureIgnoreSCT}} {
+		if v := yamlnode.Present(f[x.key]); v != nil {
+			nodes[x.key] = v
+			if *x.dst, err = yamlnode.Bool(v, yamlnode.Join(path, x.key)); err != nil {
+				return err
+			}
+		}
+	}
+	built, err := spec.Build(p.ctx, SpecEnv{
+		Roots: p.opts.Roots,
+		ReadFile: func(field, file string) ([]byte, error) {
+			return p.read(nodes[field], yamlnode.Join(path, field), file)
+		},
+		Record: func(name string, d digest.Digest) { p.trust[name] = d },
+	})
+	if err != nil {
+		se, ok := errSpec(err)
+		if !ok {
 			return err
 		}
-	}
-	if v := yamlnode.Present(f["timestampThreshold"]); v != nil {
-		if auth.TimestampThreshold, err = yamlnode.Int(v, yamlnode.Join(path, "timestampThreshold"), 0, 16); err != nil {
-			return err
+		at := nodes[se.Field]
+		if at == nil {
+			at = n
 		}
+		if errors.Is(err, ErrPolicyInvalid) {
+			return yamlnode.At(at, yamlnode.Join(path, se.Field), yamlnode.Invalid, "%s", strings.TrimPrefix(se.Error(), se.Field+": "))
+		}
+		return p.materialError(at, yamlnode.Join(path, se.Field), se.Reason, se.Cause)
 	}
-	if auth.TrustedRoot == nil && (auth.TlogThreshold > 0 || auth.TimestampThreshold > 0 || a.Kind == KindCosignKeyless) {
-		return yamlnode.At(n, path, yamlnode.Invalid, "needs trustedRoot (a sigstore trusted_root.json) for keyless identities and transparency-log or timestamp checks; for a key used offline, set insecureIgnoreTlog: true")
+	a.Kind, a.Cosign, a.Description = built.Kind, &built.Authority, built.Description
+	for _, w := range built.Insecure {
+		a.Insecure = append(a.Insecure, a.Name+": "+w)
 	}
+	a.Warnings = built.Warnings
 	return nil
 }
 

@@ -95,6 +95,9 @@ type Authority struct {
 	// Insecure lists what this authority gives up (no transparency log),
 	// as the policy asked; results print it.
 	Insecure []string
+	// Warnings say how its trust material was obtained when a user should
+	// know (offline, from a cache or an embedded snapshot).
+	Warnings []string
 	// Description is the authority in words (key ID, identity, trust policy).
 	Description string
 }

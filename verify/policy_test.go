@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"context"
 	"crypto"
 	"errors"
 	"os"
@@ -42,7 +43,8 @@ func TestPolicyRejects(t *testing.T) {
 		{"key file not a key", head + "    signatures:\n      authorities:\n        - name: k\n          cosign: {key: trust.yaml, insecureIgnoreTlog: true}\n", verify.ErrTrustMaterial, 8, "policies[0].signatures.authorities[0].cosign.key"},
 		{"threshold above authorities", head + "    signatures:\n      threshold: 2\n" + key[len("    signatures:\n"):], verify.ErrPolicyInvalid, 6, "policies[0].signatures.threshold"},
 		{"same scope in two policies", head + "  - name: other\n    scopes: [\"r.test/app\"]\n", verify.ErrPolicyInvalid, 6, "policies[1].scopes[0]"},
-		{"key without trusted root or insecureIgnoreTlog", head + "    signatures:\n      authorities:\n        - name: k\n          cosign: {key: keys/k.pub}\n", verify.ErrPolicyInvalid, 8, "policies[0].signatures.authorities[0].cosign"},
+		// Without a TUF client (LoadOptions.Roots), the log's keys must come from a file.
+		{"key without trusted root or insecureIgnoreTlog", head + "    signatures:\n      authorities:\n        - name: k\n          cosign: {key: keys/k.pub}\n", verify.ErrPolicyInvalid, 8, "policies[0].signatures.authorities[0].cosign.trustedRoot"},
 		{"signedBy unknown authority", head + key + "    attestations:\n      - predicateType: slsaprovenance1\n        signedBy: [ci]\n", verify.ErrPolicyInvalid, 11, "policies[0].attestations[0].signedBy[0]"},
 		{"bad mode", head + "    mode: lenient\n", verify.ErrPolicyInvalid, 5, "policies[0].mode"},
 		{"bad scope", head[:len(head)-len("    scopes: [\"r.test/app\"]\n")] + "    scopes: [\"r.test/*/app\"]\n", verify.ErrPolicyInvalid, 4, "policies[0].scopes[0]"},
@@ -58,7 +60,7 @@ func TestPolicyRejects(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := verify.LoadPolicy(path)
+			_, err := verify.LoadPolicy(context.Background(), path, verify.LoadOptions{})
 			var pe *verify.PolicyError
 			if !errors.As(err, &pe) || !errors.Is(err, tc.err) {
 				t.Fatalf("got %v, want a *PolicyError wrapping %v", err, tc.err)
@@ -76,7 +78,7 @@ func TestPolicyRejects(t *testing.T) {
 // Scope precedence: exact, then the longest prefix (/* before /** at the
 // same prefix), then "*"; nothing matching is ErrNoScope.
 func TestSelect(t *testing.T) {
-	p, err := verify.ParsePolicy([]byte(`version: v1
+	p, err := verify.ParsePolicy(context.Background(), []byte(`version: v1
 policies:
   - name: exact
     scopes: ["r.test/acme/app"]
@@ -88,7 +90,7 @@ policies:
     scopes: ["r.test/acme/team/**"]
   - name: fallback
     scopes: ["*"]
-`), "")
+`), "", verify.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +109,7 @@ policies:
 			t.Errorf("%s: got %v %v, want %s", repo, st, err, want)
 		}
 	}
-	p, err = verify.ParsePolicy([]byte("version: v1\npolicies:\n  - name: only\n    scopes: [\"r.test/acme/**\"]\n"), "")
+	p, err = verify.ParsePolicy(context.Background(), []byte("version: v1\npolicies:\n  - name: only\n    scopes: [\"r.test/acme/**\"]\n"), "", verify.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +137,7 @@ func TestPolicyRejectsOversizedTrustFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("version: v1\npolicies:\n  - name: a\n    scopes: [\"*\"]\n    signatures:\n      authorities:\n        - name: corp\n          notation: {trustPolicy: notation/trustpolicy.json, trustStore: notation}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := verify.LoadPolicy(path)
+	_, err := verify.LoadPolicy(context.Background(), path, verify.LoadOptions{})
 	var pe *verify.PolicyError
 	if !errors.As(err, &pe) || !errors.Is(err, verify.ErrTrustMaterial) || pe.Line != 8 || !strings.Contains(pe.Field, "trustStore") {
 		t.Fatalf("got %v", err)

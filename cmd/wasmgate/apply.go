@@ -46,6 +46,7 @@ func applyAction(c *cli.Context) error {
 	}
 	outcomes, err := apply.Apply(c.Context, spec, o, apply.Options{
 		Dir: c.String("dir"), Strict: !c.Bool("no-strict"), Concurrency: c.Int("concurrency"),
+		Load: verify.LoadOptions{Roots: sigstoreRoots(c)},
 	})
 	if err != nil {
 		var pe *verify.PolicyError

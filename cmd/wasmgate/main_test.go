@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -236,4 +237,25 @@ func TestReorderArgs(t *testing.T) {
 			t.Errorf("%q\n got %q\nwant %q", tc.in, got, tc.want)
 		}
 	}
+}
+
+// TestMain keeps every command off the internet, as on a machine without
+// it: requests to anything but loopback go to a proxy on a closed loopback
+// port and fail at once (Go's proxy rules never proxy loopback, so the
+// in-process registries are reached directly). A keyless check with no
+// --trusted-root then falls back as it would offline, to the trust root
+// embedded in wasmgate.
+func TestMain(m *testing.M) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	closed := "http://" + l.Addr().String()
+	l.Close()
+	for _, k := range []string{"HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"} {
+		os.Setenv(k, closed)
+	}
+	os.Unsetenv("NO_PROXY")
+	os.Unsetenv("no_proxy")
+	os.Exit(m.Run())
 }

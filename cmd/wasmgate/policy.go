@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/urfave/cli/v2"
-
-	"github.com/wasmgate/wasmgate/verify"
 )
 
 func policyCommand() *cli.Command {
@@ -22,9 +20,9 @@ func policyCommand() *cli.Command {
 				if c.NArg() != 1 {
 					return usageError("policy lint wants one FILE")
 				}
-				p, err := verify.LoadPolicy(c.Args().First())
+				p, err := loadPolicy(c, c.Args().First())
 				if err != nil {
-					return usageError("%v", err)
+					return err
 				}
 				if jsonOutput(c) {
 					return printJSON(c, map[string]any{"file": p.File, "digest": p.Digest, "trustDigest": p.TrustDigest, "valid": true, "explanation": p.Explain()})

@@ -171,9 +171,9 @@ func pullVerified(c *cli.Context, ref artifact.Reference, dir string) error {
 // the verified artifact. When it is not verified, the report goes to
 // stderr and the error is an exit with denied or undecided.
 func fetchVerified(c *cli.Context, ref artifact.Reference, input string, denied, undecided int) (*verify.Artifact, *verify.Result, error) {
-	policy, err := verify.LoadPolicy(c.String("policy"))
+	policy, err := loadPolicy(c, c.String("policy"))
 	if err != nil {
-		return nil, nil, usageError("%v", err)
+		return nil, nil, err
 	}
 	o, err := opener(c, ref)
 	if err != nil {

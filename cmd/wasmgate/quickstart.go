@@ -225,7 +225,7 @@ func quickstartAction(c *cli.Context) error {
 	if err := os.WriteFile(policyFile, sample.TrustPolicyYAML(), 0o644); err != nil {
 		return err
 	}
-	policy, err := verify.LoadPolicy(policyFile)
+	policy, err := verify.LoadPolicy(ctx, policyFile, verify.LoadOptions{})
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ func registryFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "plain-http", Usage: "speak plain HTTP to the registry of this command's reference (also: " + envPlainHTTP + "=host,host)"},
 		&cli.DurationFlag{Name: "timeout", Value: remote.DefaultTimeout, Usage: "fail when a registry sends nothing for this long"},
-		&cli.BoolFlag{Name: "offline", Usage: "use only the local cache, never the network"},
+		&cli.BoolFlag{Name: "offline", Usage: "use only the local cache (artifacts, TUF trust roots), never the network"},
 		&cli.BoolFlag{Name: "no-cache", Usage: "neither read nor write the local cache"},
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
-	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasmgate/wasmgate/artifact"
@@ -19,6 +17,7 @@ import (
 	"github.com/wasmgate/wasmgate/internal/cosignkey"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/sign"
+	"github.com/wasmgate/wasmgate/sigstoreroot"
 	"github.com/wasmgate/wasmgate/verify"
 	"github.com/wasmgate/wasmgate/verify/cosign"
 	"github.com/wasmgate/wasmgate/verify/notation"
@@ -30,7 +29,8 @@ const (
 	exitUndecided = 3 // registry, network, time
 )
 
-// authorityFlags are cosign's flags for one authority.
+// authorityFlags are cosign's flags for one authority, and how its
+// trust roots are obtained.
 func authorityFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringSliceFlag{Name: "key", Usage: "trusted public key (cosign.pub, PEM); repeatable"},
@@ -38,59 +38,110 @@ func authorityFlags() []cli.Flag {
 		&cli.StringFlag{Name: "certificate-identity-regexp", Usage: "keyless: the certificate's SAN, as a regular expression"},
 		&cli.StringFlag{Name: "certificate-oidc-issuer", Usage: "keyless: the OIDC issuer, exactly"},
 		&cli.StringFlag{Name: "certificate-oidc-issuer-regexp", Usage: "keyless: the OIDC issuer, as a regular expression"},
-		&cli.StringFlag{Name: "trusted-root", Usage: "sigstore trusted_root.json (Fulcio, Rekor, TSA keys); never fetched"},
+		&cli.StringFlag{Name: "certificate-github-workflow-trigger", Usage: "keyless: the GitHub workflow trigger (event name) the certificate must carry"},
+		&cli.StringFlag{Name: "certificate-github-workflow-sha", Usage: "keyless: the commit SHA the certificate must carry"},
+		&cli.StringFlag{Name: "certificate-github-workflow-name", Usage: "keyless: the GitHub workflow name the certificate must carry"},
+		&cli.StringFlag{Name: "certificate-github-workflow-repository", Usage: "keyless: the GitHub repository (OWNER/REPO) the certificate must carry"},
+		&cli.StringFlag{Name: "certificate-github-workflow-ref", Usage: "keyless: the git ref (refs/heads/main) the certificate must carry"},
+		&cli.StringFlag{Name: "github-owner", Usage: "keyless: signed by a GitHub Actions workflow of this owner, as gh attestation verify --owner (public-good and GitHub's Sigstore)"},
+		&cli.StringFlag{Name: "github-repo", Usage: "keyless: signed by a GitHub Actions workflow of OWNER/REPO, as gh attestation verify --repo"},
+		&cli.StringFlag{Name: "signer-workflow", Usage: "with --github-owner/--github-repo: exactly this workflow, [HOST/]OWNER/REPO/.github/workflows/FILE[@REF]"},
+		&cli.StringFlag{Name: "trusted-root", Usage: "sigstore trusted_root.json (Fulcio, Rekor, CT, TSA keys), never fetched; default: the public-good root through TUF"},
+		&cli.StringFlag{Name: "tuf-mirror", Usage: "fetch the trusted root from this TUF repository (with --tuf-root)"},
+		&cli.StringFlag{Name: "tuf-root", Usage: "the initial root.json of --tuf-mirror"},
 		&cli.IntFlag{Name: "tlog-threshold", Value: 1, Usage: "transparency-log entries required"},
 		&cli.IntFlag{Name: "timestamp-threshold", Usage: "RFC 3161 signed timestamps required"},
 		&cli.BoolFlag{Name: "insecure-ignore-tlog", Usage: "require no transparency-log entry (offline keys); printed in the result"},
+		&cli.BoolFlag{Name: "insecure-ignore-sct", Usage: "keyless: require no signed certificate timestamp (a Fulcio without CT); printed in the result"},
 	}
+}
+
+// cosignFlags names the CosignSpec fields after the flags that set them,
+// for errors.
+var cosignFlags = map[string]string{
+	verify.FieldKey: "--key", verify.FieldKeyless: "--certificate-identity", verify.FieldIssuer: "--certificate-oidc-issuer",
+	verify.FieldSubject: "--certificate-identity", verify.FieldWorkflow: "--certificate-github-workflow-repository",
+	verify.FieldGitHub: "--github-owner", verify.FieldTrustedRoot: "--trusted-root", verify.FieldTUF: "--tuf-mirror",
+	verify.FieldTUFRoot: "--tuf-root", verify.FieldTlogThreshold: "--tlog-threshold", verify.FieldTimestampThreshold: "--timestamp-threshold",
+	verify.FieldKeyValidFrom: "--key", verify.FieldKeyValidUntil: "--key",
+}
+
+// cosignSpec is the authority the cosign flags describe.
+func cosignSpec(c *cli.Context) verify.CosignSpec {
+	s := verify.CosignSpec{
+		Keys:   c.StringSlice("key"),
+		Issuer: c.String("certificate-oidc-issuer"), IssuerRegexp: c.String("certificate-oidc-issuer-regexp"),
+		Subject: c.String("certificate-identity"), SubjectRegexp: c.String("certificate-identity-regexp"),
+		GitHubWorkflowTrigger: c.String("certificate-github-workflow-trigger"), GitHubWorkflowSHA: c.String("certificate-github-workflow-sha"),
+		GitHubWorkflowName: c.String("certificate-github-workflow-name"), GitHubWorkflowRepository: c.String("certificate-github-workflow-repository"),
+		GitHubWorkflowRef: c.String("certificate-github-workflow-ref"),
+		GitHub:            verify.GitHubSpec{Owner: c.String("github-owner"), Repo: c.String("github-repo"), SignerWorkflow: c.String("signer-workflow")},
+		TrustedRoot:       c.String("trusted-root"), TUFMirror: c.String("tuf-mirror"), TUFRoot: c.String("tuf-root"),
+		TimestampThreshold: c.Int("timestamp-threshold"),
+		InsecureIgnoreTlog: c.Bool("insecure-ignore-tlog"), InsecureIgnoreSCT: c.Bool("insecure-ignore-sct"),
+	}
+	if c.IsSet("tlog-threshold") {
+		// 0 entries is cosign's --insecure-ignore-tlog, and said as loudly.
+		if s.TlogThreshold = c.Int("tlog-threshold"); s.TlogThreshold == 0 {
+			s.InsecureIgnoreTlog = true
+		}
+	}
+	return s
+}
+
+// sigstoreRoots is the TUF client of one command.
+func sigstoreRoots(c *cli.Context) *sigstoreroot.Provider {
+	return sigstoreroot.NewProvider(sigstoreroot.Options{Offline: c.Bool("offline")})
 }
 
 // authority builds the cosign authority from the flags. Errors are usage
 // errors: configuration, not verdicts.
-func authority(c *cli.Context) (cosign.Authority, []string, error) {
-	var a cosign.Authority
-	var insecure []string
-	for _, path := range c.StringSlice("key") {
-		raw, err := readBounded(path, 1<<20)
-		if err != nil {
-			return a, nil, usageError("--key %s: %v", path, err)
+func authority(c *cli.Context) (*verify.Built, error) {
+	b, err := cosignSpec(c).Build(c.Context, verify.SpecEnv{
+		Roots: sigstoreRoots(c),
+		ReadFile: func(field, file string) ([]byte, error) {
+			raw, err := readBounded(file, 1<<20)
+			if err != nil {
+				return nil, usageError("%s %s: %v", cosignFlags[field], file, err)
+			}
+			return raw, nil
+		},
+	})
+	if err != nil {
+		var se *verify.SpecError
+		if errors.As(err, &se) {
+			return nil, usageError("%s: %s", orElse(cosignFlags[se.Field], se.Field), strings.TrimPrefix(err.Error(), se.Field+": "))
 		}
-		k, err := cosign.PEMPublicKey(raw)
-		if err != nil {
-			return a, nil, usageError("--key %s is not a PEM public key: %v", path, err)
-		}
-		a.Keys = append(a.Keys, crypto.PublicKey(k))
+		return nil, err
 	}
-	id := cosign.Identity{
-		SAN: c.String("certificate-identity"), SANRegexp: c.String("certificate-identity-regexp"),
-		Issuer: c.String("certificate-oidc-issuer"), IssuerRegexp: c.String("certificate-oidc-issuer-regexp"),
+	for i, w := range b.Insecure {
+		b.Insecure[i] = flagWords.Replace(w)
 	}
-	if id != (cosign.Identity{}) {
-		if (id.SAN == "") == (id.SANRegexp == "") || (id.Issuer == "") == (id.IssuerRegexp == "") {
-			return a, nil, usageError("keyless verification needs one of --certificate-identity[-regexp] and one of --certificate-oidc-issuer[-regexp]")
-		}
-		a.Identities = append(a.Identities, id)
+	for _, w := range b.Warnings {
+		fmt.Fprintf(c.App.ErrWriter, "wasmgate: warning: %s\n", w)
 	}
-	if len(a.Keys) == 0 && len(a.Identities) == 0 {
-		return a, nil, usageError("say who may sign: --key FILE, or --certificate-identity and --certificate-oidc-issuer")
-	}
-	if p := c.String("trusted-root"); p != "" {
-		tr, err := root.NewTrustedRootFromPath(p)
-		if err != nil {
-			return a, nil, usageError("--trusted-root %s: %v", p, err)
-		}
-		a.TrustedRoot = tr
-	}
-	a.TlogThreshold, a.TimestampThreshold = c.Int("tlog-threshold"), c.Int("timestamp-threshold")
-	if c.Bool("insecure-ignore-tlog") {
-		a.TlogThreshold = 0
-		insecure = append(insecure, "--insecure-ignore-tlog: no transparency-log entry required")
-	}
-	if a.TrustedRoot == nil && (len(a.Identities) > 0 || a.TlogThreshold > 0 || a.TimestampThreshold > 0) {
-		return a, nil, usageError("--trusted-root is required for keyless identities and for transparency-log or timestamp checks (or pass --insecure-ignore-tlog with keys)")
-	}
-	return a, insecure, nil
+	return b, nil
 }
+
+// loadPolicy loads a trust policy file, its Sigstore trust roots through
+// TUF, and prints how they were obtained when a user should know.
+func loadPolicy(c *cli.Context, path string) (*verify.Policy, error) {
+	p, err := verify.LoadPolicy(c.Context, path, verify.LoadOptions{Roots: sigstoreRoots(c)})
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	for _, st := range p.Statements {
+		for _, a := range st.Authorities {
+			for _, w := range a.Warnings {
+				fmt.Fprintf(c.App.ErrWriter, "wasmgate: warning: %s: %s\n", a.Name, w)
+			}
+		}
+	}
+	return p, nil
+}
+
+// flagWords says the policy's insecure options as the flags that set them.
+var flagWords = strings.NewReplacer("insecureIgnoreTlog", "--insecure-ignore-tlog", "insecureIgnoreSCT", "--insecure-ignore-sct")
 
 func verifyCommand() *cli.Command {
 	return &cli.Command{
@@ -166,8 +217,8 @@ func verifyAction(c *cli.Context) error {
 		if flagged := authorityFlagsSet(c); flagged != "" {
 			return usageError("--policy and --%s do not mix: the policy file names every authority", flagged)
 		}
-		if policy, err = verify.LoadPolicy(path); err != nil {
-			return usageError("%v", err)
+		if policy, err = loadPolicy(c, path); err != nil {
+			return err
 		}
 	} else if policy, err = flagPolicy(c); err != nil {
 		return err
@@ -262,7 +313,10 @@ func isConfigError(err error) bool {
 // authorityFlagsSet names a cosign or Notation flag that is set, or "".
 func authorityFlagsSet(c *cli.Context) string {
 	for _, name := range []string{"key", "certificate-identity", "certificate-identity-regexp", "certificate-oidc-issuer",
-		"certificate-oidc-issuer-regexp", "trusted-root", "insecure-ignore-tlog", "attestation-type", "condition",
+		"certificate-oidc-issuer-regexp", "certificate-github-workflow-trigger", "certificate-github-workflow-sha",
+		"certificate-github-workflow-name", "certificate-github-workflow-repository", "certificate-github-workflow-ref",
+		"github-owner", "github-repo", "signer-workflow", "trusted-root", "tuf-mirror", "tuf-root", "insecure-ignore-tlog",
+		"insecure-ignore-sct", "attestation-type", "condition",
 		"notation-trust-policy", "notation-trust-store", "notation-scope", "notation-user-metadata"} {
 		if c.IsSet(name) {
 			return name
@@ -282,17 +336,15 @@ func flagPolicy(c *cli.Context) (*verify.Policy, error) {
 		Layers: verify.LayerRules{AllowUnknown: true, MaxBytes: verify.DefaultMaxLayerBytes}}
 	useNotation := c.String("notation-trust-policy") != "" || c.String("notation-trust-store") != ""
 	useCosign := c.IsSet("key") || c.String("certificate-identity") != "" || c.String("certificate-identity-regexp") != "" ||
-		c.String("certificate-oidc-issuer") != "" || c.String("certificate-oidc-issuer-regexp") != "" || !useNotation
+		c.String("certificate-oidc-issuer") != "" || c.String("certificate-oidc-issuer-regexp") != "" ||
+		c.String("github-owner") != "" || c.String("github-repo") != "" || !useNotation
 	if useCosign {
-		auth, insecure, err := authority(c)
+		b, err := authority(c)
 		if err != nil {
 			return nil, err
 		}
-		kind := verify.KindCosignKey
-		if len(auth.Identities) > 0 {
-			kind = verify.KindCosignKeyless
-		}
-		st.Authorities = append(st.Authorities, &verify.Authority{Name: "cosign", Kind: kind, Cosign: &auth, Insecure: insecure, Description: cosignDescription(auth)})
+		st.Authorities = append(st.Authorities, &verify.Authority{Name: "cosign", Kind: b.Kind, Cosign: &b.Authority,
+			Insecure: b.Insecure, Warnings: b.Warnings, Description: b.Description})
 	}
 	if useNotation {
 		if c.String("notation-trust-policy") == "" || c.String("notation-trust-store") == "" {
@@ -329,17 +381,6 @@ func flagPolicy(c *cli.Context) (*verify.Policy, error) {
 		return nil, usageError("--condition needs --attestation-type")
 	}
 	return &verify.Policy{Statements: []*verify.Statement{st}}, nil
-}
-
-func cosignDescription(a cosign.Authority) string {
-	var parts []string
-	for _, k := range a.Keys {
-		parts = append(parts, "key "+cosign.KeyID(k)[:16])
-	}
-	for _, id := range a.Identities {
-		parts = append(parts, "identity "+orElse(id.SAN, id.SANRegexp)+" from "+orElse(id.Issuer, id.IssuerRegexp))
-	}
-	return "cosign " + strings.Join(parts, ", ")
 }
 
 func orElse(a, b string) string {

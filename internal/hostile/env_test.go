@@ -124,7 +124,7 @@ func (e *env) setPolicy(t *testing.T, attestations string) {
 
 func (e *env) setPolicyFile(t *testing.T, path string) {
 	t.Helper()
-	p, err := verify.LoadPolicy(path)
+	p, err := verify.LoadPolicy(context.Background(), path, verify.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package cosign
 
 import (
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
@@ -28,15 +27,15 @@ const MediaTypeDSSE = "application/vnd.dsse.envelope.v1+json"
 // Result is verified.
 func VerifyLegacyAttestation(envelopeJSON []byte, annotations map[string]string, subject digest.Digest, auth Authority) (*Result, *in_toto.Statement) {
 	r := &Result{Format: FormatLegacy}
-	raw, err := hex.DecodeString(subject.Encoded())
-	if err != nil || subject.Algorithm() != digest.SHA256 {
-		return r.fail(fmt.Errorf("%w: subject %s is not a sha256 digest", ErrSubjectMismatch, subject)), nil
+	alg, raw, err := artifactDigest(subject)
+	if err != nil {
+		return r.fail(err), nil
 	}
 	b, err := legacyAttestationBundle(envelopeJSON, annotations)
 	if err != nil {
 		return r.fail(err), nil
 	}
-	r = verifyEntity(b, verify.WithArtifactDigest("sha256", raw), statementNames(subject, raw), auth, r)
+	r = verifyEntity(b, verify.WithArtifactDigest(alg, raw), subjectCheck{explain: statementNames(subject)}, auth, r)
 	if !r.Verified {
 		return r, nil
 	}

@@ -93,11 +93,11 @@ func TestVerifyCosignSignatures(t *testing.T) {
 				peers.CosignSign(t, key, reg.Ref("wasm/tiny", subject.Digest.String()), format)
 				s := open(t, reg, "wasm/tiny")
 
-				rs := s.verify(t, subject, cosign.Authority{Keys: []crypto.PublicKey{loadKey(t, pub)}}, cosign.Options{})
+				rs := s.verify(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, pub))}}, cosign.Options{})
 				if len(rs) != 1 || !rs[0].Verified || rs[0].KeyID != cosign.KeyID(loadKey(t, pub)) || string(rs[0].Format) != format {
 					t.Fatalf("results: %+v", rs)
 				}
-				rs = s.verify(t, subject, cosign.Authority{Keys: []crypto.PublicKey{loadKey(t, otherPub)}}, cosign.Options{})
+				rs = s.verify(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, otherPub))}}, cosign.Options{})
 				if len(rs) != 1 || rs[0].Verified || !errors.Is(rs[0].Err, cosign.ErrSignatureInvalid) {
 					t.Fatalf("another key: %+v", rs)
 				}
@@ -106,7 +106,7 @@ func TestVerifyCosignSignatures(t *testing.T) {
 				if format == peers.CosignLegacy {
 					other = cosign.FormatBundle
 				}
-				if rs := s.verify(t, subject, cosign.Authority{Keys: []crypto.PublicKey{loadKey(t, pub)}}, cosign.Options{Format: other}); len(rs) != 0 {
+				if rs := s.verify(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, pub))}}, cosign.Options{Format: other}); len(rs) != 0 {
 					t.Errorf("format %s checked %+v", other, rs)
 				}
 			})
@@ -118,7 +118,7 @@ func TestVerifyCosignSignatures(t *testing.T) {
 func TestVerifyRefusesReplayedSignatures(t *testing.T) {
 	peers.Binary(t, "cosign")
 	_, key, pub := peers.CosignKeys(t)
-	auth := cosign.Authority{Keys: []crypto.PublicKey{loadKey(t, pub)}}
+	auth := cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, pub))}}
 	reg := testregistry.Distribution(t)
 	a := peers.PushSubject(t, reg, "wasm/a")
 	b := pushOther(t, reg, "wasm/a")

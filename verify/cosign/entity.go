@@ -21,6 +21,8 @@ const (
 // Result is the verdict on one signature.
 type Result struct {
 	Referrer digest.Digest `json:"referrer,omitempty"`
+	// Subject is the digest the signature was checked over.
+	Subject  digest.Digest `json:"subject,omitempty"`
 	Format   Format        `json:"format"`
 	Layer    int           `json:"layer,omitempty"` // legacy: the payload layer
 	Verified bool          `json:"verified"`
@@ -28,7 +30,9 @@ type Result struct {
 	// signatures.
 	KeyID string `json:"keyId,omitempty"`
 	// Identity is the matching certificate identity, for keyless ones.
-	Identity   *Identity   `json:"identity,omitempty"`
+	Identity *Identity `json:"identity,omitempty"`
+	// Root names the trusted root the signature verified under.
+	Root       string      `json:"trustedRoot,omitempty"`
 	LogEntries []LogEntry  `json:"logEntries,omitempty"`
 	Timestamps []Timestamp `json:"timestamps,omitempty"`
 	// Reason says why verification failed; Err is the typed error.
@@ -36,10 +40,13 @@ type Result struct {
 	Err    error  `json:"-"`
 }
 
-// LogEntry is a transparency-log entry a signature carried.
+// LogEntry is a transparency-log entry a signature carried. A Rekor v2
+// entry has no integrated time: its time, when a certificate needs one,
+// comes from an RFC 3161 timestamp.
 type LogEntry struct {
 	LogIndex       int64     `json:"logIndex"`
-	IntegratedTime time.Time `json:"integratedTime"`
+	Kind           string    `json:"kind,omitempty"` // e.g. "hashedrekord 0.0.2"
+	IntegratedTime time.Time `json:"integratedTime,omitzero"`
 }
 
 // Timestamp is a verified time of signing and what vouched for it.
@@ -55,12 +62,21 @@ func (r *Result) fail(err error) *Result {
 
 // subjectCheck tells whether a signature is over the subject; it returns
 // an error wrapping ErrSubjectMismatch when not.
-type subjectCheck func(verify.SignedEntity) error
+type subjectCheck struct {
+	// explain says why sigstore-go refused the artifact (the statement or
+	// message digest names another one); it runs only after a refusal.
+	explain func(verify.SignedEntity) error
+	// require is a binding sigstore-go does not check (a legacy payload's
+	// docker-manifest-digest); it runs only after sigstore-go accepted.
+	require func(verify.SignedEntity) error
+}
 
-// verifyEntity verifies entity against auth: its form, its binding to the
-// subject (check), then the log entries, timestamps, certificate and
-// signature through sigstore-go, step by step so that a failure has its
-// own reason. artifact is the sigstore-go artifact policy.
+// verifyEntity verifies entity against auth. The decision is
+// sigstore-go's: one complete Verifier.Verify per trusted key or root,
+// with the options cosign uses (see TrustedRoot). wasmgate's own steps
+// run only after a refusal, to name its reason (explain), or after an
+// acceptance, for bindings sigstore-go does not know of (check.require,
+// GitHub owner claims); they never turn a refusal into an acceptance.
 func verifyEntity(entity verify.SignedEntity, artifact verify.ArtifactPolicyOption, check subjectCheck, auth Authority, r *Result) *Result {
 	if err := auth.validate(); err != nil {
 		return r.fail(err)
@@ -74,122 +90,119 @@ func verifyEntity(entity verify.SignedEntity, artifact verify.ArtifactPolicyOpti
 		return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err))
 	}
 	for _, e := range entries {
-		r.LogEntries = append(r.LogEntries, LogEntry{LogIndex: e.LogIndex(), IntegratedTime: e.IntegratedTime().UTC()})
-	}
-	if len(entries) < auth.TlogThreshold {
-		return r.fail(fmt.Errorf("%w: %d entries, %d required", ErrMissingTlog, len(entries), auth.TlogThreshold))
-	}
-	if ts, err := entity.Timestamps(); err != nil {
-		return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err))
-	} else if len(ts) < auth.TimestampThreshold {
-		return r.fail(fmt.Errorf("%w: %d timestamps, %d required", ErrMissingTimestamp, len(ts), auth.TimestampThreshold))
-	}
-	if err := check(entity); err != nil {
-		return r.fail(err)
-	}
-	if cert := vc.Certificate(); cert != nil {
-		return verifyKeyless(entity, artifact, auth, r)
-	}
-	return verifyKey(entity, artifact, auth, r)
-}
-
-func verifyKeyless(entity verify.SignedEntity, artifact verify.ArtifactPolicyOption, auth Authority, r *Result) *Result {
-	if len(auth.Identities) == 0 {
-		return r.fail(fmt.Errorf("%w: a keyless (certificate) signature, and the authority trusts only keys", ErrKindMismatch))
-	}
-	tm := auth.TrustedRoot
-	v, err := verify.NewVerifier(tm, auth.verifierOptions(true)...)
-	if err != nil {
-		return r.fail(err)
-	}
-	// Time first: every log entry and signed timestamp that fixes when
-	// the certificate was used must verify, and the certificate must be
-	// valid at each of those times (the spec: "if either fails,
-	// verification fails").
-	if _, err := v.VerifyTransparencyLogInclusion(entity); err != nil {
-		return r.fail(fmt.Errorf("%w: %w", ErrTlogInvalid, err))
-	}
-	entries, _ := entity.TlogEntries()
-	var times []time.Time
-	for _, e := range entries {
-		times = append(times, e.IntegratedTime())
-	}
-	tsa, _, err := verify.VerifySignedTimestamp(entity, tm)
-	if err != nil {
-		return r.fail(fmt.Errorf("%w: %w", ErrMissingTimestamp, err))
-	}
-	for _, t := range tsa {
-		times = append(times, t.Time)
-	}
-	if len(times) == 0 {
-		return r.fail(fmt.Errorf("%w: a certificate signature needs a log entry or a signed timestamp to fix its time", ErrMissingTimestamp))
-	}
-	vc, _ := entity.VerificationContent()
-	for _, t := range times {
-		if _, err := verify.VerifyLeafCertificate(t, vc.Certificate(), tm); err != nil {
-			return r.fail(fmt.Errorf("%w at %s: %w", ErrCertificateInvalid, t.UTC().Format(time.RFC3339), err))
+		le := LogEntry{LogIndex: e.LogIndex()}
+		if kv := e.TransparencyLogEntry().GetKindVersion(); kv != nil {
+			le.Kind = kv.GetKind() + " " + kv.GetVersion()
 		}
+		if t := e.IntegratedTime(); !t.IsZero() {
+			le.IntegratedTime = t.UTC()
+		}
+		r.LogEntries = append(r.LogEntries, le)
 	}
-	policy := []verify.PolicyOption{}
-	for _, id := range auth.Identities {
-		ci, err := id.certificateIdentity()
-		if err != nil {
+	if vc.Certificate() != nil {
+		if len(auth.Identities) == 0 {
+			return r.fail(fmt.Errorf("%w: a keyless (certificate) signature, and the authority trusts only keys", ErrKindMismatch))
+		}
+		r = verifyKeyless(entity, artifact, check, auth, r)
+	} else {
+		if len(auth.Keys) == 0 {
+			return r.fail(fmt.Errorf("%w: a key signature, and the authority trusts only keyless identities", ErrKindMismatch))
+		}
+		r = verifyKey(entity, artifact, check, auth, r)
+	}
+	if r.Verified && check.require != nil {
+		if err := check.require(entity); err != nil {
 			return r.fail(err)
 		}
-		policy = append(policy, verify.WithCertificateIdentity(ci))
 	}
-	res, err := v.Verify(entity, verify.NewPolicy(artifact, policy...))
-	if err != nil {
-		var idErr *verify.ErrNoMatchingCertificateIdentity
-		if errors.As(err, &idErr) {
-			return r.fail(fmt.Errorf("%w: %w", ErrIdentityMismatch, err))
-		}
-		return r.fail(fmt.Errorf("%w: %w", ErrSignatureInvalid, err))
-	}
-	r.Verified = true
-	if c := res.Signature.Certificate; c != nil {
-		r.Identity = &Identity{Issuer: c.Issuer, SAN: c.SubjectAlternativeName}
-	}
-	r.Timestamps = timestamps(res)
 	return r
 }
 
-func verifyKey(entity verify.SignedEntity, artifact verify.ArtifactPolicyOption, auth Authority, r *Result) *Result {
-	if len(auth.Keys) == 0 {
-		return r.fail(fmt.Errorf("%w: a key signature, and the authority trusts only keyless identities", ErrKindMismatch))
+func verifyKeyless(entity verify.SignedEntity, artifact verify.ArtifactPolicyOption, check subjectCheck, auth Authority, r *Result) *Result {
+	var policy []verify.PolicyOption
+	ids := make([]verify.CertificateIdentity, len(auth.Identities))
+	for i, id := range auth.Identities {
+		ci, err := id.certificateIdentity()
+		if err != nil {
+			return r.fail(fmt.Errorf("%w: identity %d: %w", ErrNoAuthority, i+1, err))
+		}
+		ids[i] = ci
+		policy = append(policy, verify.WithCertificateIdentity(ci))
 	}
-	var last error
+	var refusals []refusal
+	for _, tr := range auth.Roots {
+		v, err := verify.NewVerifier(tr.Material, tr.keylessOptions()...)
+		if err != nil {
+			return r.fail(fmt.Errorf("%w: %w", ErrNoTrustedRoot, err))
+		}
+		res, err := v.Verify(entity, verify.NewPolicy(artifact, policy...))
+		if err != nil {
+			refusals = append(refusals, refusal{root: tr, err: err})
+			continue
+		}
+		c := res.Signature.Certificate
+		matched := -1
+		var claimErr error
+		for i, id := range auth.Identities {
+			if ids[i].Verify(*c) != nil {
+				continue
+			}
+			if claimErr = id.GitHub.check(*c); claimErr == nil {
+				matched = i
+				break
+			}
+		}
+		if matched < 0 {
+			return r.fail(claimErr)
+		}
+		r.Verified, r.Root, r.Timestamps = true, tr.Name, timestamps(res)
+		r.Identity = &Identity{Issuer: c.Issuer, SAN: c.SubjectAlternativeName}
+		return r
+	}
+	return r.fail(explainKeyless(entity, check, refusals))
+}
+
+func verifyKey(entity verify.SignedEntity, artifact verify.ArtifactPolicyOption, check subjectCheck, auth Authority, r *Result) *Result {
+	roots := make([]*TrustedRoot, 0, len(auth.Roots))
+	for i := range auth.Roots {
+		roots = append(roots, &auth.Roots[i])
+	}
+	if len(roots) == 0 {
+		roots = append(roots, nil)
+	}
+	var refusals []refusal
 	for _, key := range auth.Keys {
 		km, err := keyMaterial(key)
 		if err != nil {
-			last = err
+			refusals = append(refusals, refusal{err: err})
 			continue
 		}
-		var tm root.TrustedMaterial = km
-		if auth.TrustedRoot != nil {
-			tm = root.TrustedMaterialCollection{km, auth.TrustedRoot}
-		}
-		v, err := verify.NewVerifier(tm, auth.verifierOptions(false)...)
-		if err != nil {
-			return r.fail(err)
-		}
-		if auth.TlogThreshold > 0 {
-			if _, err := v.VerifyTransparencyLogInclusion(entity); err != nil {
-				return r.fail(fmt.Errorf("%w: %w", ErrTlogInvalid, err))
+		for _, tr := range roots {
+			tm, name := km, ""
+			if tr != nil {
+				tm, name = root.TrustedMaterialCollection{km, tr.Material}, tr.Name
 			}
+			v, err := verify.NewVerifier(tm, keyOptions(tr, key)...)
+			if err != nil {
+				return r.fail(fmt.Errorf("%w: %w", ErrNoTrustedRoot, err))
+			}
+			res, err := v.Verify(entity, verify.NewPolicy(artifact, verify.WithKey()))
+			if err != nil {
+				refusals = append(refusals, refusal{root: derefRoot(tr), material: tm, key: &key, artifact: artifact, err: err})
+				continue
+			}
+			r.Verified, r.KeyID, r.Root, r.Timestamps = true, KeyID(key.Public), name, timestamps(res)
+			return r
 		}
-		res, err := v.Verify(entity, verify.NewPolicy(artifact, verify.WithKey()))
-		if err != nil {
-			last = err
-			continue
-		}
-		r.Verified, r.KeyID, r.Timestamps = true, KeyID(key), timestamps(res)
-		return r
 	}
-	if errors.Is(last, ErrKindMismatch) {
-		return r.fail(last)
+	return r.fail(explainKey(entity, check, len(auth.Keys), refusals))
+}
+
+func derefRoot(tr *TrustedRoot) TrustedRoot {
+	if tr == nil {
+		return TrustedRoot{Name: "", IgnoreTlogUnsafe: true}
 	}
-	return r.fail(fmt.Errorf("%w with any of the %d trusted keys: %w", ErrSignatureInvalid, len(auth.Keys), last))
+	return *tr
 }
 
 func timestamps(res *verify.VerificationResult) []Timestamp {
@@ -198,4 +211,11 @@ func timestamps(res *verify.VerificationResult) []Timestamp {
 		out = append(out, Timestamp{Type: t.Type, Time: t.Timestamp.UTC()})
 	}
 	return out
+}
+
+// errorsAs is errors.As for a pointer target, for brevity in explain.
+func errorsAs[T error](err error) (T, bool) {
+	var t T
+	ok := errors.As(err, &t)
+	return t, ok
 }

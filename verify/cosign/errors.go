@@ -22,6 +22,13 @@ var (
 	ErrMissingTlog = errors.New("missing transparency log entry")
 	// ErrMissingTimestamp: fewer signed timestamps than required.
 	ErrMissingTimestamp = errors.New("missing signed timestamp")
+	// ErrSCTInvalid: a Fulcio certificate without a signed certificate
+	// timestamp that verifies against a CT log key of the trusted root
+	// (Fulcio embeds one for every certificate it logs).
+	ErrSCTInvalid = errors.New("certificate transparency: no verified signed certificate timestamp")
+	// ErrKeyNotValid: a key signature made outside the key's validity
+	// window.
+	ErrKeyNotValid = errors.New("signature time outside the key's validity window")
 	// ErrTlogInvalid: a log entry that does not verify against the log
 	// keys of the trust material.
 	ErrTlogInvalid = errors.New("transparency log entry does not verify")
@@ -37,4 +44,14 @@ var (
 	// ErrNoTrustedRoot: keyless identities or a log threshold without the
 	// trust material to check them.
 	ErrNoTrustedRoot = errors.New("a trusted root is required")
+	// ErrGitHubIdentity: an owner, repository or workflow that cannot name
+	// a GitHub identity.
+	ErrGitHubIdentity = errors.New("invalid GitHub identity")
+	// ErrUnsupportedDigest: a digest algorithm sigstore bundles do not use
+	// (sha256, sha384 and sha512 are).
+	ErrUnsupportedDigest = errors.New("unsupported digest algorithm")
+	// ErrBlobTooLarge: a blob over the size DigestBlob was given.
+	ErrBlobTooLarge = errors.New("blob too large")
 )
+
+func isSubjectMismatch(err error) bool { return errors.Is(err, ErrSubjectMismatch) }

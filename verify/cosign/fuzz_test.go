@@ -32,7 +32,7 @@ func FuzzVerifyLegacy(f *testing.F) {
 		f.Fatal(err)
 	}
 	b64 := base64.StdEncoding.EncodeToString(sig)
-	auth := cosign.Authority{Keys: []crypto.PublicKey{key.Public()}}
+	auth := cosign.Authority{Keys: []cosign.Key{cosign.NewKey(key.Public())}}
 	if r := cosign.VerifyLegacy(payload, map[string]string{"dev.cosignproject.cosign/signature": b64}, subject, auth); !r.Verified {
 		f.Fatalf("the seed does not verify: %s", r.Reason)
 	}

@@ -31,7 +31,9 @@ func TestVerifyKeyless(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	late, err := vs.AttestAtTime(san, issuer, statement(subject), time.Now().Add(365*24*time.Hour), false)
+	// Logged 20 minutes from now: inside the log key's validity, after the
+	// 10-minute certificate expired.
+	late, err := vs.AttestAtTime(san, issuer, statement(subject), time.Now().Add(20*time.Minute), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,18 +48,18 @@ func TestVerifyKeyless(t *testing.T) {
 		auth   cosign.Authority
 		want   error
 	}{
-		{"right identity", good, cosign.Authority{Identities: []cosign.Identity{id}, TrustedRoot: vs, TlogThreshold: 1}, nil},
-		{"regexps that match", good, cosign.Authority{Identities: []cosign.Identity{{IssuerRegexp: `^https://token\.actions\.`, SANRegexp: `^https://github\.com/acme/`}}, TrustedRoot: vs}, nil},
-		{"one of several identities", good, cosign.Authority{Identities: []cosign.Identity{{Issuer: issuer, SAN: "someone@else"}, id}, TrustedRoot: vs}, nil},
-		{"wrong SAN", good, cosign.Authority{Identities: []cosign.Identity{{Issuer: issuer, SAN: "https://github.com/evil/"}}, TrustedRoot: vs}, cosign.ErrIdentityMismatch},
-		{"wrong issuer", good, cosign.Authority{Identities: []cosign.Identity{{Issuer: "https://accounts.google.com", SAN: san}}, TrustedRoot: vs}, cosign.ErrIdentityMismatch},
-		{"regexp that does not match", good, cosign.Authority{Identities: []cosign.Identity{{Issuer: issuer, SANRegexp: `^https://github\.com/other/`}}, TrustedRoot: vs}, cosign.ErrIdentityMismatch},
-		{"certificate outside its validity at log time", late, cosign.Authority{Identities: []cosign.Identity{id}, TrustedRoot: vs}, cosign.ErrCertificateInvalid},
-		{"missing tlog entry when two are required", good, cosign.Authority{Identities: []cosign.Identity{id}, TrustedRoot: vs, TlogThreshold: 2}, cosign.ErrMissingTlog},
-		{"one signed timestamp when one is required", good, cosign.Authority{Identities: []cosign.Identity{id}, TrustedRoot: vs, TimestampThreshold: 1}, nil},
-		{"missing signed timestamp when two are required", good, cosign.Authority{Identities: []cosign.Identity{id}, TrustedRoot: vs, TimestampThreshold: 2}, cosign.ErrMissingTimestamp},
-		{"signature over another artifact", other, cosign.Authority{Identities: []cosign.Identity{id}, TrustedRoot: vs}, cosign.ErrSubjectMismatch},
-		{"keyless signature, key-only authority", good, cosign.Authority{Keys: []crypto.PublicKey{otherKey(t)}}, cosign.ErrKindMismatch},
+		{"right identity", good, cosign.Authority{Identities: []cosign.Identity{id}, Roots: []cosign.TrustedRoot{{Material: vs, TlogThreshold: 1, IgnoreSCTUnsafe: true}}}, nil},
+		{"regexps that match", good, cosign.Authority{Identities: []cosign.Identity{{IssuerRegexp: `^https://token\.actions\.`, SANRegexp: `^https://github\.com/acme/`}}, Roots: []cosign.TrustedRoot{{Material: vs, IgnoreSCTUnsafe: true}}}, nil},
+		{"one of several identities", good, cosign.Authority{Identities: []cosign.Identity{{Issuer: issuer, SAN: "someone@else"}, id}, Roots: []cosign.TrustedRoot{{Material: vs, IgnoreSCTUnsafe: true}}}, nil},
+		{"wrong SAN", good, cosign.Authority{Identities: []cosign.Identity{{Issuer: issuer, SAN: "https://github.com/evil/"}}, Roots: []cosign.TrustedRoot{{Material: vs, IgnoreSCTUnsafe: true}}}, cosign.ErrIdentityMismatch},
+		{"wrong issuer", good, cosign.Authority{Identities: []cosign.Identity{{Issuer: "https://accounts.google.com", SAN: san}}, Roots: []cosign.TrustedRoot{{Material: vs, IgnoreSCTUnsafe: true}}}, cosign.ErrIdentityMismatch},
+		{"regexp that does not match", good, cosign.Authority{Identities: []cosign.Identity{{Issuer: issuer, SANRegexp: `^https://github\.com/other/`}}, Roots: []cosign.TrustedRoot{{Material: vs, IgnoreSCTUnsafe: true}}}, cosign.ErrIdentityMismatch},
+		{"certificate outside its validity at log time", late, cosign.Authority{Identities: []cosign.Identity{id}, Roots: []cosign.TrustedRoot{{Material: vs, IgnoreSCTUnsafe: true}}}, cosign.ErrCertificateInvalid},
+		{"missing tlog entry when two are required", good, cosign.Authority{Identities: []cosign.Identity{id}, Roots: []cosign.TrustedRoot{{Material: vs, TlogThreshold: 2, IgnoreSCTUnsafe: true}}}, cosign.ErrMissingTlog},
+		{"one signed timestamp when one is required", good, cosign.Authority{Identities: []cosign.Identity{id}, Roots: []cosign.TrustedRoot{{Material: vs, TimestampThreshold: 1, IgnoreSCTUnsafe: true}}}, nil},
+		{"missing signed timestamp when two are required", good, cosign.Authority{Identities: []cosign.Identity{id}, Roots: []cosign.TrustedRoot{{Material: vs, TimestampThreshold: 2, IgnoreSCTUnsafe: true}}}, cosign.ErrMissingTimestamp},
+		{"signature over another artifact", other, cosign.Authority{Identities: []cosign.Identity{id}, Roots: []cosign.TrustedRoot{{Material: vs, IgnoreSCTUnsafe: true}}}, cosign.ErrSubjectMismatch},
+		{"keyless signature, key-only authority", good, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(otherKey(t))}}, cosign.ErrKindMismatch},
 		{"identities without a trusted root", good, cosign.Authority{Identities: []cosign.Identity{id}}, cosign.ErrNoTrustedRoot},
 	}
 	for _, tc := range cases {

@@ -63,7 +63,9 @@ func VerifyLegacy(payload []byte, annotations map[string]string, subject digest.
 	if err != nil {
 		return r.fail(err)
 	}
-	check := func(verify.SignedEntity) error {
+	// sigstore-go checks the signature over the payload; that the payload
+	// names the subject is cosign's own rule, checked once it has.
+	check := subjectCheck{require: func(verify.SignedEntity) error {
 		var ss SimpleSigning
 		if err := json.Unmarshal(payload, &ss); err != nil {
 			return fmt.Errorf("%w: payload: %w", ErrMalformed, err)
@@ -72,7 +74,7 @@ func VerifyLegacy(payload []byte, annotations map[string]string, subject digest.
 			return fmt.Errorf("%w: the payload's docker-manifest-digest is %q, not %s", ErrSubjectMismatch, got, subject)
 		}
 		return nil
-	}
+	}}
 	return verifyEntity(b, verify.WithArtifact(bytes.NewReader(payload)), check, auth, r)
 }
 
