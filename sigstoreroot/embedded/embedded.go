@@ -42,9 +42,11 @@ var githubRoot []byte
 // Where github/root.json comes from: the TUF root of
 // https://tuf-repo.github.com that the GitHub CLI embeds, at GitHubRootPath
 // in the module version GitHubRootModule (authenticated by the Go checksum
-// database), with the sha256 GitHubRootSHA256.
+// database), with the sha256 GitHubRootSHA256. The same bytes are in gh
+// v2.100.0 through v2.105.0; v2.100.0 is named because it is the newest
+// whose go.mod this machine's Go accepts, so CI can download it.
 const (
-	GitHubRootModule = "github.com/cli/cli/v2@v2.105.0"
+	GitHubRootModule = "github.com/cli/cli/v2@v2.100.0"
 	GitHubRootPath   = "pkg/cmd/attestation/verification/embed/tuf-repo.github.com/root.json"
 	GitHubRootSHA256 = "98cba97be9075bc98b2322de3de85fbd1b70ec7392991dfd2f53d215bede1a8d"
 )
