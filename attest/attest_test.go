@@ -21,11 +21,12 @@ import (
 
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/attest"
+	"github.com/wasmgate/wasmgate/evidence"
+	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/internal/peers"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
-	"github.com/wasmgate/wasmgate/verify/cosign"
 )
 
 func ctxT(t testing.TB) context.Context {
@@ -169,12 +170,12 @@ func TestCosignAttestations(t *testing.T) {
 				// The short name in one format, the URI in the other.
 				typ := "slsaprovenance1"
 				if format == peers.CosignLegacy {
-					typ = attest.PredicateTypeSLSAv1
+					typ = evidence.PredicateTypeSLSAv1
 				}
 				peers.CosignAttest(t, key, reg.Ref("wasm/tiny", subject.Digest.String()), predicate, typ, format)
 				s := open(t, reg, "wasm/tiny")
 				req := func(conds ...string) attest.Requirement {
-					return attest.Requirement{PredicateType: attest.PredicateTypeSLSAv1, Conditions: conditions(t, conds...)}
+					return attest.Requirement{PredicateType: evidence.PredicateTypeSLSAv1, Conditions: conditions(t, conds...)}
 				}
 
 				t.Run("passing conditions", func(t *testing.T) {
@@ -183,7 +184,7 @@ func TestCosignAttestations(t *testing.T) {
 						t.Fatalf("report: %+v", rep)
 					}
 					r := rep.Results[0]
-					if !r.Verified || string(r.Format) != format || r.KeyID != cosign.KeyID(loadKey(t, pub)) || r.PredicateType != attest.PredicateTypeSLSAv1 {
+					if !r.Verified || string(r.Format) != format || r.KeyID != cosign.KeyID(loadKey(t, pub)) || r.PredicateType != evidence.PredicateTypeSLSAv1 {
 						t.Fatalf("result: %+v", r)
 					}
 					// The short name selects the same attestations.
@@ -257,7 +258,7 @@ func TestMaxAgeFromPredicate(t *testing.T) {
 		{built.Add(-time.Hour), attest.ErrNoTime},
 	} {
 		rep, err := attest.Check(ctxT(t), s.target, subject, s.opts, auth,
-			attest.Requirement{PredicateType: attest.PredicateTypeSLSAv1, MaxAge: time.Hour},
+			attest.Requirement{PredicateType: evidence.PredicateTypeSLSAv1, MaxAge: time.Hour},
 			attest.Options{Now: func() time.Time { return tc.now }})
 		if err != nil {
 			t.Fatal(err)
@@ -276,7 +277,7 @@ func TestReplayedAttestations(t *testing.T) {
 	peers.Binary(t, "cosign")
 	_, key, pub := peers.CosignKeys(t)
 	auth := cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, pub))}}
-	req := attest.Requirement{PredicateType: attest.PredicateTypeSLSAv1, Conditions: conditions(t, passing...)}
+	req := attest.Requirement{PredicateType: evidence.PredicateTypeSLSAv1, Conditions: conditions(t, passing...)}
 	predicate := writePredicate(t, "")
 	for _, kind := range testregistry.Kinds() {
 		t.Run(string(kind), func(t *testing.T) {
@@ -315,9 +316,9 @@ func TestReplayedAttestations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := referrers.Attach(ctxT(t), s.target, a, referrers.ArtifactTypeSigstoreBundle,
+			if _, err := referrers.Attach(ctxT(t), s.target, a, evidence.ArtifactTypeSigstoreBundle,
 				[]referrers.Blob{{MediaType: layer.MediaType, Data: raw}},
-				referrers.AttachOptions{Annotations: map[string]string{referrers.AnnotationBundlePredicateType: attest.PredicateTypeSLSAv1}}); err != nil {
+				referrers.AttachOptions{Annotations: map[string]string{evidence.AnnotationBundlePredicateType: evidence.PredicateTypeSLSAv1}}); err != nil {
 				t.Fatal(err)
 			}
 
@@ -341,8 +342,8 @@ func TestPayloadType(t *testing.T) {
 	subject := peers.PushSubject(t, reg, "wasm/tiny")
 	s := open(t, reg, "wasm/tiny")
 	env := []byte(`{"payloadType":"text/plain","payload":"aGVsbG8=","signatures":[{"keyid":"","sig":"MEUCIQ=="}]}`)
-	layer := content.NewDescriptorFromBytes(cosign.MediaTypeDSSE, env)
-	layer.Annotations = map[string]string{"predicateType": attest.PredicateTypeSLSAv1, cosign.AnnotationSignature: ""}
+	layer := content.NewDescriptorFromBytes(evidence.MediaTypeDSSE, env)
+	layer.Annotations = map[string]string{"predicateType": evidence.PredicateTypeSLSAv1, evidence.AnnotationCosignSignature: ""}
 	if err := s.target.Push(ctxT(t), layer, bytes.NewReader(env)); err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +361,7 @@ func TestPayloadType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := s.check(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(k.Public())}}, attest.Requirement{PredicateType: attest.PredicateTypeSLSAv1})
+	rep := s.check(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(k.Public())}}, attest.Requirement{PredicateType: evidence.PredicateTypeSLSAv1})
 	if rep.Verified || len(rep.Results) != 1 || !errors.Is(rep.Results[0].Err, attest.ErrPayloadType) {
 		t.Fatalf("report: %+v", rep)
 	}

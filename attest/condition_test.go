@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/wasmgate/wasmgate/attest"
+	"github.com/wasmgate/wasmgate/evidence"
 )
 
 func provenanceStatement(t testing.TB) *in_toto.Statement {
@@ -24,9 +25,9 @@ func provenanceStatement(t testing.TB) *in_toto.Statement {
 		t.Fatal(err)
 	}
 	return &in_toto.Statement{
-		Type:          attest.StatementTypeV1,
+		Type:          evidence.StatementTypeV1,
 		Subject:       []*in_toto.ResourceDescriptor{{Name: "tiny", Digest: map[string]string{"sha256": strings.Repeat("a", 64)}}},
-		PredicateType: attest.PredicateTypeSLSAv1,
+		PredicateType: evidence.PredicateTypeSLSAv1,
 		Predicate:     p,
 	}
 }
@@ -104,10 +105,10 @@ func TestConditionMissingField(t *testing.T) {
 }
 
 func TestPredicateTypeURI(t *testing.T) {
-	if got := attest.PredicateTypeURI("slsaprovenance1"); got != attest.PredicateTypeSLSAv1 {
+	if got := evidence.PredicateTypeURI("slsaprovenance1"); got != evidence.PredicateTypeSLSAv1 {
 		t.Fatal(got)
 	}
-	if got := attest.PredicateTypeURI("https://example.com/p/v1"); got != "https://example.com/p/v1" {
+	if got := evidence.PredicateTypeURI("https://example.com/p/v1"); got != "https://example.com/p/v1" {
 		t.Fatal(got)
 	}
 }

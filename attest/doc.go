@@ -12,7 +12,7 @@
 // [Result.Provenance]; other predicates (SPDX, CycloneDX, ...) are checked
 // by their presence and the conditions alone.
 //
-// Signatures are verified by package verify/cosign (sigstore-go); this
+// Signatures are verified by package evidence/cosign (sigstore-go); this
 // package adds what an attestation needs beyond a signature: the DSSE
 // payload must be an in-toto statement (v1 or v0.1) naming the manifest
 // digest, of the required predicate type, whose predicate satisfies every

@@ -3,6 +3,8 @@ package attest
 import (
 	"errors"
 	"fmt"
+
+	"github.com/wasmgate/wasmgate/evidence/intoto"
 )
 
 // Reasons an attestation, a condition or a requirement fails. A Result's
@@ -20,14 +22,12 @@ var (
 	// ErrSignature: the attestation's signature does not verify; the
 	// cosign error (cosign.ErrSignatureInvalid, ...) is wrapped too.
 	ErrSignature = errors.New("attestation signature does not verify")
-	// ErrPayloadType: a DSSE envelope whose payloadType is not
-	// application/vnd.in-toto+json.
-	ErrPayloadType = errors.New("DSSE payload is not an in-toto statement")
-	// ErrStatementType: a statement whose _type is neither in-toto v1 nor
-	// v0.1, or that does not parse.
-	ErrStatementType = errors.New("not an in-toto statement")
-	// ErrSubjectMismatch: the statement is about another artifact.
-	ErrSubjectMismatch = errors.New("attestation is for another artifact")
+	// ErrPayloadType, ErrStatementType and ErrSubjectMismatch are
+	// package intoto's: a DSSE payload that is not an in-toto statement, a
+	// statement of another type, a statement about another artifact.
+	ErrPayloadType     = intoto.ErrPayloadType
+	ErrStatementType   = intoto.ErrStatementType
+	ErrSubjectMismatch = intoto.ErrSubjectMismatch
 	// ErrPredicateTypeMismatch: the signed statement's predicate type is
 	// not the one its referrer announced.
 	ErrPredicateTypeMismatch = errors.New("statement predicate type differs from its referrer's")

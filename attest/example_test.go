@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/wasmgate/wasmgate/attest"
+	"github.com/wasmgate/wasmgate/evidence"
 )
 
 func ExampleCompile() {
@@ -15,7 +16,7 @@ func ExampleCompile() {
 		panic(err)
 	}
 	p, _ := structpb.NewStruct(map[string]any{"runDetails": map[string]any{"builder": map[string]any{"id": "https://github.com/acme/builder@v1"}}})
-	ok, err := c.Eval(&in_toto.Statement{Type: attest.StatementTypeV1, PredicateType: attest.PredicateTypeSLSAv1, Predicate: p})
+	ok, err := c.Eval(&in_toto.Statement{Type: evidence.StatementTypeV1, PredicateType: evidence.PredicateTypeSLSAv1, Predicate: p})
 	fmt.Println(ok, err)
 
 	_, err = attest.Compile(`predicate.runDetails.builder.id ==`)

@@ -9,9 +9,11 @@ import (
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/evidence"
+	"github.com/wasmgate/wasmgate/evidence/cosign"
+	"github.com/wasmgate/wasmgate/evidence/intoto"
+	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/referrers"
-	"github.com/wasmgate/wasmgate/verify/cosign"
-	"github.com/wasmgate/wasmgate/verify/notation"
 )
 
 // inToto verifies an in-toto referrer (kind referrers.KindInToto): a
@@ -24,10 +26,10 @@ func (v *verifier) inToto(ctx context.Context, ref referrers.Referrer) (*Result,
 	}
 	layer := ref.Manifest.Layers[0]
 	switch layer.MediaType {
-	case cosign.MediaTypeDSSE:
+	case evidence.MediaTypeDSSE:
 		r.Format = FormatDSSE
 		return v.dsse(ctx, r, layer)
-	case PayloadTypeInToto:
+	case evidence.PayloadTypeInToto:
 		r.Format = FormatInTotoSigned
 		return v.signedStatement(ctx, r, ref, layer)
 	}
@@ -112,7 +114,7 @@ func (v *verifier) signedStatement(ctx context.Context, r *Result, ref referrers
 		}
 		return nil, err
 	}
-	st, err := parseStatement(raw, v.subject.Digest)
+	st, err := intoto.ParseStatement(raw, v.subject.Digest)
 	if err != nil {
 		return r.fail(err), nil
 	}

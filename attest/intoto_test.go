@@ -14,11 +14,13 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/wasmgate/wasmgate/attest"
+	"github.com/wasmgate/wasmgate/evidence"
+	"github.com/wasmgate/wasmgate/evidence/cosign"
+	"github.com/wasmgate/wasmgate/evidence/intoto"
 	"github.com/wasmgate/wasmgate/internal/peers"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/sign"
-	"github.com/wasmgate/wasmgate/verify/cosign"
 )
 
 func ecKey(t testing.TB) *ecdsa.PrivateKey {
@@ -56,7 +58,7 @@ func resultOf(t testing.TB, rep *attest.Report, ref digest.Digest) attest.Result
 }
 
 // wantProvenanceV1 is what writePredicate's predicate summarizes to.
-var wantProvenanceV1 = attest.Provenance{
+var wantProvenanceV1 = intoto.Provenance{
 	BuilderID:        "https://github.com/acme/builder@v1",
 	BuildType:        "https://actions.github.io/buildtypes/workflow/v1",
 	SourceRepository: "https://github.com/acme/tiny",
@@ -78,7 +80,7 @@ func TestDSSEReferrer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			req := attest.Requirement{PredicateType: attest.PredicateTypeSLSAv1, Conditions: conditions(t, passing...)}
+			req := attest.Requirement{PredicateType: evidence.PredicateTypeSLSAv1, Conditions: conditions(t, passing...)}
 
 			rep := s.check(t, subject, keyAuth(key), req)
 			if !rep.Verified || len(rep.Results) != 1 {
@@ -112,9 +114,9 @@ func attachStatement(t testing.TB, s *site, subject ocispec.Descriptor, about di
 	if err != nil {
 		t.Fatal(err)
 	}
-	desc, err := referrers.Attach(ctxT(t), s.target, subject, referrers.ArtifactTypeInToto,
-		[]referrers.Blob{{MediaType: attest.PayloadTypeInToto, Data: st}},
-		referrers.AttachOptions{Annotations: map[string]string{referrers.AnnotationInTotoPredicateType: attest.PredicateTypeURI(predicateType)}})
+	desc, err := referrers.Attach(ctxT(t), s.target, subject, evidence.ArtifactTypeInToto,
+		[]referrers.Blob{{MediaType: evidence.PayloadTypeInToto, Data: st}},
+		referrers.AttachOptions{Annotations: map[string]string{evidence.AnnotationInTotoPredicateType: evidence.PredicateTypeURI(predicateType)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,14 +129,14 @@ func attachStatement(t testing.TB, s *site, subject ocispec.Descriptor, about di
 func TestInTotoReferrer(t *testing.T) {
 	key, other := ecKey(t), ecKey(t)
 	predicate := readFile(t, writePredicate(t, ""))
-	req := attest.Requirement{PredicateType: attest.PredicateTypeSLSAv1, Conditions: conditions(t, passing...)}
+	req := attest.Requirement{PredicateType: evidence.PredicateTypeSLSAv1, Conditions: conditions(t, passing...)}
 	for _, kind := range testregistry.Kinds() {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
 			reg := testregistry.New(t, kind)
 			subject := peers.PushSubject(t, reg, "wasm/tiny")
 			s := open(t, reg, "wasm/tiny")
-			ref := attachStatement(t, s, subject, subject.Digest, attest.PredicateTypeSLSAv1, predicate)
+			ref := attachStatement(t, s, subject, subject.Digest, evidence.PredicateTypeSLSAv1, predicate)
 
 			rep := s.check(t, subject, keyAuth(key), req)
 			if r := resultOf(t, rep, ref.Digest); rep.Verified || r.Format != attest.FormatInTotoSigned || !errors.Is(r.Err, attest.ErrSignature) {
@@ -154,21 +156,21 @@ func TestInTotoReferrer(t *testing.T) {
 			}
 			rep = s.check(t, subject, keyAuth(key), req)
 			r := resultOf(t, rep, ref.Digest)
-			if !rep.Verified || !r.Verified || r.KeyID != cosign.KeyID(key.Public()) || r.PredicateType != attest.PredicateTypeSLSAv1 {
+			if !rep.Verified || !r.Verified || r.KeyID != cosign.KeyID(key.Public()) || r.PredicateType != evidence.PredicateTypeSLSAv1 {
 				t.Fatalf("signed: %+v", rep)
 			}
 			if r.Provenance == nil || *r.Provenance != wantProvenanceV1 {
 				t.Fatalf("provenance: %+v", r.Provenance)
 			}
 			// The conditions hold for it as for any other attestation.
-			bad := attest.Requirement{PredicateType: attest.PredicateTypeSLSAv1, Conditions: conditions(t, `predicate.runDetails.builder.id == "https://github.com/evil/builder@v1"`)}
+			bad := attest.Requirement{PredicateType: evidence.PredicateTypeSLSAv1, Conditions: conditions(t, `predicate.runDetails.builder.id == "https://github.com/evil/builder@v1"`)}
 			if rep := s.check(t, subject, keyAuth(key), bad); rep.Verified || !errors.Is(resultOf(t, rep, ref.Digest).Err, attest.ErrConditionFalse) {
 				t.Fatalf("false condition: %+v", rep)
 			}
 
 			// A signed statement about another artifact, attached to this one.
 			b := pushOther(t, s)
-			replayed := attachStatement(t, s, subject, b.Digest, attest.PredicateTypeSLSAv1, predicate)
+			replayed := attachStatement(t, s, subject, b.Digest, evidence.PredicateTypeSLSAv1, predicate)
 			if _, err := sign.Cosign(ctxT(t), s.target, replayed, key, sign.Options{}); err != nil {
 				t.Fatal(err)
 			}
@@ -188,7 +190,7 @@ func TestInTotoReferrerCosignLegacy(t *testing.T) {
 	reg := testregistry.Distribution(t)
 	subject := peers.PushSubject(t, reg, "wasm/tiny")
 	s := open(t, reg, "wasm/tiny")
-	ref := attachStatement(t, s, subject, subject.Digest, attest.PredicateTypeSLSAv1, readFile(t, writePredicate(t, "")))
+	ref := attachStatement(t, s, subject, subject.Digest, evidence.PredicateTypeSLSAv1, readFile(t, writePredicate(t, "")))
 	peers.CosignSign(t, keyPath, reg.Ref("wasm/tiny", ref.Digest.String()), peers.CosignLegacy)
 	rep := s.check(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, pubPath))}}, attest.Requirement{PredicateType: "slsaprovenance1"})
 	if !rep.Verified || rep.Results[0].Format != attest.FormatInTotoSigned {
@@ -215,11 +217,11 @@ func TestProvenanceV02(t *testing.T) {
 	if _, err := sign.Attest(ctxT(t), s.target, subject, key, "slsaprovenance02", predicate, sign.AttestOptions{Format: sign.FormatDSSE}); err != nil {
 		t.Fatal(err)
 	}
-	rep := s.check(t, subject, keyAuth(key), attest.Requirement{PredicateType: attest.PredicateTypeSLSAv02})
+	rep := s.check(t, subject, keyAuth(key), attest.Requirement{PredicateType: evidence.PredicateTypeSLSAv02})
 	if !rep.Verified {
 		t.Fatalf("report: %+v", rep)
 	}
-	want := attest.Provenance{
+	want := intoto.Provenance{
 		BuilderID:        "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v1.9.0",
 		BuildType:        "https://github.com/slsa-framework/slsa-github-generator/generic@v1",
 		SourceRepository: "git+https://github.com/acme/tiny@refs/tags/v1.0.0",
@@ -264,10 +266,10 @@ func TestSPDXAttestation(t *testing.T) {
 		`predicate.spdxVersion == "SPDX-2.3"`,
 		`predicate.packages.all(p, p.licenseConcluded in ["Apache-2.0", "MIT"])`,
 	)})
-	if !rep.Verified || rep.Results[0].PredicateType != attest.PredicateTypeSPDX || rep.Results[0].Provenance != nil {
+	if !rep.Verified || rep.Results[0].PredicateType != evidence.PredicateTypeSPDX || rep.Results[0].Provenance != nil {
 		t.Fatalf("report: %+v", rep)
 	}
-	rep = s.check(t, subject, auth, attest.Requirement{PredicateType: attest.PredicateTypeSPDX, Conditions: conditions(t, `predicate.spdxVersion == "SPDX-2.2"`)})
+	rep = s.check(t, subject, auth, attest.Requirement{PredicateType: evidence.PredicateTypeSPDX, Conditions: conditions(t, `predicate.spdxVersion == "SPDX-2.2"`)})
 	if rep.Verified || !errors.Is(rep.Err, attest.ErrConditionFalse) {
 		t.Fatalf("false condition: %+v", rep)
 	}

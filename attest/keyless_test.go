@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/wasmgate/wasmgate/attest"
+	"github.com/wasmgate/wasmgate/evidence"
+	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/internal/fakesigstore"
 	"github.com/wasmgate/wasmgate/internal/peers"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
 	"github.com/wasmgate/wasmgate/sign"
-	"github.com/wasmgate/wasmgate/verify/cosign"
 )
 
 // A keyless attestation (Fulcio certificate and an RFC 3161 timestamp,
@@ -27,7 +28,7 @@ func TestKeylessAttestation(t *testing.T) {
 		t.Fatal(err)
 	}
 	auth := cosign.Authority{Identities: []cosign.Identity{{Issuer: fake.Issuer, SAN: san}}, Roots: []cosign.TrustedRoot{{Material: fake.TrustedRoot(t), IgnoreTlogUnsafe: true, TimestampThreshold: 1, IgnoreSCTUnsafe: true}}}
-	req := attest.Requirement{PredicateType: attest.PredicateTypeSLSAv1, Conditions: conditions(t, passing...), MaxAge: time.Hour}
+	req := attest.Requirement{PredicateType: evidence.PredicateTypeSLSAv1, Conditions: conditions(t, passing...), MaxAge: time.Hour}
 	rep := s.check(t, subject, auth, req)
 	if !rep.Verified || len(rep.Results) != 1 {
 		t.Fatalf("%+v", rep)

@@ -7,11 +7,12 @@ import (
 	"testing"
 
 	"github.com/wasmgate/wasmgate/attest"
+	"github.com/wasmgate/wasmgate/evidence"
+	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/internal/peers"
 	"github.com/wasmgate/wasmgate/internal/testpki"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
 	"github.com/wasmgate/wasmgate/sign"
-	"github.com/wasmgate/wasmgate/verify/notation"
 )
 
 // An in-toto statement attached by oras and then signed with Notation on
@@ -31,11 +32,11 @@ func TestInTotoReferrerSignedByNotation(t *testing.T) {
 	reg := testregistry.GGCR(t)
 	subject := peers.PushSubject(t, reg, "wasm/tiny")
 	s := open(t, reg, "wasm/tiny")
-	ref := attachStatement(t, s, subject, subject.Digest, attest.PredicateTypeSLSAv1, readFile(t, writePredicate(t, "")))
+	ref := attachStatement(t, s, subject, subject.Digest, evidence.PredicateTypeSLSAv1, readFile(t, writePredicate(t, "")))
 	if _, err := sign.Notation(ctxT(t), s.target, ref, leaf.NotationSigner(t), sign.NotationOptions{Envelope: sign.EnvelopeCOSE}); err != nil {
 		t.Fatal(err)
 	}
-	req := attest.Requirement{PredicateType: attest.PredicateTypeSLSAv1, Conditions: conditions(t, passing...)}
+	req := attest.Requirement{PredicateType: evidence.PredicateTypeSLSAv1, Conditions: conditions(t, passing...)}
 	// The cosign authority trusts an unrelated key: only Notation can vouch.
 	auth := keyAuth(ecKey(t))
 	check := func(nt *attest.NotationTrust) *attest.Report {

@@ -15,9 +15,11 @@ import (
 	"oras.land/oras-go/v2"
 
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/evidence"
+	"github.com/wasmgate/wasmgate/evidence/cosign"
+	"github.com/wasmgate/wasmgate/evidence/intoto"
+	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/referrers"
-	"github.com/wasmgate/wasmgate/verify/cosign"
-	"github.com/wasmgate/wasmgate/verify/notation"
 )
 
 // Bounds on what a registry can make the verifier read.
@@ -106,7 +108,7 @@ type Result struct {
 	Err    error  `json:"-"`
 	// Provenance summarizes a SLSA provenance predicate (v1 or v0.2) once
 	// its signature verified, whether or not the conditions held.
-	Provenance *Provenance `json:"provenance,omitempty"`
+	Provenance *intoto.Provenance `json:"provenance,omitempty"`
 }
 
 func (r *Result) fail(err error) *Result {
@@ -148,7 +150,7 @@ func Verify(ctx context.Context, src oras.ReadOnlyTarget, subject ocispec.Descri
 			return nil, fmt.Errorf("attest: condition %d is nil", i)
 		}
 	}
-	v := &verifier{src: src, subject: subject, auth: auth, req: req, want: PredicateTypeURI(req.PredicateType), now: time.Now, discover: opts.Discover, notation: opts.Notation}
+	v := &verifier{src: src, subject: subject, auth: auth, req: req, want: evidence.PredicateTypeURI(req.PredicateType), now: time.Now, discover: opts.Discover, notation: opts.Notation}
 	if opts.Now != nil {
 		v.now = opts.Now
 	}
@@ -159,7 +161,7 @@ func Verify(ctx context.Context, src oras.ReadOnlyTarget, subject ocispec.Descri
 	rep := &Report{Subject: subject, PredicateType: v.want, Results: []Result{}}
 	tried := 0
 	try := func(announced string) (bool, bool) {
-		if PredicateTypeURI(announced) != v.want {
+		if evidence.PredicateTypeURI(announced) != v.want {
 			rep.Skipped++
 			return false, true
 		}
@@ -189,7 +191,7 @@ refs:
 			rep.Results = append(rep.Results, *r)
 		case ref.Kind == referrers.KindCosignAttestation:
 			for i, layer := range ref.Manifest.Layers {
-				if layer.MediaType != cosign.MediaTypeDSSE {
+				if layer.MediaType != evidence.MediaTypeDSSE {
 					continue
 				}
 				do, more := try(layer.Annotations["predicateType"])
@@ -328,7 +330,7 @@ func (v *verifier) legacy(ctx context.Context, ref referrers.Referrer, i int, la
 }
 
 func payloadType(t string) error {
-	if t != PayloadTypeInToto {
+	if t != evidence.PayloadTypeInToto {
 		return fmt.Errorf("%w: payloadType is %q", ErrPayloadType, t)
 	}
 	return nil
@@ -344,7 +346,7 @@ func (v *verifier) check(ctx context.Context, r *Result, res *cosign.Result, env
 		}
 		return r.fail(fmt.Errorf("%w: %w", ErrSignature, res.Err))
 	}
-	st, err := statementOf(env, v.subject.Digest)
+	st, err := intoto.StatementOf(env, v.subject.Digest)
 	if err != nil {
 		return r.fail(err)
 	}
@@ -354,11 +356,11 @@ func (v *verifier) check(ctx context.Context, r *Result, res *cosign.Result, env
 // checkStatement checks a statement whose signature verified (res)
 // against the requirement.
 func (v *verifier) checkStatement(ctx context.Context, r *Result, res *cosign.Result, st *in_toto.Statement) *Result {
-	if got := PredicateTypeURI(st.GetPredicateType()); got != v.want {
+	if got := evidence.PredicateTypeURI(st.GetPredicateType()); got != v.want {
 		return r.fail(fmt.Errorf("%w: the referrer says %q, the signed statement %q", ErrPredicateTypeMismatch, r.PredicateType, st.GetPredicateType()))
 	}
 	r.PredicateType = st.GetPredicateType()
-	r.Provenance = provenanceOf(st)
+	r.Provenance = intoto.ProvenanceOf(st)
 	r.Time, r.TimeSource = statementTime(res, st)
 	for _, c := range v.req.Conditions {
 		ok, err := c.EvalContext(ctx, st)
@@ -406,7 +408,7 @@ func statementTime(res *cosign.Result, st *in_toto.Statement) (time.Time, string
 	if !t.IsZero() {
 		return t, src
 	}
-	if pt, ok := predicateTime(st); ok {
+	if pt, ok := intoto.PredicateTime(st); ok {
 		return pt.UTC(), "predicate"
 	}
 	return time.Time{}, ""

@@ -16,6 +16,7 @@ import (
 	"oras.land/oras-go/v2/errdef"
 
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/internal/ocilayout"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
 	"github.com/wasmgate/wasmgate/referrers"
@@ -30,8 +31,8 @@ const (
 // signature: referrers of referrers.
 func decorate(t *testing.T, dst oras.Target, subject ocispec.Descriptor) (sbom, intoto, sig ocispec.Descriptor) {
 	sbom = attach(t, dst, subject, typeSPDX, typeSPDX, `{"spdxVersion":"SPDX-2.3"}`, nil)
-	intoto = attach(t, dst, subject, referrers.ArtifactTypeInToto, referrers.ArtifactTypeInToto,
-		`{"_type":"https://in-toto.io/Statement/v1"}`, map[string]string{referrers.AnnotationInTotoPredicateType: "https://slsa.dev/provenance/v1"})
+	intoto = attach(t, dst, subject, evidence.ArtifactTypeInToto, evidence.ArtifactTypeInToto,
+		`{"_type":"https://in-toto.io/Statement/v1"}`, map[string]string{evidence.AnnotationInTotoPredicateType: "https://slsa.dev/provenance/v1"})
 	sig = attach(t, dst, sbom, typeSig, "application/octet-stream", "signature bytes", nil)
 	return sbom, intoto, sig
 }
@@ -73,7 +74,7 @@ func TestDiscoverOnBothRegistryKinds(t *testing.T) {
 						t.Errorf("sbom: %+v", r)
 					}
 				case intoto.Digest:
-					if r.Kind != referrers.KindInToto || r.PredicateType != "https://slsa.dev/provenance/v1" || r.ArtifactType != referrers.ArtifactTypeInToto {
+					if r.Kind != referrers.KindInToto || r.PredicateType != "https://slsa.dev/provenance/v1" || r.ArtifactType != evidence.ArtifactTypeInToto {
 						t.Errorf("in-toto: %+v", r)
 					}
 				}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/internal/ocilayout"
 	"github.com/wasmgate/wasmgate/internal/peers"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
@@ -37,9 +38,9 @@ func TestDiscoverPeerReferrers(t *testing.T) {
 			notary, _, _ := peers.NotationKey(t)
 			peers.NotationSign(t, notary, reg.Repository(t, "wasm/tiny"), ref, peers.NotationJWS)
 			peers.NotationSign(t, notary, reg.Repository(t, "wasm/tiny"), ref, peers.NotationCOSE)
-			peers.OrasAttach(t, reg.Repository(t, "wasm/tiny"), subject, referrers.ArtifactTypeInToto,
-				map[string]string{referrers.AnnotationInTotoPredicateType: slsaV1},
-				peers.Blob{MediaType: referrers.ArtifactTypeInToto, Data: []byte(`{"_type":"https://in-toto.io/Statement/v1"}`)})
+			peers.OrasAttach(t, reg.Repository(t, "wasm/tiny"), subject, evidence.ArtifactTypeInToto,
+				map[string]string{evidence.AnnotationInTotoPredicateType: slsaV1},
+				peers.Blob{MediaType: evidence.ArtifactTypeInToto, Data: []byte(`{"_type":"https://in-toto.io/Statement/v1"}`)})
 			sbom := filepath.Join(t.TempDir(), "sbom.spdx.json")
 			os.WriteFile(sbom, []byte(`{"spdxVersion":"SPDX-2.3"}`), 0o644)
 			peers.RegctlArtifactPut(t, reg.Ref("wasm/tiny", ""), subject.Digest, "application/spdx+json", sbom, "application/spdx+json", nil)
@@ -71,12 +72,12 @@ func TestDiscoverPeerReferrers(t *testing.T) {
 				listing = referrers.PathAPI
 			}
 			want := []seen{
-				{referrers.KindSigstoreBundle, referrers.PredicateTypeCosignSign, "", listing},
+				{referrers.KindSigstoreBundle, evidence.PredicateTypeCosignSign, "", listing},
 				{referrers.KindSigstoreBundle, slsaV1, "", listing},
 				{referrers.KindCosignSignature, "", "", referrers.PathCosignSig},
 				{referrers.KindCosignAttestation, slsaV1, "", referrers.PathCosignAtt},
-				{referrers.KindNotation, "", referrers.MediaTypeJWS, listing},
-				{referrers.KindNotation, "", referrers.MediaTypeCOSE, listing},
+				{referrers.KindNotation, "", evidence.MediaTypeJWS, listing},
+				{referrers.KindNotation, "", evidence.MediaTypeCOSE, listing},
 				{referrers.KindInToto, slsaV1, "", listing},
 				{referrers.KindSBOM, "", "", listing},
 			}

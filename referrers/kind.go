@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/wasmgate/wasmgate/evidence"
 )
 
 // Kind is what a referrer is, for the verifiers that consume it.
@@ -17,24 +19,6 @@ const (
 	KindInToto            Kind = "in-toto"            // in-toto statement or DSSE envelope
 	KindSBOM              Kind = "sbom"               // SPDX or CycloneDX
 	KindOther             Kind = "other"
-)
-
-// Media types and annotations that identify referrers.
-const (
-	ArtifactTypeSigstoreBundle    = "application/vnd.dev.sigstore.bundle.v0.3+json"
-	ArtifactTypeNotation          = "application/vnd.cncf.notary.signature"
-	ArtifactTypeCosignExperiment  = "application/vnd.dev.cosign.artifact.sig.v1+json"
-	ArtifactTypeInToto            = "application/vnd.in-toto+json"
-	ArtifactTypeDSSE              = "application/vnd.dsse.envelope.v1+json"
-	MediaTypeJWS                  = "application/jose+json"
-	MediaTypeCOSE                 = "application/cose"
-	AnnotationBundlePredicateType = "dev.sigstore.bundle.predicateType"
-	AnnotationInTotoPredicateType = "in-toto.io/predicate-type"
-	// PredicateTypeCosignSign is the predicate of a cosign v3 signature
-	// (as opposed to an attestation).
-	PredicateTypeCosignSign = "https://sigstore.dev/cosign/sign/v1"
-
-	sigstoreBundlePrefix = "application/vnd.dev.sigstore.bundle"
 )
 
 var sbomTypes = []string{
@@ -63,7 +47,7 @@ type classification struct {
 func classify(m ocispec.Manifest, found Path) classification {
 	at := ArtifactType(m)
 	switch {
-	case found == PathCosignSig || at == ArtifactTypeCosignExperiment:
+	case found == PathCosignSig || at == evidence.ArtifactTypeCosignExperiment:
 		return classification{kind: KindCosignSignature}
 	case found == PathCosignAtt:
 		c := classification{kind: KindCosignAttestation}
@@ -71,22 +55,22 @@ func classify(m ocispec.Manifest, found Path) classification {
 			c.predicateType = m.Layers[0].Annotations["predicateType"]
 		}
 		return c
-	case strings.HasPrefix(at, sigstoreBundlePrefix):
-		c := classification{kind: KindSigstoreBundle, predicateType: m.Annotations[AnnotationBundlePredicateType]}
+	case strings.HasPrefix(at, evidence.MediaTypeSigstoreBundlePrefix):
+		c := classification{kind: KindSigstoreBundle, predicateType: m.Annotations[evidence.AnnotationBundlePredicateType]}
 		if c.predicateType == "" && len(m.Layers) > 0 {
-			c.predicateType = m.Layers[0].Annotations[AnnotationBundlePredicateType]
+			c.predicateType = m.Layers[0].Annotations[evidence.AnnotationBundlePredicateType]
 		}
 		return c
-	case at == ArtifactTypeNotation:
+	case at == evidence.ArtifactTypeNotation:
 		c := classification{kind: KindNotation}
 		if len(m.Layers) > 0 {
 			c.envelope = m.Layers[0].MediaType
 		}
 		return c
-	case at == ArtifactTypeInToto || at == ArtifactTypeDSSE:
-		c := classification{kind: KindInToto, predicateType: m.Annotations[AnnotationInTotoPredicateType]}
+	case at == evidence.ArtifactTypeInToto || at == evidence.ArtifactTypeDSSE:
+		c := classification{kind: KindInToto, predicateType: m.Annotations[evidence.AnnotationInTotoPredicateType]}
 		if c.predicateType == "" && len(m.Layers) > 0 {
-			c.predicateType = m.Layers[0].Annotations[AnnotationInTotoPredicateType]
+			c.predicateType = m.Layers[0].Annotations[evidence.AnnotationInTotoPredicateType]
 		}
 		return c
 	}
@@ -105,7 +89,7 @@ func IsSignature(k Kind, predicateType string) bool {
 	case KindCosignSignature, KindNotation:
 		return true
 	case KindSigstoreBundle:
-		return predicateType == PredicateTypeCosignSign
+		return predicateType == evidence.PredicateTypeCosignSign
 	}
 	return false
 }

@@ -23,6 +23,7 @@ import (
 	"oras.land/oras-go/v2/errdef"
 
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/referrers"
 )
 
@@ -32,33 +33,6 @@ const (
 	// (artifactType application/vnd.dsse.envelope.v1+json).
 	FormatDSSE Format = "dsse"
 )
-
-// MediaTypeDSSE is the media type of a DSSE envelope layer.
-const MediaTypeDSSE = "application/vnd.dsse.envelope.v1+json"
-
-// payloadTypeInToto is the DSSE payload type of an in-toto statement.
-const payloadTypeInToto = "application/vnd.in-toto+json"
-
-// predicateTypes are cosign's short names for predicate types.
-var predicateTypes = map[string]string{
-	"slsaprovenance":   "https://slsa.dev/provenance/v0.2",
-	"slsaprovenance02": "https://slsa.dev/provenance/v0.2",
-	"slsaprovenance1":  "https://slsa.dev/provenance/v1",
-	"spdx":             "https://spdx.dev/Document",
-	"spdxjson":         "https://spdx.dev/Document",
-	"cyclonedx":        "https://cyclonedx.org/bom",
-	"vuln":             "https://cosign.sigstore.dev/attestation/vuln/v1",
-	"custom":           "https://cosign.sigstore.dev/attestation/v1",
-}
-
-// PredicateType resolves cosign's short names (slsaprovenance1, spdx, ...)
-// to predicate type URIs; a URI is returned as it is.
-func PredicateType(name string) string {
-	if uri, ok := predicateTypes[name]; ok {
-		return uri
-	}
-	return name
-}
 
 // AttestOptions shape an attestation. The zero value writes a bundle
 // referrer, as `cosign attest` v3 does.
@@ -85,7 +59,7 @@ func AttestationStatement(subject digest.Digest, predicateType string, predicate
 	st := &intoto.Statement{
 		Type:          intoto.StatementTypeUri,
 		Subject:       []*intoto.ResourceDescriptor{{Digest: map[string]string{string(subject.Algorithm()): subject.Encoded()}}},
-		PredicateType: PredicateType(predicateType),
+		PredicateType: evidence.PredicateTypeURI(predicateType),
 		Predicate:     pb,
 	}
 	if err := st.Validate(); err != nil {
@@ -99,7 +73,7 @@ func AttestationStatement(subject digest.Digest, predicateType string, predicate
 // referrer (cosign v3), in cosign's legacy .att tag, or as a plain DSSE
 // referrer.
 func Attest(ctx context.Context, dst oras.Target, subject ocispec.Descriptor, signer crypto.Signer, predicateType string, predicate []byte, opts AttestOptions) (ocispec.Descriptor, error) {
-	pt := PredicateType(predicateType)
+	pt := evidence.PredicateTypeURI(predicateType)
 	st, err := AttestationStatement(subject.Digest, pt, predicate)
 	if err != nil {
 		return ocispec.Descriptor{}, err
@@ -114,12 +88,12 @@ func Attest(ctx context.Context, dst oras.Target, subject ocispec.Descriptor, si
 		if err != nil {
 			return ocispec.Descriptor{}, err
 		}
-		return referrers.Attach(ctx, dst, subject, referrers.ArtifactTypeSigstoreBundle,
-			[]referrers.Blob{{MediaType: referrers.ArtifactTypeSigstoreBundle, Data: b}},
+		return referrers.Attach(ctx, dst, subject, evidence.ArtifactTypeSigstoreBundle,
+			[]referrers.Blob{{MediaType: evidence.ArtifactTypeSigstoreBundle, Data: b}},
 			referrers.AttachOptions{Annotations: map[string]string{
-				"dev.sigstore.bundle.content":           "dsse-envelope",
-				referrers.AnnotationBundlePredicateType: pt,
-				ocispec.AnnotationCreated:               created.UTC().Format(time.RFC3339),
+				"dev.sigstore.bundle.content":          "dsse-envelope",
+				evidence.AnnotationBundlePredicateType: pt,
+				ocispec.AnnotationCreated:              created.UTC().Format(time.RFC3339),
 			}})
 	case FormatLegacy, FormatDSSE:
 		if opts.Keyless != nil {
@@ -130,14 +104,14 @@ func Attest(ctx context.Context, dst oras.Target, subject ocispec.Descriptor, si
 			return ocispec.Descriptor{}, err
 		}
 		if opts.Format == FormatDSSE {
-			return referrers.Attach(ctx, dst, subject, MediaTypeDSSE,
-				[]referrers.Blob{{MediaType: MediaTypeDSSE, Data: env}},
+			return referrers.Attach(ctx, dst, subject, evidence.MediaTypeDSSE,
+				[]referrers.Blob{{MediaType: evidence.MediaTypeDSSE, Data: env}},
 				referrers.AttachOptions{Annotations: map[string]string{
-					referrers.AnnotationInTotoPredicateType: pt,
-					ocispec.AnnotationCreated:               created.UTC().Format(time.RFC3339),
+					evidence.AnnotationInTotoPredicateType: pt,
+					ocispec.AnnotationCreated:              created.UTC().Format(time.RFC3339),
 				}})
 		}
-		return appendLegacy(ctx, dst, subject, ".att", MediaTypeDSSE, env, map[string]string{
+		return appendLegacy(ctx, dst, subject, ".att", evidence.MediaTypeDSSE, env, map[string]string{
 			"predicateType":                      pt,
 			"dev.cosignproject.cosign/signature": "",
 		})
@@ -152,7 +126,7 @@ func envelope(statement []byte, signer crypto.Signer) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("unsupported signing key: %w", err)
 	}
-	return sigdsse.WrapSigner(sv, payloadTypeInToto).SignMessage(bytes.NewReader(statement), options.WithRand(rand.Reader))
+	return sigdsse.WrapSigner(sv, evidence.PayloadTypeInToto).SignMessage(bytes.NewReader(statement), options.WithRand(rand.Reader))
 }
 
 // appendLegacy adds a layer to cosign's legacy manifest under the subject's

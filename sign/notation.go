@@ -15,6 +15,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 
+	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/referrers"
 )
 
@@ -86,7 +87,7 @@ func Notation(ctx context.Context, dst oras.Target, subject ocispec.Descriptor, 
 	return referrers.Attach(ctx, dst, subject, "",
 		[]referrers.Blob{{MediaType: mediaType, Data: env}},
 		referrers.AttachOptions{
-			Config: &referrers.Blob{MediaType: referrers.ArtifactTypeNotation, Data: []byte("{}")},
+			Config: &referrers.Blob{MediaType: evidence.ArtifactTypeNotation, Data: []byte("{}")},
 			Annotations: map[string]string{
 				annotationThumbprints:     string(tp),
 				ocispec.AnnotationCreated: info.SignedAttributes.SigningTime.UTC().Format(time.RFC3339),

@@ -21,8 +21,9 @@ import (
 
 	intoto "github.com/in-toto/attestation/go/v1"
 
+	"github.com/wasmgate/wasmgate/evidence"
+	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/referrers"
-	"github.com/wasmgate/wasmgate/verify/cosign"
 )
 
 // Format is one of cosign's two signature formats.
@@ -71,7 +72,7 @@ func Statement(subject digest.Digest) ([]byte, error) {
 	st := &intoto.Statement{
 		Type:          intoto.StatementTypeUri,
 		Subject:       []*intoto.ResourceDescriptor{{Digest: map[string]string{"sha256": subject.Encoded()}}},
-		PredicateType: referrers.PredicateTypeCosignSign,
+		PredicateType: evidence.PredicateTypeCosignSign,
 		Predicate:     &structpb.Struct{},
 	}
 	if err := st.Validate(); err != nil {
@@ -107,12 +108,12 @@ func bundleReferrer(ctx context.Context, dst oras.Target, subject ocispec.Descri
 	if created.IsZero() {
 		created = time.Now()
 	}
-	return referrers.Attach(ctx, dst, subject, referrers.ArtifactTypeSigstoreBundle,
-		[]referrers.Blob{{MediaType: referrers.ArtifactTypeSigstoreBundle, Data: b}},
+	return referrers.Attach(ctx, dst, subject, evidence.ArtifactTypeSigstoreBundle,
+		[]referrers.Blob{{MediaType: evidence.ArtifactTypeSigstoreBundle, Data: b}},
 		referrers.AttachOptions{Annotations: map[string]string{
-			"dev.sigstore.bundle.content":           "dsse-envelope",
-			referrers.AnnotationBundlePredicateType: referrers.PredicateTypeCosignSign,
-			ocispec.AnnotationCreated:               created.UTC().Format(time.RFC3339),
+			"dev.sigstore.bundle.content":          "dsse-envelope",
+			evidence.AnnotationBundlePredicateType: evidence.PredicateTypeCosignSign,
+			ocispec.AnnotationCreated:              created.UTC().Format(time.RFC3339),
 		}})
 }
 
@@ -139,6 +140,6 @@ func legacySignature(ctx context.Context, dst oras.Target, subject ocispec.Descr
 		return ocispec.Descriptor{}, err
 	}
 	// cosign keeps every signature of an image in one manifest: append.
-	return appendLegacy(ctx, dst, subject, ".sig", cosign.MediaTypeSimpleSigning, payload,
-		map[string]string{cosign.AnnotationSignature: base64.StdEncoding.EncodeToString(sig)})
+	return appendLegacy(ctx, dst, subject, ".sig", evidence.MediaTypeSimpleSigning, payload,
+		map[string]string{evidence.AnnotationCosignSignature: base64.StdEncoding.EncodeToString(sig)})
 }

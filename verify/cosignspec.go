@@ -14,8 +14,8 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/root"
 
+	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/sigstoreroot"
-	"github.com/wasmgate/wasmgate/verify/cosign"
 )
 
 // CosignSpec is one cosign authority as its users write it: the cosign:

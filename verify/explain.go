@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/wasmgate/wasmgate/verify/cosign"
+	"github.com/wasmgate/wasmgate/evidence/cosign"
 )
 
 // Explain says in words what the policy requires, statement by statement,

@@ -17,10 +17,11 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/wasmgate/wasmgate/attest"
+	"github.com/wasmgate/wasmgate/evidence"
+	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/internal/yamlnode"
 	"github.com/wasmgate/wasmgate/permissions"
 	"github.com/wasmgate/wasmgate/sigstoreroot"
-	"github.com/wasmgate/wasmgate/verify/notation"
 )
 
 // LoadOptions shape LoadPolicy and ParsePolicy. The zero value reads
@@ -512,7 +513,7 @@ func (p *parser) attestation(s *Statement, n *yaml.Node, path string) (*Attestat
 	if r.PredicateType, err = yamlnode.String(f["predicateType"], yamlnode.Join(path, "predicateType")); err != nil {
 		return nil, err
 	}
-	r.PredicateType = attest.PredicateTypeURI(r.PredicateType)
+	r.PredicateType = evidence.PredicateTypeURI(r.PredicateType)
 	if v := yamlnode.Present(f["signedBy"]); v != nil {
 		items, err := yamlnode.Sequence(v, yamlnode.Join(path, "signedBy"))
 		if err != nil {

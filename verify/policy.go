@@ -7,8 +7,8 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/wasmgate/wasmgate/attest"
-	"github.com/wasmgate/wasmgate/verify/cosign"
-	"github.com/wasmgate/wasmgate/verify/notation"
+	"github.com/wasmgate/wasmgate/evidence/cosign"
+	"github.com/wasmgate/wasmgate/evidence/notation"
 )
 
 // PolicyVersion is the only trust policy format version.

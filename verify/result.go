@@ -5,9 +5,9 @@ import (
 
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/attest"
+	"github.com/wasmgate/wasmgate/evidence/cosign"
+	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/referrers"
-	"github.com/wasmgate/wasmgate/verify/cosign"
-	"github.com/wasmgate/wasmgate/verify/notation"
 )
 
 // SchemaVersion identifies the JSON form of a Report. The schema is

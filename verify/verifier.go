@@ -13,9 +13,9 @@ import (
 	"oras.land/oras-go/v2"
 
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
-	"github.com/wasmgate/wasmgate/verify/cosign"
 )
 
 // DefaultConcurrency is how many references VerifyAll checks at once.

@@ -12,10 +12,9 @@ import (
 	"github.com/opencontainers/go-digest"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
-)
 
-// PredicateTypeVSA is the SLSA Verification Summary Attestation v1.
-const PredicateTypeVSA = "https://slsa.dev/verification_summary/v1"
+	"github.com/wasmgate/wasmgate/evidence"
+)
 
 // Summary is what a passed verification states in a VSA: who verified
 // what, under which policy, from which evidence.
@@ -82,7 +81,7 @@ func VSA(s Summary) ([]byte, error) {
 			Name:   s.Repository,
 			Digest: map[string]string{string(s.Digest.Algorithm()): s.Digest.Encoded()},
 		}},
-		PredicateType: PredicateTypeVSA,
+		PredicateType: evidence.PredicateTypeVSA,
 		Predicate:     pred,
 	}
 	if err := st.Validate(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/internal/cosignkey"
 	"github.com/wasmgate/wasmgate/sign"
 )
@@ -257,9 +258,9 @@ func attestAction(c *cli.Context) error {
 	}
 	if jsonOutput(c) {
 		return printJSON(c, map[string]any{"reference": ref.WithDigest(subject.Digest).String(), "format": format,
-			"predicateType": sign.PredicateType(c.String("type")), "attestation": desc.Digest})
+			"predicateType": evidence.PredicateTypeURI(c.String("type")), "attestation": desc.Digest})
 	}
-	fmt.Fprintf(c.App.ErrWriter, "Attested %s (%s, %s)\n", ref.WithDigest(subject.Digest), sign.PredicateType(c.String("type")), format)
+	fmt.Fprintf(c.App.ErrWriter, "Attested %s (%s, %s)\n", ref.WithDigest(subject.Digest), evidence.PredicateTypeURI(c.String("type")), format)
 	fmt.Fprintln(c.App.Writer, desc.Digest)
 	return nil
 }

@@ -13,14 +13,15 @@ import (
 
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/attest"
+	"github.com/wasmgate/wasmgate/evidence"
+	"github.com/wasmgate/wasmgate/evidence/cosign"
+	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/internal/atomicfile"
 	"github.com/wasmgate/wasmgate/internal/cosignkey"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/sign"
 	"github.com/wasmgate/wasmgate/sigstoreroot"
 	"github.com/wasmgate/wasmgate/verify"
-	"github.com/wasmgate/wasmgate/verify/cosign"
-	"github.com/wasmgate/wasmgate/verify/notation"
 )
 
 // verify's exit codes, beyond 0 and 2.
@@ -367,7 +368,7 @@ func flagPolicy(c *cli.Context) (*verify.Policy, error) {
 		if !useCosign {
 			return nil, usageError("--attestation-type needs --key or a keyless identity to check the attestation's signature")
 		}
-		rule := &verify.AttestationRule{PredicateType: attest.PredicateTypeURI(pt), SignedBy: []string{"cosign"}, MaxAge: c.Duration("max-age"), MinCount: c.Int("min-count")}
+		rule := &verify.AttestationRule{PredicateType: evidence.PredicateTypeURI(pt), SignedBy: []string{"cosign"}, MaxAge: c.Duration("max-age"), MinCount: c.Int("min-count")}
 		for _, src := range c.StringSlice("condition") {
 			cond, err := attest.Compile(src)
 			if err != nil {

@@ -10,12 +10,12 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/internal/fakesigstore"
 	"github.com/wasmgate/wasmgate/internal/peers"
 	"github.com/wasmgate/wasmgate/internal/testpki"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
 	"github.com/wasmgate/wasmgate/verify"
-	"github.com/wasmgate/wasmgate/verify/cosign"
 )
 
 // The verify shortcut with cosign's flags, on signatures cosign wrote:

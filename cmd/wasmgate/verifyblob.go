@@ -8,7 +8,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/urfave/cli/v2"
 
-	"github.com/wasmgate/wasmgate/verify/cosign"
+	"github.com/wasmgate/wasmgate/evidence/cosign"
 )
 
 func verifyBlobCommand() *cli.Command {

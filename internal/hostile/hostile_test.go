@@ -19,6 +19,8 @@ import (
 	"oras.land/oras-go/v2/registry/remote/auth"
 
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/evidence/cosign"
+	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/internal/sample"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
 	"github.com/wasmgate/wasmgate/loader"
@@ -26,8 +28,6 @@ import (
 	"github.com/wasmgate/wasmgate/remote"
 	"github.com/wasmgate/wasmgate/sign"
 	"github.com/wasmgate/wasmgate/verify"
-	"github.com/wasmgate/wasmgate/verify/cosign"
-	"github.com/wasmgate/wasmgate/verify/notation"
 )
 
 var sprintf = fmt.Sprintf

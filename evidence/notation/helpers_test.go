@@ -17,12 +17,13 @@ import (
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/evidence"
+	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/internal/peers"
 	"github.com/wasmgate/wasmgate/internal/testpki"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
-	"github.com/wasmgate/wasmgate/verify/notation"
 )
 
 func ctxT(t testing.TB) context.Context {
@@ -141,7 +142,7 @@ func envelopeOf(t testing.TB, s *site, subject ocispec.Descriptor) (ocispec.Desc
 
 func attachEnvelope(t testing.TB, s *site, subject ocispec.Descriptor, mediaType string, raw []byte) {
 	t.Helper()
-	if _, err := referrers.Attach(ctxT(t), s.target, subject, referrers.ArtifactTypeNotation,
+	if _, err := referrers.Attach(ctxT(t), s.target, subject, evidence.ArtifactTypeNotation,
 		[]referrers.Blob{{MediaType: mediaType, Data: raw}}, referrers.AttachOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -13,11 +13,11 @@ import (
 	"github.com/notaryproject/notation-go/registry"
 	"github.com/notaryproject/tspclient-go"
 
+	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/internal/fakesigstore"
 	"github.com/wasmgate/wasmgate/internal/peers"
 	"github.com/wasmgate/wasmgate/internal/testpki"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
-	"github.com/wasmgate/wasmgate/verify/notation"
 )
 
 // An RFC 3161 countersignature from a TSA in the policy's "tsa:" store

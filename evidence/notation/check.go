@@ -6,6 +6,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 
+	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/referrers"
 )
 
@@ -35,7 +36,7 @@ func Check(ctx context.Context, src oras.ReadOnlyTarget, scope string, subject o
 		}
 	}
 	if discover.ArtifactType == "" {
-		discover.ArtifactType = referrers.ArtifactTypeNotation
+		discover.ArtifactType = evidence.ArtifactTypeNotation
 	}
 	discover.NoLegacyTags = true
 	found, err := referrers.Discover(ctx, src, subject, discover)

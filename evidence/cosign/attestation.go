@@ -14,10 +14,6 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/verify"
 )
 
-// MediaTypeDSSE is the media type of a legacy attestation layer (the .att
-// tag): a DSSE envelope whose payload is an in-toto statement.
-const MediaTypeDSSE = "application/vnd.dsse.envelope.v1+json"
-
 // VerifyLegacyAttestation verifies one legacy attestation layer (cosign
 // v1/v2's .att tag): envelopeJSON is the DSSE envelope the layer holds,
 // annotations the layer's (the certificate, chain and Rekor SET of keyless

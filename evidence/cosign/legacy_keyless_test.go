@@ -13,8 +13,9 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 
+	"github.com/wasmgate/wasmgate/evidence"
+	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/sign"
-	"github.com/wasmgate/wasmgate/verify/cosign"
 )
 
 // legacyAnnotations turns a keyless message signature made by
@@ -61,10 +62,10 @@ func legacyAnnotations(t *testing.T, vs *ca.VirtualSigstore, e *ca.TestEntity) m
 		t.Fatal(err)
 	}
 	return map[string]string{
-		cosign.AnnotationSignature:   base64.StdEncoding.EncodeToString(sc.MessageSignatureContent().Signature()),
-		cosign.AnnotationCertificate: certPEM(vc.Certificate()),
-		cosign.AnnotationChain:       certPEM(vc.Intermediates()...),
-		cosign.AnnotationRekorBundle: string(rb),
+		evidence.AnnotationCosignSignature:   base64.StdEncoding.EncodeToString(sc.MessageSignatureContent().Signature()),
+		evidence.AnnotationCosignCertificate: certPEM(vc.Certificate()),
+		evidence.AnnotationCosignChain:       certPEM(vc.Intermediates()...),
+		evidence.AnnotationCosignRekorBundle: string(rb),
 	}
 }
 
@@ -107,7 +108,7 @@ func TestVerifyLegacyKeyless(t *testing.T) {
 		return m
 	}
 	var set map[string]any
-	json.Unmarshal([]byte(ann[cosign.AnnotationRekorBundle]), &set)
+	json.Unmarshal([]byte(ann[evidence.AnnotationCosignRekorBundle]), &set)
 	sum := set["SignedEntryTimestamp"].(string)
 	set["SignedEntryTimestamp"] = "A" + sum[1:]
 	badSET, _ := json.Marshal(set)
@@ -128,10 +129,10 @@ func TestVerifyLegacyKeyless(t *testing.T) {
 		want    error
 	}{
 		{"wrong identity", payload, ann, cosign.Authority{Identities: []cosign.Identity{{Issuer: issuer, SAN: "mallory@evil.example"}}, Roots: []cosign.TrustedRoot{{Material: vs, TlogThreshold: 1, IgnoreSCTUnsafe: true}}}, cosign.ErrIdentityMismatch},
-		{"tampered SET", payload, with(cosign.AnnotationRekorBundle, string(badSET)), auth, cosign.ErrTlogInvalid},
-		{"no Rekor bundle while a log entry is required", payload, with(cosign.AnnotationRekorBundle, ""), auth, cosign.ErrMissingTlog},
+		{"tampered SET", payload, with(evidence.AnnotationCosignRekorBundle, string(badSET)), auth, cosign.ErrTlogInvalid},
+		{"no Rekor bundle while a log entry is required", payload, with(evidence.AnnotationCosignRekorBundle, ""), auth, cosign.ErrMissingTlog},
 		{"payload naming another manifest", other, annOther, auth, cosign.ErrSubjectMismatch},
-		{"signature annotation that is not base64", payload, with(cosign.AnnotationSignature, "%%%"), auth, cosign.ErrMalformed},
+		{"signature annotation that is not base64", payload, with(evidence.AnnotationCosignSignature, "%%%"), auth, cosign.ErrMalformed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,15 +15,8 @@ import (
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/verify"
-)
 
-// Annotations of cosign's legacy signature layers.
-const (
-	MediaTypeSimpleSigning = "application/vnd.dev.cosign.simplesigning.v1+json"
-	AnnotationSignature    = "dev.cosignproject.cosign/signature"
-	AnnotationCertificate  = "dev.sigstore.cosign/certificate"
-	AnnotationChain        = "dev.sigstore.cosign/chain"
-	AnnotationRekorBundle  = "dev.sigstore.cosign/bundle"
+	"github.com/wasmgate/wasmgate/evidence"
 )
 
 // SimpleSigning is the payload cosign signs in its legacy format.
@@ -82,9 +75,9 @@ func VerifyLegacy(payload []byte, annotations map[string]string, subject digest.
 // message signature over the payload, the public-key hint or the
 // certificate chain, and the Rekor entry with its SET when there is one.
 func legacyBundle(payload []byte, ann map[string]string) (*bundle.Bundle, error) {
-	sig, err := base64.StdEncoding.DecodeString(ann[AnnotationSignature])
+	sig, err := base64.StdEncoding.DecodeString(ann[evidence.AnnotationCosignSignature])
 	if err != nil || len(sig) == 0 {
-		return nil, fmt.Errorf("%w: the %s annotation is not a base64 signature", ErrMalformed, AnnotationSignature)
+		return nil, fmt.Errorf("%w: the %s annotation is not a base64 signature", ErrMalformed, evidence.AnnotationCosignSignature)
 	}
 	sum := sha256.Sum256(payload)
 	vm, err := legacyMaterial(ann)
@@ -119,7 +112,7 @@ func pemCertificates(data []byte) ([]*protocommon.X509Certificate, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: no certificate in %s", ErrMalformed, AnnotationCertificate)
+		return nil, fmt.Errorf("%w: no certificate in %s", ErrMalformed, evidence.AnnotationCosignCertificate)
 	}
 	return out, nil
 }
@@ -127,22 +120,22 @@ func pemCertificates(data []byte) ([]*protocommon.X509Certificate, error) {
 func tlogEntry(raw []byte) (*protorekor.TransparencyLogEntry, error) {
 	var rb rekorBundle
 	if err := json.Unmarshal(raw, &rb); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrMalformed, AnnotationRekorBundle, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrMalformed, evidence.AnnotationCosignRekorBundle, err)
 	}
 	body, err := base64.StdEncoding.DecodeString(rb.Payload.Body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s body: %w", ErrMalformed, AnnotationRekorBundle, err)
+		return nil, fmt.Errorf("%w: %s body: %w", ErrMalformed, evidence.AnnotationCosignRekorBundle, err)
 	}
 	logID, err := hex.DecodeString(rb.Payload.LogID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s logID: %w", ErrMalformed, AnnotationRekorBundle, err)
+		return nil, fmt.Errorf("%w: %s logID: %w", ErrMalformed, evidence.AnnotationCosignRekorBundle, err)
 	}
 	var kv struct {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
 	}
 	if err := json.Unmarshal(body, &kv); err != nil {
-		return nil, fmt.Errorf("%w: %s body: %w", ErrMalformed, AnnotationRekorBundle, err)
+		return nil, fmt.Errorf("%w: %s body: %w", ErrMalformed, evidence.AnnotationCosignRekorBundle, err)
 	}
 	return &protorekor.TransparencyLogEntry{
 		LogIndex:          rb.Payload.LogIndex,
@@ -159,8 +152,8 @@ func tlogEntry(raw []byte) (*protorekor.TransparencyLogEntry, error) {
 // Rekor entry with its SET when there is one.
 func legacyMaterial(ann map[string]string) (*protobundle.VerificationMaterial, error) {
 	vm := &protobundle.VerificationMaterial{}
-	if certPEM := ann[AnnotationCertificate]; certPEM != "" {
-		chain, err := pemCertificates([]byte(certPEM + "\n" + ann[AnnotationChain]))
+	if certPEM := ann[evidence.AnnotationCosignCertificate]; certPEM != "" {
+		chain, err := pemCertificates([]byte(certPEM + "\n" + ann[evidence.AnnotationCosignChain]))
 		if err != nil {
 			return nil, err
 		}
@@ -168,7 +161,7 @@ func legacyMaterial(ann map[string]string) (*protobundle.VerificationMaterial, e
 	} else {
 		vm.Content = &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{}}
 	}
-	if raw := ann[AnnotationRekorBundle]; raw != "" {
+	if raw := ann[evidence.AnnotationCosignRekorBundle]; raw != "" {
 		entry, err := tlogEntry([]byte(raw))
 		if err != nil {
 			return nil, err

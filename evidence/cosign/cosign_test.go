@@ -16,11 +16,12 @@ import (
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/evidence"
+	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/internal/peers"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
-	"github.com/wasmgate/wasmgate/verify/cosign"
 )
 
 func ctxT(t testing.TB) context.Context {
@@ -154,9 +155,9 @@ func TestVerifyRefusesReplayedSignatures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := referrers.Attach(ctxT(t), s.target, a, referrers.ArtifactTypeSigstoreBundle,
+		if _, err := referrers.Attach(ctxT(t), s.target, a, evidence.ArtifactTypeSigstoreBundle,
 			[]referrers.Blob{{MediaType: bundleLayer.MediaType, Data: raw}},
-			referrers.AttachOptions{Annotations: map[string]string{referrers.AnnotationBundlePredicateType: referrers.PredicateTypeCosignSign}}); err != nil {
+			referrers.AttachOptions{Annotations: map[string]string{evidence.AnnotationBundlePredicateType: evidence.PredicateTypeCosignSign}}); err != nil {
 			t.Fatal(err)
 		}
 		rs := s.verify(t, a, auth, cosign.Options{Format: cosign.FormatBundle})
@@ -189,7 +190,7 @@ func statement(d digest.Digest) []byte {
 	b, _ := json.Marshal(map[string]any{
 		"_type":         "https://in-toto.io/Statement/v1",
 		"subject":       []map[string]any{{"digest": map[string]string{"sha256": d.Encoded()}}},
-		"predicateType": referrers.PredicateTypeCosignSign,
+		"predicateType": evidence.PredicateTypeCosignSign,
 		"predicate":     map[string]any{},
 	})
 	return b

@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/internal/ocilayout"
 	"github.com/wasmgate/wasmgate/internal/peers"
 	"github.com/wasmgate/wasmgate/internal/testpki"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
 	"github.com/wasmgate/wasmgate/internal/testrevocation"
 	"github.com/wasmgate/wasmgate/referrers"
-	"github.com/wasmgate/wasmgate/verify/notation"
 )
 
 // Revocation through notation-core-go's OCSP and CRL clients against a

@@ -9,6 +9,7 @@ import (
 	"oras.land/oras-go/v2"
 
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/referrers"
 )
 
@@ -60,7 +61,7 @@ func VerifyReferrers(ctx context.Context, src oras.ReadOnlyTarget, subject ocisp
 			out = append(out, *r)
 		case ref.Kind == referrers.KindCosignSignature && opts.Format != FormatBundle:
 			for i, layer := range ref.Manifest.Layers {
-				if layer.MediaType != MediaTypeSimpleSigning {
+				if layer.MediaType != evidence.MediaTypeSimpleSigning {
 					continue
 				}
 				if !budget() {

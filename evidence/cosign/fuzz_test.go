@@ -11,7 +11,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
-	"github.com/wasmgate/wasmgate/verify/cosign"
+	"github.com/wasmgate/wasmgate/evidence/cosign"
 )
 
 // FuzzVerifyLegacy: whatever payload and annotations a legacy .sig layer

@@ -16,9 +16,9 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/verify"
 	"github.com/sigstore/sigstore/pkg/signature"
 
+	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/internal/sigstoretest"
 	"github.com/wasmgate/wasmgate/internal/testkit"
-	"github.com/wasmgate/wasmgate/verify/cosign"
 )
 
 // reference is sigstore-go's verification, called directly with the

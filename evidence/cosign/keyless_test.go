@@ -12,7 +12,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 
-	"github.com/wasmgate/wasmgate/verify/cosign"
+	"github.com/wasmgate/wasmgate/evidence/cosign"
 )
 
 // Keyless signatures, made by sigstore-go's in-process Sigstore (a real

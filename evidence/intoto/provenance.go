@@ -1,10 +1,12 @@
-package attest
+package intoto
 
 import (
 	"slices"
 	"strings"
 
 	in_toto "github.com/in-toto/attestation/go/v1"
+
+	"github.com/wasmgate/wasmgate/evidence"
 )
 
 // Provenance is what a SLSA provenance predicate (v1 or v0.2) says about
@@ -25,12 +27,12 @@ type Provenance struct {
 	SourceDigest string `json:"sourceDigest,omitempty"`
 }
 
-// provenanceOf summarizes a SLSA provenance statement; nil for other
+// ProvenanceOf summarizes a SLSA provenance statement; nil for other
 // predicate types.
-func provenanceOf(st *in_toto.Statement) *Provenance {
+func ProvenanceOf(st *in_toto.Statement) *Provenance {
 	p := st.GetPredicate().AsMap()
 	switch st.GetPredicateType() {
-	case PredicateTypeSLSAv1:
+	case evidence.PredicateTypeSLSAv1:
 		bd := object(p, "buildDefinition")
 		pr := &Provenance{
 			BuilderID:        str(object(object(p, "runDetails"), "builder"), "id"),
@@ -45,7 +47,7 @@ func provenanceOf(st *in_toto.Statement) *Provenance {
 			pr.SourceDigest = digestSet(object(dep, "digest"))
 		}
 		return pr
-	case PredicateTypeSLSAv02:
+	case evidence.PredicateTypeSLSAv02:
 		src := object(object(p, "invocation"), "configSource")
 		return &Provenance{
 			BuilderID:        str(object(p, "builder"), "id"),

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/wasmgate/wasmgate/verify/notation"
+	"github.com/wasmgate/wasmgate/evidence/notation"
 )
 
 // A trust policy whose registry scope is not "host/repository" is a

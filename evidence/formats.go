@@ -1,0 +1,79 @@
+package evidence
+
+// Artifact types and layer media types of the evidence formats, as the
+// tools that write them set them (see shared/FORMATS.md).
+const (
+	// ArtifactTypeSigstoreBundle is a cosign v3 signature or attestation
+	// referrer, and its single layer's media type; MediaTypeSigstoreBundlePrefix
+	// matches every bundle version.
+	ArtifactTypeSigstoreBundle    = "application/vnd.dev.sigstore.bundle.v0.3+json"
+	MediaTypeSigstoreBundlePrefix = "application/vnd.dev.sigstore.bundle"
+	ArtifactTypeCosignExperiment  = "application/vnd.dev.cosign.artifact.sig.v1+json"
+	MediaTypeSimpleSigning        = "application/vnd.dev.cosign.simplesigning.v1+json"
+	ArtifactTypeNotation          = "application/vnd.cncf.notary.signature"
+	MediaTypeJWS                  = "application/jose+json"
+	MediaTypeCOSE                 = "application/cose"
+	ArtifactTypeInToto            = "application/vnd.in-toto+json"
+	ArtifactTypeDSSE              = "application/vnd.dsse.envelope.v1+json"
+	MediaTypeDSSE                 = ArtifactTypeDSSE
+	PayloadTypeInToto             = "application/vnd.in-toto+json"
+)
+
+// Annotations that carry evidence or say what it is.
+const (
+	// AnnotationBundlePredicateType and AnnotationBundleContent are set by
+	// cosign v3 (and GitHub's push-to-registry) on bundle referrers.
+	AnnotationBundlePredicateType = "dev.sigstore.bundle.predicateType"
+	AnnotationBundleContent       = "dev.sigstore.bundle.content"
+	// AnnotationInTotoPredicateType is oras attach's annotation on in-toto
+	// referrers.
+	AnnotationInTotoPredicateType = "in-toto.io/predicate-type"
+	// Cosign's legacy signature layers: the signature, the certificate and
+	// chain of a keyless signature, and Rekor's signed entry timestamp.
+	AnnotationCosignSignature   = "dev.cosignproject.cosign/signature"
+	AnnotationCosignCertificate = "dev.sigstore.cosign/certificate"
+	AnnotationCosignChain       = "dev.sigstore.cosign/chain"
+	AnnotationCosignRekorBundle = "dev.sigstore.cosign/bundle"
+	// AnnotationCosignPredicateType is the predicate type of a legacy .att
+	// layer.
+	AnnotationCosignPredicateType = "predicateType"
+	// AnnotationNotationThumbprints lists a Notation signature's chain.
+	AnnotationNotationThumbprints = "io.cncf.notary.x509chain.thumbprint#S256"
+)
+
+// In-toto statement and predicate types.
+const (
+	StatementTypeV1  = "https://in-toto.io/Statement/v1"
+	StatementTypeV01 = "https://in-toto.io/Statement/v0.1"
+	// PredicateTypeCosignSign marks a cosign v3 signature, as opposed to an
+	// attestation, in a bundle's statement and annotations.
+	PredicateTypeCosignSign = "https://sigstore.dev/cosign/sign/v1"
+	PredicateTypeSLSAv1     = "https://slsa.dev/provenance/v1"
+	PredicateTypeSLSAv02    = "https://slsa.dev/provenance/v0.2"
+	PredicateTypeSPDX       = "https://spdx.dev/Document"
+	PredicateTypeCycloneDX  = "https://cyclonedx.org/bom"
+	PredicateTypeVSA        = "https://slsa.dev/verification_summary/v1"
+)
+
+// cosignPredicateTypes are the short names `cosign attest --type` takes.
+var cosignPredicateTypes = map[string]string{
+	"slsaprovenance":   PredicateTypeSLSAv02,
+	"slsaprovenance02": PredicateTypeSLSAv02,
+	"slsaprovenance1":  PredicateTypeSLSAv1,
+	"link":             "https://in-toto.io/Link/v1",
+	"spdx":             PredicateTypeSPDX,
+	"spdxjson":         PredicateTypeSPDX,
+	"cyclonedx":        PredicateTypeCycloneDX,
+	"vuln":             "https://cosign.sigstore.dev/attestation/vuln/v1",
+	"openvex":          "https://openvex.dev/ns",
+	"custom":           "https://cosign.sigstore.dev/attestation/v1",
+}
+
+// PredicateTypeURI is the predicate type URI of t: t itself, or the URI of
+// one of cosign's short names (slsaprovenance1, spdxjson, ...).
+func PredicateTypeURI(t string) string {
+	if u, ok := cosignPredicateTypes[t]; ok {
+		return u
+	}
+	return t
+}
