@@ -13,6 +13,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/atomicfile"
 	"github.com/wasmgate/wasmgate/loader"
@@ -95,7 +96,7 @@ type record struct {
 // each, in spec order. The error is for what stops everything before any
 // work: a trust policy that does not load, an unpinned reference in strict
 // mode.
-func Apply(ctx context.Context, spec *Spec, opener *artifact.Opener, opts Options) ([]Outcome, error) {
+func Apply(ctx context.Context, spec *Spec, opener *access.Opener, opts Options) ([]Outcome, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("apply: Options.Dir is required")
 	}
@@ -134,7 +135,7 @@ func Apply(ctx context.Context, spec *Spec, opener *artifact.Opener, opts Option
 	return out, nil
 }
 
-func applyOne(ctx context.Context, spec *Spec, c Component, policy *verify.Policy, opener *artifact.Opener, opts Options) Outcome {
+func applyOne(ctx context.Context, spec *Spec, c Component, policy *verify.Policy, opener *access.Opener, opts Options) Outcome {
 	o := Outcome{Name: c.Name, Reference: c.Ref}
 	host, err := spec.host(c)
 	if err != nil {

@@ -6,12 +6,11 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
-
-	"github.com/wasmgate/wasmgate/remote"
 )
 
 // Sentinel errors. Every error this package returns wraps one of them (or a
-// sentinel of [github.com/wasmgate/wasmgate/remote] for registry failures),
+// sentinel of package remote, for registry failures, which it does not
+// import),
 // so callers branch with errors.Is, never on text.
 var (
 	ErrInvalidReference = errors.New("invalid reference")
@@ -27,9 +26,11 @@ var (
 	ErrInvalidPolicy    = errors.New("invalid permission policy")
 	ErrTooLarge         = errors.New("content exceeds the size limit")
 	ErrSizeMismatch     = errors.New("content size does not match its descriptor")
-	// ErrDigestMismatch is remote's, so a registry caught lying in a
-	// header and content that hashes wrong are the same failure to callers.
-	ErrDigestMismatch    = remote.ErrDigestMismatch
+	// ErrDigestMismatch: content, or the digest a registry claims for it,
+	// that does not match the digest asked for. remote's is this one, so a
+	// registry caught lying in a header and content that hashes wrong are
+	// the same failure to callers.
+	ErrDigestMismatch    = errors.New("content digest does not match")
 	ErrUnsupportedDigest = errors.New("unsupported digest algorithm")
 )
 

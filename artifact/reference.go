@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/wasmgate/wasmgate/internal/ocilayout"
 	"oras.land/oras-go/v2/registry"
 )
 
@@ -109,7 +108,7 @@ func parseLayout(s, raw string) (Reference, error) {
 			return Reference{}, fmt.Errorf("%w %q: %w", ErrInvalidReference, raw, err)
 		}
 		ref.Path, ref.Digest = s[:at], d
-	} else if colon := strings.LastIndex(s, ":"); colon > strings.LastIndex(s, "/") && ocilayout.ValidTag(s[colon+1:]) {
+	} else if colon := strings.LastIndex(s, ":"); colon > strings.LastIndex(s, "/") && ValidTag(s[colon+1:]) {
 		ref.Path, ref.Tag = s[:colon], s[colon+1:]
 	}
 	if ref.Path == "" {
@@ -161,7 +160,7 @@ func (r Reference) String() string {
 		}
 		// A path that ends like a tag (":0") reads back as path + tag;
 		// a trailing slash keeps it a path.
-		if colon := strings.LastIndex(r.Path, ":"); colon > strings.LastIndex(r.Path, "/") && ocilayout.ValidTag(r.Path[colon+1:]) {
+		if colon := strings.LastIndex(r.Path, ":"); colon > strings.LastIndex(r.Path, "/") && ValidTag(r.Path[colon+1:]) {
 			return LayoutPrefix + r.Path + "/"
 		}
 		return LayoutPrefix + r.Path

@@ -19,6 +19,7 @@ import (
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/attest"
 	"github.com/wasmgate/wasmgate/evidence"
@@ -64,7 +65,7 @@ func open(t testing.TB, reg *testregistry.Registry, repo string) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &artifact.Opener{Client: c}
+	o := &access.Opener{Client: c}
 	dst, err := o.Destination(ref)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +89,7 @@ func pushOther(t testing.TB, s *site) ocispec.Descriptor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := artifact.Push(ctxT(t), s.target, pkg, "other", artifact.PushOptions{}); err != nil {
+	if err := access.Push(ctxT(t), s.target, pkg, "other", access.PushOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return pkg.Manifest
@@ -312,7 +313,7 @@ func TestReplayedAttestations(t *testing.T) {
 					layer = r.Manifest.Layers[0]
 				}
 			}
-			raw, err := artifact.FetchVerified(ctxT(t), s.target, layer, 1<<20, "bundle")
+			raw, err := access.FetchVerified(ctxT(t), s.target, layer, 1<<20, "bundle")
 			if err != nil {
 				t.Fatal(err)
 			}

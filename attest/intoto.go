@@ -8,6 +8,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/evidence/cosign"
@@ -40,7 +41,7 @@ func (v *verifier) inToto(ctx context.Context, ref referrers.Referrer) (*Result,
 // legacy .att layer without annotations, that is against the authority's
 // keys (there is no certificate to check an identity by).
 func (v *verifier) dsse(ctx context.Context, r *Result, layer ocispec.Descriptor) (*Result, error) {
-	raw, err := artifact.FetchVerified(ctx, v.src, layer, MaxEnvelopeBytes, "DSSE envelope")
+	raw, err := access.FetchVerified(ctx, v.src, layer, MaxEnvelopeBytes, "DSSE envelope")
 	if err != nil {
 		if artifact.IsBadContent(err) {
 			return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err)), nil
@@ -107,7 +108,7 @@ func (v *verifier) signedStatement(ctx context.Context, r *Result, ref referrers
 		return r.fail(err), nil
 	}
 	r.KeyID, r.Identity = res.KeyID, res.Identity
-	raw, err := artifact.FetchVerified(ctx, v.src, layer, MaxEnvelopeBytes, "in-toto statement")
+	raw, err := access.FetchVerified(ctx, v.src, layer, MaxEnvelopeBytes, "in-toto statement")
 	if err != nil {
 		if artifact.IsBadContent(err) {
 			return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err)), nil

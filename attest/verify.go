@@ -14,6 +14,7 @@ import (
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 	"oras.land/oras-go/v2"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/evidence/cosign"
@@ -286,7 +287,7 @@ func (v *verifier) bundle(ctx context.Context, ref referrers.Referrer) (*Result,
 	if len(ref.Manifest.Layers) != 1 || !strings.HasPrefix(ref.Manifest.Layers[0].MediaType, "application/vnd.dev.sigstore.bundle") {
 		return r.fail(fmt.Errorf("%w: a bundle referrer holds one bundle layer", ErrMalformed)), nil
 	}
-	raw, err := artifact.FetchVerified(ctx, v.src, ref.Manifest.Layers[0], MaxEnvelopeBytes, "sigstore bundle")
+	raw, err := access.FetchVerified(ctx, v.src, ref.Manifest.Layers[0], MaxEnvelopeBytes, "sigstore bundle")
 	if err != nil {
 		if artifact.IsBadContent(err) {
 			return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err)), nil
@@ -311,7 +312,7 @@ func (v *verifier) bundle(ctx context.Context, ref referrers.Referrer) (*Result,
 // legacy verifies one DSSE layer of cosign's legacy .att tag.
 func (v *verifier) legacy(ctx context.Context, ref referrers.Referrer, i int, layer ocispec.Descriptor) (*Result, error) {
 	r := &Result{Referrer: ref.Digest, Layer: i, Format: cosign.FormatLegacy, PredicateType: layer.Annotations["predicateType"]}
-	raw, err := artifact.FetchVerified(ctx, v.src, layer, MaxEnvelopeBytes, "DSSE envelope")
+	raw, err := access.FetchVerified(ctx, v.src, layer, MaxEnvelopeBytes, "DSSE envelope")
 	if err != nil {
 		if artifact.IsBadContent(err) {
 			return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err)), nil

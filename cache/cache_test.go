@@ -14,6 +14,7 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/cache"
 	"github.com/wasmgate/wasmgate/internal/sample"
@@ -39,7 +40,7 @@ func published(t *testing.T, host string) (oras.ReadOnlyTarget, string, *artifac
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst, err := (&artifact.Opener{Client: c}).Destination(ref)
+	dst, err := (&access.Opener{Client: c}).Destination(ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +52,7 @@ func published(t *testing.T, host string) (oras.ReadOnlyTarget, string, *artifac
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := artifact.Push(ctxT(t), dst, pkg, "v1", artifact.PushOptions{}); err != nil {
+	if err := access.Push(ctxT(t), dst, pkg, "v1", access.PushOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return dst, host + "/wasm/hello", pkg
@@ -67,7 +68,7 @@ func TestCorruptBlobIsCaughtAndRepaired(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := ch.Target(src, repo, false)
-	if _, err := artifact.Pull(ctxT(t), target, "v1", t.TempDir(), artifact.PullOptions{}); err != nil {
+	if _, err := access.Pull(ctxT(t), target, "v1", t.TempDir(), access.PullOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	blob := filepath.Join(ch.Dir(), "blobs", "sha256", pkg.Wasm.Digest.Encoded())
@@ -81,7 +82,7 @@ func TestCorruptBlobIsCaughtAndRepaired(t *testing.T) {
 	}
 
 	out := filepath.Join(t.TempDir(), "out")
-	_, err = artifact.Pull(ctxT(t), target, pkg.Manifest.Digest.String(), out, artifact.PullOptions{})
+	_, err = access.Pull(ctxT(t), target, pkg.Manifest.Digest.String(), out, access.PullOptions{})
 	if !errors.Is(err, artifact.ErrDigestMismatch) {
 		t.Fatalf("pull from a corrupt cache: %v, want ErrDigestMismatch", err)
 	}
@@ -96,7 +97,7 @@ func TestCorruptBlobIsCaughtAndRepaired(t *testing.T) {
 	if len(rep.Corrupt) != 1 || rep.Corrupt[0] != pkg.Wasm.Digest.String() {
 		t.Fatalf("verify: %+v", rep)
 	}
-	if _, err := artifact.Pull(ctxT(t), target, pkg.Manifest.Digest.String(), t.TempDir(), artifact.PullOptions{}); err != nil {
+	if _, err := access.Pull(ctxT(t), target, pkg.Manifest.Digest.String(), t.TempDir(), access.PullOptions{}); err != nil {
 		t.Fatalf("pull after verify: %v", err)
 	}
 	if rep, err := ch.Verify(ctxT(t)); err != nil || len(rep.Corrupt) != 0 {
@@ -178,11 +179,11 @@ func TestCacheChild(t *testing.T) {
 	}
 	src := ch.Target(c.Repository(ref.Registry), host+"/wasm/hello", false)
 	for range 10 {
-		p, err := artifact.Pull(ctxT(t), src, "v1", t.TempDir(), artifact.PullOptions{})
+		p, err := access.Pull(ctxT(t), src, "v1", t.TempDir(), access.PullOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := artifact.Pull(ctxT(t), src, p.Manifest.Descriptor.Digest.String(), t.TempDir(), artifact.PullOptions{}); err != nil {
+		if _, err := access.Pull(ctxT(t), src, p.Manifest.Descriptor.Digest.String(), t.TempDir(), access.PullOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}

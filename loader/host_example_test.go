@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/sample"
 	"github.com/wasmgate/wasmgate/loader"
@@ -34,7 +35,7 @@ func Example_host() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	verified, _, err := verify.New(policy, &artifact.Opener{}, verify.Options{}).Fetch(ctx, ref)
+	verified, _, err := verify.New(policy, &access.Opener{}, verify.Options{}).Fetch(ctx, ref)
 	if err != nil {
 		log.Fatal(err) // not verified: nothing to load
 	}
@@ -83,9 +84,9 @@ func publishExample(dir string) string {
 	ref := "oci-layout:" + filepath.Join(dir, "app") + ":v1"
 	r, err := artifact.ParseReference(ref)
 	must(err)
-	dst, err := (&artifact.Opener{}).Destination(r)
+	dst, err := (&access.Opener{}).Destination(r)
 	must(err)
-	must(artifact.Push(ctx, dst, pkg, "v1", artifact.PushOptions{}))
+	must(access.Push(ctx, dst, pkg, "v1", access.PushOptions{}))
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	must(err)
 	_, err = sign.Cosign(ctx, dst, pkg.Manifest, key, sign.Options{})

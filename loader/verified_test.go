@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/sample"
 	"github.com/wasmgate/wasmgate/loader"
@@ -33,7 +34,7 @@ func TestLoadRunsTheVerifiedBytesAfterTheTagMoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &artifact.Opener{}
+	o := &access.Opener{}
 	dst, err := o.Destination(ref)
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +52,7 @@ func TestLoadRunsTheVerifiedBytesAfterTheTagMoved(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := artifact.Push(ctx, dst, pkg, "v1", artifact.PushOptions{}); err != nil {
+		if err := access.Push(ctx, dst, pkg, "v1", access.PushOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := sign.Cosign(ctx, dst, pkg.Manifest, key, sign.Options{}); err != nil {

@@ -13,7 +13,7 @@ import (
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote"
 
-	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/access"
 )
 
 // Blob is one layer of a referrer to attach.
@@ -52,7 +52,7 @@ func Attach(ctx context.Context, dst oras.Target, subject ocispec.Descriptor, ar
 	for _, l := range layers {
 		d := content.NewDescriptorFromBytes(l.MediaType, l.Data)
 		d.Annotations = l.Annotations
-		if err := artifact.PushIfAbsent(ctx, dst, d, l.Data); err != nil {
+		if err := access.PushIfAbsent(ctx, dst, d, l.Data); err != nil {
 			return ocispec.Descriptor{}, err
 		}
 		descs = append(descs, d)
@@ -60,7 +60,7 @@ func Attach(ctx context.Context, dst oras.Target, subject ocispec.Descriptor, ar
 	var config *ocispec.Descriptor
 	if c := opts.Config; c != nil {
 		d := content.NewDescriptorFromBytes(c.MediaType, c.Data)
-		if err := artifact.PushIfAbsent(ctx, dst, d, c.Data); err != nil {
+		if err := access.PushIfAbsent(ctx, dst, d, c.Data); err != nil {
 			return ocispec.Descriptor{}, err
 		}
 		config = &d
@@ -116,7 +116,7 @@ func indexReferrer(ctx context.Context, dst oras.Target, subject, ref ocispec.De
 	if _, ok := dst.(*remote.Repository); ok {
 		return nil
 	}
-	raw, err := artifact.FetchVerified(ctx, dst, ref, DefaultMaxManifestBytes, "referrer manifest")
+	raw, err := access.FetchVerified(ctx, dst, ref, DefaultMaxManifestBytes, "referrer manifest")
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func indexReferrer(ctx context.Context, dst oras.Target, subject, ref ocispec.De
 	case err != nil:
 		return err
 	default:
-		raw, err := artifact.FetchVerified(ctx, dst, old, DefaultMaxIndexBytes, "fallback index")
+		raw, err := access.FetchVerified(ctx, dst, old, DefaultMaxIndexBytes, "fallback index")
 		if err != nil {
 			return err
 		}

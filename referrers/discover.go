@@ -16,6 +16,7 @@ import (
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 )
 
@@ -255,7 +256,7 @@ func (d *discovery) checkOne(ctx context.Context, c *candidate) error {
 		return nil
 	}
 	desc := ocispec.Descriptor{MediaType: c.desc.MediaType, Digest: c.desc.Digest, Size: c.desc.Size}
-	raw, err := artifact.FetchVerified(ctx, d.src, desc, d.opts.MaxManifestBytes, "referrer manifest")
+	raw, err := access.FetchVerified(ctx, d.src, desc, d.opts.MaxManifestBytes, "referrer manifest")
 	if err != nil {
 		if rejectable(err) {
 			d.reject(c.desc.Digest, first, err)

@@ -15,6 +15,7 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/errdef"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/internal/ocilayout"
@@ -149,7 +150,7 @@ func TestCopyRecursiveRoundTrip(t *testing.T) {
 		}
 	}
 	// The pulled artifact is the same, byte for byte.
-	if _, err := artifact.Pull(ctxT(t), to.target, subject.Digest.String(), t.TempDir(), artifact.PullOptions{}); err != nil {
+	if _, err := access.Pull(ctxT(t), to.target, subject.Digest.String(), t.TempDir(), access.PullOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	orasremote "oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
 	"github.com/wasmgate/wasmgate/referrers"
@@ -44,7 +45,7 @@ func openSite(t testing.TB, reg *testregistry.Registry, repo string) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst, err := (&artifact.Opener{Client: c}).Destination(ref)
+	dst, err := (&access.Opener{Client: c}).Destination(ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func pushSubject(t testing.TB, dst oras.Target) ocispec.Descriptor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := artifact.Push(ctxT(t), dst, pkg, "v1", artifact.PushOptions{}); err != nil {
+	if err := access.Push(ctxT(t), dst, pkg, "v1", access.PushOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return pkg.Manifest
@@ -102,7 +103,7 @@ func pushSubjectVariant(t testing.TB, dst oras.Target) ocispec.Descriptor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := artifact.Push(ctxT(t), dst, pkg, "v2", artifact.PushOptions{}); err != nil {
+	if err := access.Push(ctxT(t), dst, pkg, "v2", access.PushOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return pkg.Manifest

@@ -11,7 +11,7 @@ import (
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote/errcode"
 
-	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/access"
 )
 
 // list asks the Referrers API or the tag schema, by mode.
@@ -86,7 +86,7 @@ func (d *discovery) tagSchema(ctx context.Context) error {
 		d.reject(idxDesc.Digest, PathTag, ErrSelfReference)
 		return nil
 	}
-	raw, err := artifact.FetchVerified(ctx, d.src, idxDesc, d.opts.MaxIndexBytes, "fallback index")
+	raw, err := access.FetchVerified(ctx, d.src, idxDesc, d.opts.MaxIndexBytes, "fallback index")
 	if err != nil {
 		if rejectable(err) {
 			d.reject(idxDesc.Digest, PathTag, err)

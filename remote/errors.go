@@ -10,6 +10,8 @@ import (
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/errcode"
+
+	"github.com/wasmgate/wasmgate/artifact"
 )
 
 // Sentinel errors for registry failures.
@@ -28,7 +30,7 @@ var (
 	ErrUnreachable = errors.New("registry unreachable")
 	// ErrDigestMismatch: content, or the digest a registry claims for it,
 	// is not the digest it was asked for.
-	ErrDigestMismatch = errors.New("content digest does not match")
+	ErrDigestMismatch = artifact.ErrDigestMismatch
 	// ErrServer: the registry kept answering with a server error.
 	ErrServer = errors.New("registry server error")
 	// ErrInsecureRedirect: a redirect would have left https.

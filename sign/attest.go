@@ -22,7 +22,7 @@ import (
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
 
-	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/referrers"
 )
@@ -135,13 +135,13 @@ func envelope(statement []byte, signer crypto.Signer) ([]byte, error) {
 func appendLegacy(ctx context.Context, dst oras.Target, subject ocispec.Descriptor, suffix, mediaType string, data []byte, annotations map[string]string) (ocispec.Descriptor, error) {
 	layer := content.NewDescriptorFromBytes(mediaType, data)
 	layer.Annotations = annotations
-	if err := artifact.PushIfAbsent(ctx, dst, layer, data); err != nil {
+	if err := access.PushIfAbsent(ctx, dst, layer, data); err != nil {
 		return ocispec.Descriptor{}, err
 	}
 	tag := referrers.TagSchema(subject.Digest) + suffix
 	var layers []ocispec.Descriptor
 	if old, err := dst.Resolve(ctx, tag); err == nil {
-		raw, err := artifact.FetchVerified(ctx, dst, old, referrers.DefaultMaxManifestBytes, "signature manifest")
+		raw, err := access.FetchVerified(ctx, dst, old, referrers.DefaultMaxManifestBytes, "signature manifest")
 		if err != nil {
 			return ocispec.Descriptor{}, err
 		}
@@ -166,7 +166,7 @@ func appendLegacy(ctx context.Context, dst oras.Target, subject ocispec.Descript
 		return ocispec.Descriptor{}, err
 	}
 	cfgDesc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageConfig, cfg)
-	if err := artifact.PushIfAbsent(ctx, dst, cfgDesc, cfg); err != nil {
+	if err := access.PushIfAbsent(ctx, dst, cfgDesc, cfg); err != nil {
 		return ocispec.Descriptor{}, err
 	}
 	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, Config: cfgDesc, Layers: layers}

@@ -6,6 +6,7 @@ import (
 
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/peers"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
@@ -33,7 +34,7 @@ func TestCosignAcceptsWasmgateAttestations(t *testing.T) {
 				t.Fatal(err)
 			}
 			ref, _ := artifact.ParseReference(reg.Ref("wasm/tiny", subject.Digest.String()))
-			o := &artifact.Opener{Client: c}
+			o := &access.Opener{Client: c}
 			dst, err := o.Destination(ref)
 			if err != nil {
 				t.Fatal(err)

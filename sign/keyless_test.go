@@ -14,6 +14,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/internal/fakesigstore"
@@ -184,7 +185,7 @@ func TestCosignKeyless(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref, _ := artifact.ParseReference(reg.Ref("wasm/tiny", subject.Digest.String()))
-	o := &artifact.Opener{Client: c}
+	o := &access.Opener{Client: c}
 	dst, err := o.Destination(ref)
 	if err != nil {
 		t.Fatal(err)

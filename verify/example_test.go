@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/sample"
 	"github.com/wasmgate/wasmgate/sign"
@@ -42,9 +43,9 @@ func publish(dir string) {
 	must(err)
 	ref, err := artifact.ParseReference("oci-layout:" + filepath.Join(dir, "layout") + ":v1")
 	must(err)
-	dst, err := (&artifact.Opener{}).Destination(ref)
+	dst, err := (&access.Opener{}).Destination(ref)
 	must(err)
-	must(artifact.Push(ctx, dst, pkg, "v1", artifact.PushOptions{}))
+	must(access.Push(ctx, dst, pkg, "v1", access.PushOptions{}))
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	must(err)
 	_, err = sign.Cosign(ctx, dst, pkg.Manifest, key, sign.Options{})
@@ -73,7 +74,7 @@ func ExampleVerifier_Verify() {
 	if err != nil {
 		log.Fatal(err) // a *verify.PolicyError with the line
 	}
-	v := verify.New(policy, &artifact.Opener{}, verify.Options{Scope: "registry.example/wasm/hello"})
+	v := verify.New(policy, &access.Opener{}, verify.Options{Scope: "registry.example/wasm/hello"})
 	res, err := v.Verify(context.Background(), "oci-layout:"+filepath.Join(dir, "layout")+":v1")
 	if err != nil {
 		log.Fatal(err) // undecided: registry, network, time
@@ -101,7 +102,7 @@ func ExampleVerifier_Fetch() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	v := verify.New(policy, &artifact.Opener{}, verify.Options{Scope: "registry.example/wasm/hello"})
+	v := verify.New(policy, &access.Opener{}, verify.Options{Scope: "registry.example/wasm/hello"})
 	a, _, err := v.Fetch(context.Background(), "oci-layout:"+filepath.Join(dir, "layout")+":v1")
 	if err != nil {
 		log.Fatal(err)
@@ -109,7 +110,7 @@ func ExampleVerifier_Fetch() {
 	fmt.Println(a.Kind(), len(a.Wasm()) == len(sample.HelloWasm()), a.Permissions().Summary().EnvKeys)
 
 	// Under another repository's name no policy applies: not verified.
-	v = verify.New(policy, &artifact.Opener{}, verify.Options{Scope: "registry.example/other/app/x"})
+	v = verify.New(policy, &access.Opener{}, verify.Options{Scope: "registry.example/other/app/x"})
 	_, res, err := v.Fetch(context.Background(), "oci-layout:"+filepath.Join(dir, "layout")+":v1")
 	fmt.Println(errors.Is(err, verify.ErrNotVerified), res.Verdict)
 	// Output:

@@ -17,6 +17,7 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/sample"
 	"github.com/wasmgate/wasmgate/internal/testpki"
@@ -53,7 +54,7 @@ var everywhere = []where{atDistribution, atGGCR, atLayout}
 // trust policy can name, signed on demand.
 type fixture struct {
 	dir     string // trust material; policies are written here
-	opener  *artifact.Opener
+	opener  *access.Opener
 	ref     string // the tag reference
 	dst     oras.Target
 	subject ocispec.Descriptor
@@ -66,7 +67,7 @@ func newFixture(t testing.TB, at where) *fixture {
 	f := &fixture{dir: t.TempDir(), keys: map[string]crypto.Signer{}}
 	switch at {
 	case atLayout:
-		f.opener = &artifact.Opener{}
+		f.opener = &access.Opener{}
 		f.ref = "oci-layout:" + filepath.Join(t.TempDir(), "app") + ":v1"
 	default:
 		reg := testregistry.New(t, testregistry.Kind(at))
@@ -74,7 +75,7 @@ func newFixture(t testing.TB, at where) *fixture {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.opener = &artifact.Opener{Client: c}
+		f.opener = &access.Opener{Client: c}
 		f.ref = reg.Ref("wasm/app", "v1")
 	}
 	ref, err := artifact.ParseReference(f.ref)
@@ -92,7 +93,7 @@ func newFixture(t testing.TB, at where) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := artifact.Push(ctxT(t), f.dst, pkg, ref.Object(), artifact.PushOptions{}); err != nil {
+	if err := access.Push(ctxT(t), f.dst, pkg, ref.Object(), access.PushOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	f.subject = pkg.Manifest

@@ -9,6 +9,7 @@ import (
 
 	"oras.land/oras-go/v2"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/permissions"
 )
@@ -67,7 +68,7 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 		}
 	}
 	out := &layersOut{report: &LayerReport{Wasm: l.Wasm.Digest, WasmBytes: l.Wasm.Size}}
-	if _, err := artifact.FetchVerified(ctx, src, m.OCI.Config, maxConfigBytes, "config"); err != nil {
+	if _, err := access.FetchVerified(ctx, src, m.OCI.Config, maxConfigBytes, "config"); err != nil {
 		return nil, err
 	}
 	// The wasm layer: one pass for size, digest and the header.
@@ -77,7 +78,7 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 		sink = &buf
 	}
 	hw := &headerWriter{w: sink}
-	if err := artifact.CopyVerified(ctx, hw, src, l.Wasm, max, "wasm layer"); err != nil {
+	if err := access.CopyVerified(ctx, hw, src, l.Wasm, max, "wasm layer"); err != nil {
 		return nil, err
 	}
 	kind, err := artifact.DetectKind(hw.header[:hw.n])
@@ -89,7 +90,7 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 		out.wasm = buf.Bytes()
 	}
 	if l.Policy != nil {
-		raw, err := artifact.FetchVerified(ctx, src, *l.Policy, permissions.MaxSize, "policy layer")
+		raw, err := access.FetchVerified(ctx, src, *l.Policy, permissions.MaxSize, "policy layer")
 		if err != nil {
 			return nil, err
 		}
@@ -101,7 +102,7 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 		out.policy, out.perms = raw, perms
 	}
 	for _, d := range l.Unknown {
-		if err := artifact.CopyVerified(ctx, io.Discard, src, d, max, "layer"); err != nil {
+		if err := access.CopyVerified(ctx, io.Discard, src, d, max, "layer"); err != nil {
 			return nil, err
 		}
 		out.report.Unknown = append(out.report.Unknown, d.Digest)

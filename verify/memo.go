@@ -11,7 +11,7 @@ import (
 	"golang.org/x/sync/singleflight"
 	"oras.land/oras-go/v2"
 
-	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/access"
 )
 
 // Bounds of the fetch memo that the verifiers of one reference share.
@@ -50,7 +50,7 @@ func (m *memoTarget) Fetch(ctx context.Context, desc ocispec.Descriptor) (io.Rea
 		return io.NopCloser(bytes.NewReader(b)), nil
 	}
 	v, err, _ := m.group.Do(desc.Digest.String(), func() (any, error) {
-		b, err := artifact.FetchVerified(ctx, m.ReadOnlyTarget, desc, memoMaxBlob, "referrer content")
+		b, err := access.FetchVerified(ctx, m.ReadOnlyTarget, desc, memoMaxBlob, "referrer content")
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/sign"
@@ -33,7 +34,7 @@ func TestVerifyOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	offline := &artifact.Opener{}
+	offline := &access.Opener{}
 	dst, err := offline.Destination(lref)
 	if err != nil {
 		t.Fatal(err)

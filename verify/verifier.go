@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"oras.land/oras-go/v2"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/referrers"
@@ -50,13 +51,13 @@ type Options struct {
 // Verifier runs the pipeline of one policy. It is safe for concurrent use.
 type Verifier struct {
 	policy *Policy
-	opener *artifact.Opener
+	opener *access.Opener
 	opts   Options
 }
 
 // New returns a Verifier of policy that reaches artifacts through opener
 // (registries through its one client, OCI layouts, the cache).
-func New(policy *Policy, opener *artifact.Opener, opts Options) *Verifier {
+func New(policy *Policy, opener *access.Opener, opts Options) *Verifier {
 	return &Verifier{policy: policy, opener: opener, opts: opts}
 }
 
@@ -206,7 +207,7 @@ func (v *Verifier) run(ctx context.Context, input string, keep bool) (*Result, *
 		return undecided("open", err)
 	}
 	// Resolve once: every later step uses this manifest's digest.
-	m, err := artifact.FetchManifest(ctx, src, ref.Object(), 0)
+	m, err := access.FetchManifest(ctx, src, ref.Object(), 0)
 	if err != nil {
 		err = classify(ref, "resolve", err)
 		if artifact.IsBadContent(err) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/permissions"
 )
@@ -57,7 +58,7 @@ func inspectAction(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		in, err = artifact.Inspect(c.Context, src, object, artifact.PullOptions{MaxLayerBytes: c.Int64("max-layer-size")})
+		in, err = access.Inspect(c.Context, src, object, access.PullOptions{MaxLayerBytes: c.Int64("max-layer-size")})
 		if err != nil {
 			return wrapRegistry("inspect", ref, err)
 		}

@@ -10,14 +10,14 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
-	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/access"
 )
 
 func isatty(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // progress returns a progress bar factory when stderr is a terminal and
 // the output is text; nil otherwise (pipes, CI logs, JSON).
-func progress(c *cli.Context) artifact.ProgressFunc {
+func progress(c *cli.Context) access.ProgressFunc {
 	f, ok := isTerminal(c.App.ErrWriter)
 	if !ok || jsonOutput(c) {
 		return nil

@@ -6,6 +6,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/urfave/cli/v2"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/permissions"
 	"github.com/wasmgate/wasmgate/verify"
@@ -40,7 +41,7 @@ type pullResult struct {
 	Reference string               `json:"reference"`
 	Digest    string               `json:"digest,omitempty"`
 	Kind      artifact.Kind        `json:"kind"`
-	Files     []artifact.File      `json:"files"`
+	Files     []access.File        `json:"files"`
 	Unknown   []unknownLayer       `json:"unknownLayers,omitempty"`
 	Policy    *permissions.Summary `json:"policy,omitempty"`
 }
@@ -77,11 +78,11 @@ func pullAction(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		file, kind, err := artifact.FetchURL(c.Context, client.HTTPClient(), ref, pinned, dir, c.Int64("max-layer-size"))
+		file, kind, err := access.FetchURL(c.Context, client.HTTPClient(), ref, pinned, dir, c.Int64("max-layer-size"))
 		if err != nil {
 			return err
 		}
-		res = pullResult{Reference: ref.String(), Digest: file.Digest, Kind: kind, Files: []artifact.File{*file}}
+		res = pullResult{Reference: ref.String(), Digest: file.Digest, Kind: kind, Files: []access.File{*file}}
 	case artifact.RefFile:
 		return usageError("%s is a local file already; pull reads registries, OCI layouts and https URLs", ref)
 	default:
@@ -90,7 +91,7 @@ func pullAction(c *cli.Context) error {
 			return err
 		}
 		logger(c).Debug("pull", "ref", ref.String(), "object", object, "dir", dir)
-		p, err := artifact.Pull(c.Context, src, object, dir, artifact.PullOptions{
+		p, err := access.Pull(c.Context, src, object, dir, access.PullOptions{
 			MaxLayerBytes: c.Int64("max-layer-size"),
 			Progress:      progress(c),
 		})

@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 )
 
@@ -77,7 +78,7 @@ func pushAction(c *cli.Context) error {
 		return fmt.Errorf("%w: the reference pins %s but the artifact built is %s", artifact.ErrDigestMismatch, ref.Digest, pkg.Manifest.Digest)
 	}
 	logger(c).Debug("push", "ref", ref.String(), "manifest", pkg.Manifest.Digest, "wasm", pkg.Wasm.Digest, "kind", pkg.Kind)
-	if err := artifact.Push(c.Context, dst, pkg, tag, artifact.PushOptions{Progress: progress(c)}); err != nil {
+	if err := access.Push(c.Context, dst, pkg, tag, access.PushOptions{Progress: progress(c)}); err != nil {
 		return wrapRegistry("push", ref, err)
 	}
 	res := pushResult{

@@ -17,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/cache"
 	"github.com/wasmgate/wasmgate/internal/sample"
@@ -118,12 +119,12 @@ func quickstartAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	o := &artifact.Opener{Client: client}
+	o := &access.Opener{Client: client}
 	dst, err := o.Destination(ref)
 	if err != nil {
 		return err
 	}
-	if err := artifact.Push(ctx, dst, pkg, "v1", artifact.PushOptions{}); err != nil {
+	if err := access.Push(ctx, dst, pkg, "v1", access.PushOptions{}); err != nil {
 		return err
 	}
 	say("3. Pushed %s", ref)
@@ -138,7 +139,7 @@ func quickstartAction(c *cli.Context) error {
 		return err
 	}
 	out := filepath.Join(work, "out")
-	p, err := artifact.Pull(ctx, srcTarget, "v1", out, artifact.PullOptions{})
+	p, err := access.Pull(ctx, srcTarget, "v1", out, access.PullOptions{})
 	if err != nil {
 		return err
 	}
@@ -164,7 +165,7 @@ func quickstartAction(c *cli.Context) error {
 	// no request to the registry.
 	before := requests.Load()
 	pinned := ref.WithDigest(p.Manifest.Descriptor.Digest)
-	if _, err := artifact.Pull(ctx, srcTarget, pinned.Object(), filepath.Join(work, "out-again"), artifact.PullOptions{}); err != nil {
+	if _, err := access.Pull(ctx, srcTarget, pinned.Object(), filepath.Join(work, "out-again"), access.PullOptions{}); err != nil {
 		return err
 	}
 	cached := requests.Load() - before
@@ -179,14 +180,14 @@ func quickstartAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := artifact.Push(ctx, layout, pkg, "v1", artifact.PushOptions{}); err != nil {
+	if err := access.Push(ctx, layout, pkg, "v1", access.PushOptions{}); err != nil {
 		return err
 	}
 	lsrc, err := o.Source(layoutRef)
 	if err != nil {
 		return err
 	}
-	lp, err := artifact.Pull(ctx, lsrc, "v1", filepath.Join(work, "out-layout"), artifact.PullOptions{})
+	lp, err := access.Pull(ctx, lsrc, "v1", filepath.Join(work, "out-layout"), access.PullOptions{})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"oras.land/oras-go/v2"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/referrers"
 )
@@ -23,7 +24,7 @@ func discoverFlags() []cli.Flag {
 	}
 }
 
-func discoverOptions(c *cli.Context, o *artifact.Opener, ref artifact.Reference) (referrers.Options, error) {
+func discoverOptions(c *cli.Context, o *access.Opener, ref artifact.Reference) (referrers.Options, error) {
 	mode := referrers.Mode(c.String("mode"))
 	switch mode {
 	case referrers.ModeAuto, referrers.ModeAPI, referrers.ModeTag:
@@ -256,7 +257,7 @@ func copyAction(c *cli.Context) error {
 	}
 	// Copies go straight through: filling the cache with another
 	// registry's content would only cost disk.
-	o := &artifact.Opener{Client: client}
+	o := &access.Opener{Client: client}
 	src, err := o.Source(srcRef)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"oras.land/oras-go/v2"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/cache"
 	"github.com/wasmgate/wasmgate/remote"
@@ -54,7 +55,7 @@ func registryHost(ref artifact.Reference) string {
 
 // opener builds the library's Opener from the flags, with the cache
 // unless --no-cache; --plain-http applies to the registries of refs.
-func opener(c *cli.Context, refs ...artifact.Reference) (*artifact.Opener, error) {
+func opener(c *cli.Context, refs ...artifact.Reference) (*access.Opener, error) {
 	hosts := make([]string, 0, len(refs))
 	for _, ref := range refs {
 		hosts = append(hosts, registryHost(ref))
@@ -63,7 +64,7 @@ func opener(c *cli.Context, refs ...artifact.Reference) (*artifact.Opener, error
 	if err != nil {
 		return nil, err
 	}
-	o := &artifact.Opener{Client: client, Offline: c.Bool("offline")}
+	o := &access.Opener{Client: client, Offline: c.Bool("offline")}
 	if c.Bool("no-cache") {
 		if o.Offline {
 			return nil, usageError("--offline needs the cache; drop --no-cache")
@@ -131,7 +132,7 @@ func wrapRegistry(op string, ref artifact.Reference, err error) error {
 // source opens ref for reading and returns what to look up in it: the
 // --digest flag when given (on commands that have it), else the
 // reference's own tag or digest.
-func source(c *cli.Context, ref artifact.Reference) (*artifact.Opener, oras.ReadOnlyTarget, string, error) {
+func source(c *cli.Context, ref artifact.Reference) (*access.Opener, oras.ReadOnlyTarget, string, error) {
 	pinned, err := pinnedDigest(c, ref)
 	if err != nil {
 		return nil, nil, "", err

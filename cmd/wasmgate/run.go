@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/cache"
 	"github.com/wasmgate/wasmgate/loader"
@@ -162,15 +163,15 @@ func loadUnverified(c *cli.Context, ref artifact.Reference, host loader.Host) (*
 	if err != nil {
 		return nil, err
 	}
-	m, err := artifact.FetchManifest(c.Context, src, object, 0)
+	m, err := access.FetchManifest(c.Context, src, object, 0)
 	if err != nil {
 		return nil, wrapRegistry("run", ref, err)
 	}
-	if wasm, err = artifact.FetchVerified(c.Context, src, m.Layers.Wasm, artifact.DefaultMaxLayerBytes, "wasm layer"); err != nil {
+	if wasm, err = access.FetchVerified(c.Context, src, m.Layers.Wasm, artifact.DefaultMaxLayerBytes, "wasm layer"); err != nil {
 		return nil, wrapRegistry("run", ref, err)
 	}
 	if m.Layers.Policy != nil {
-		raw, err := artifact.FetchVerified(c.Context, src, *m.Layers.Policy, permissions.MaxSize, "policy layer")
+		raw, err := access.FetchVerified(c.Context, src, *m.Layers.Policy, permissions.MaxSize, "policy layer")
 		if err != nil {
 			return nil, wrapRegistry("run", ref, err)
 		}

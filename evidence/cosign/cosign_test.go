@@ -15,6 +15,7 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/evidence/cosign"
@@ -59,7 +60,7 @@ func open(t testing.TB, reg *testregistry.Registry, repo string) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &artifact.Opener{Client: c}
+	o := &access.Opener{Client: c}
 	dst, err := o.Destination(ref)
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +169,7 @@ func TestVerifyRefusesReplayedSignatures(t *testing.T) {
 }
 
 func content(t testing.TB, src oras.ReadOnlyTarget, d ocispec.Descriptor) ([]byte, error) {
-	return artifact.FetchVerified(ctxT(t), src, d, 1<<20, "blob")
+	return access.FetchVerified(ctxT(t), src, d, 1<<20, "blob")
 }
 
 // pushOther pushes the component as a second artifact in repo.
@@ -179,7 +180,7 @@ func pushOther(t testing.TB, reg *testregistry.Registry, repo string) ocispec.De
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := artifact.Push(ctxT(t), s.target, pkg, "other", artifact.PushOptions{}); err != nil {
+	if err := access.Push(ctxT(t), s.target, pkg, "other", access.PushOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return pkg.Manifest

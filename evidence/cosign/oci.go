@@ -8,6 +8,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/referrers"
@@ -67,7 +68,7 @@ func VerifyReferrers(ctx context.Context, src oras.ReadOnlyTarget, subject ocisp
 				if !budget() {
 					return append(out, *tooMany(max)), nil
 				}
-				payload, err := artifact.FetchVerified(ctx, src, layer, MaxPayloadBytes, "simple-signing payload")
+				payload, err := access.FetchVerified(ctx, src, layer, MaxPayloadBytes, "simple-signing payload")
 				if err != nil {
 					if artifact.IsBadContent(err) {
 						out = append(out, *(&Result{Referrer: ref.Digest, Format: FormatLegacy, Layer: i}).fail(fmt.Errorf("%w: %w", ErrMalformed, err)))
@@ -93,7 +94,7 @@ func verifyBundleReferrer(ctx context.Context, src oras.ReadOnlyTarget, subject 
 	if len(ref.Manifest.Layers) != 1 || !strings.HasPrefix(ref.Manifest.Layers[0].MediaType, "application/vnd.dev.sigstore.bundle") {
 		return r.fail(fmt.Errorf("%w: a bundle referrer holds one bundle layer", ErrMalformed)), nil
 	}
-	raw, err := artifact.FetchVerified(ctx, src, ref.Manifest.Layers[0], MaxBundleBytes, "sigstore bundle")
+	raw, err := access.FetchVerified(ctx, src, ref.Manifest.Layers[0], MaxBundleBytes, "sigstore bundle")
 	if err != nil {
 		if artifact.IsBadContent(err) {
 			return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err)), nil

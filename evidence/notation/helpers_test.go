@@ -16,6 +16,7 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/evidence/notation"
@@ -52,7 +53,7 @@ func open(t testing.TB, reg *testregistry.Registry, repo string) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &artifact.Opener{Client: c}
+	o := &access.Opener{Client: c}
 	dst, err := o.Destination(ref)
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +130,7 @@ func envelopeOf(t testing.TB, s *site, subject ocispec.Descriptor) (ocispec.Desc
 	}
 	for _, r := range found.Referrers {
 		if r.Kind == referrers.KindNotation {
-			raw, err := artifact.FetchVerified(ctxT(t), s.target, r.Manifest.Layers[0], 1<<20, "envelope")
+			raw, err := access.FetchVerified(ctxT(t), s.target, r.Manifest.Layers[0], 1<<20, "envelope")
 			if err != nil {
 				t.Fatal(err)
 			}

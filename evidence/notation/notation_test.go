@@ -12,6 +12,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/internal/peers"
@@ -347,7 +348,7 @@ func pushOther(t testing.TB, s *site) ocispec.Descriptor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := artifact.Push(ctxT(t), s.target, pkg, "other", artifact.PushOptions{}); err != nil {
+	if err := access.Push(ctxT(t), s.target, pkg, "other", access.PushOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return pkg.Manifest

@@ -17,6 +17,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/referrers"
 )
@@ -117,7 +118,7 @@ func VerifyReferrers(ctx context.Context, src oras.ReadOnlyTarget, scope string,
 			out = append(out, *r.fail(fmt.Errorf("%w: envelope media type %q, want %q or %q", ErrMalformed, layer.MediaType, jws.MediaTypeEnvelope, cose.MediaTypeEnvelope)))
 			continue
 		}
-		blob, err := artifact.FetchVerified(ctx, src, layer, MaxEnvelopeBytes, "notation signature envelope")
+		blob, err := access.FetchVerified(ctx, src, layer, MaxEnvelopeBytes, "notation signature envelope")
 		if err != nil {
 			if artifact.IsBadContent(err) {
 				out = append(out, *r.fail(fmt.Errorf("%w: %w", ErrMalformed, err)))

@@ -18,6 +18,7 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/cache"
 	"github.com/wasmgate/wasmgate/internal/sample"
@@ -39,8 +40,8 @@ type env struct {
 	setup   *remote.Client // for crafting the scenario
 	creds   credentials.Store
 	cache   *cache.Cache
-	opener  *artifact.Opener // with the cache
-	dst     oras.Target      // wasm/app, direct (no cache): for crafting
+	opener  *access.Opener // with the cache
+	dst     oras.Target    // wasm/app, direct (no cache): for crafting
 	pkg     *artifact.Package
 	key     crypto.Signer
 	ref     string // wasm/app:v1
@@ -84,7 +85,7 @@ func newEnv(t *testing.T, kind testregistry.Kind, timeout time.Duration, signed 
 	if e.cache, err = cache.Open(filepath.Join(e.dir, "cache")); err != nil {
 		t.Fatal(err)
 	}
-	e.opener = &artifact.Opener{Client: e.client, Cache: e.cache}
+	e.opener = &access.Opener{Client: e.client, Cache: e.cache}
 	e.ref = e.reg.Ref("wasm/app", "v1")
 	ref, _ := artifact.ParseReference(e.ref)
 	// Setting up goes through a client with the default timeout: a
@@ -92,7 +93,7 @@ func newEnv(t *testing.T, kind testregistry.Kind, timeout time.Duration, signed 
 	if e.setup, err = remote.New(remote.Options{PlainHTTP: []string{e.reg.Host}, Credentials: credentials.NewMemoryStore()}); err != nil {
 		t.Fatal(err)
 	}
-	if e.dst, err = (&artifact.Opener{Client: e.setup}).Destination(ref); err != nil {
+	if e.dst, err = (&access.Opener{Client: e.setup}).Destination(ref); err != nil {
 		t.Fatal(err)
 	}
 	e.pkg = e.push(t, e.dst, sample.HelloWasm(), sample.PolicyYAML(), "v1")
@@ -142,7 +143,7 @@ func (e *env) push(t *testing.T, dst oras.Target, wasm, policy []byte, tag strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := artifact.Push(ctxT(t), dst, pkg, tag, artifact.PushOptions{}); err != nil {
+	if err := access.Push(ctxT(t), dst, pkg, tag, access.PushOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return pkg
@@ -161,7 +162,7 @@ func (e *env) sign(t *testing.T, dst oras.Target, subject ocispec.Descriptor) oc
 func (e *env) repo(t *testing.T, name string) oras.Target {
 	t.Helper()
 	ref, _ := artifact.ParseReference(e.reg.Ref(name, "v1"))
-	dst, err := (&artifact.Opener{Client: e.setup}).Destination(ref)
+	dst, err := (&access.Opener{Client: e.setup}).Destination(ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +179,7 @@ func (e *env) pull(t *testing.T, ref string) error {
 	if err != nil {
 		return err
 	}
-	_, err = artifact.Pull(ctxT(t), src, r.Object(), e.out, artifact.PullOptions{})
+	_, err = access.Pull(ctxT(t), src, r.Object(), e.out, access.PullOptions{})
 	return err
 }
 

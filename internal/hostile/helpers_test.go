@@ -26,6 +26,7 @@ import (
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry/remote/auth"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/sample"
 	"github.com/wasmgate/wasmgate/internal/testpki"
@@ -190,7 +191,7 @@ func (e *env) tlsRedirectToHTTP(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.opener = &artifact.Opener{Client: c, Cache: e.cache}
+	e.opener = &access.Opener{Client: c, Cache: e.cache}
 	u, _ := url.Parse(srv.URL)
 	return u.Host + "/wasm/app:v1"
 }

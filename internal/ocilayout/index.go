@@ -17,23 +17,12 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/content"
+
+	"github.com/wasmgate/wasmgate/artifact"
 )
 
-// ValidTag reports whether s follows the OCI distribution spec's tag
-// grammar, [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}. It is written out because
-// the regular expression's bounded repetition costs about a millisecond to
-// compile at every start of the CLI.
-func ValidTag(s string) bool {
-	if s == "" || len(s) > 128 || s[0] == '.' || s[0] == '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !isAlnum(c) && c != '_' && c != '.' && c != '-' {
-			return false
-		}
-	}
-	return true
-}
+// ValidTag is artifact.ValidTag.
+var ValidTag = artifact.ValidTag
 
 func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'

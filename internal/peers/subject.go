@@ -7,6 +7,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
 )
@@ -36,7 +37,7 @@ func PushSubject(t testing.TB, reg *testregistry.Registry, repo string) ocispec.
 	if err != nil {
 		t.Fatalf("peers: packing tiny.wasm: %v", err)
 	}
-	if err := artifact.Push(t.Context(), reg.Repository(t, repo), pkg, SubjectTag, artifact.PushOptions{}); err != nil {
+	if err := access.Push(t.Context(), reg.Repository(t, repo), pkg, SubjectTag, access.PushOptions{}); err != nil {
 		t.Fatalf("peers: pushing the subject to %s: %v", reg.Ref(repo, SubjectTag), err)
 	}
 	return pkg.Manifest

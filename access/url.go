@@ -1,4 +1,4 @@
-package artifact
+package access
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/wasmgate/wasmgate/artifact"
 )
 
 // FetchURL downloads the plain .wasm file at ref (a [RefHTTPS] reference)
@@ -17,18 +19,18 @@ import (
 // [DefaultMaxLayerBytes]), streamed to a temporary file, hashed in the
 // same pass and renamed into place only when its digest is pinned. A URL
 // names no digest of its own, so pinned is required.
-func FetchURL(ctx context.Context, hc *http.Client, ref Reference, pinned digest.Digest, dir string, maxBytes int64) (*File, Kind, error) {
-	if ref.Kind != RefHTTPS {
-		return nil, "", fmt.Errorf("%w: %s is not an https reference", ErrUnsupported, ref)
+func FetchURL(ctx context.Context, hc *http.Client, ref artifact.Reference, pinned digest.Digest, dir string, maxBytes int64) (*File, artifact.Kind, error) {
+	if ref.Kind != artifact.RefHTTPS {
+		return nil, "", fmt.Errorf("%w: %s is not an https reference", artifact.ErrUnsupported, ref)
 	}
 	if pinned == "" {
-		return nil, "", &Error{Op: "fetch", Reference: ref.String(), Err: fmt.Errorf("%w: pass --digest sha256:… for an https URL", ErrDigestRequired)}
+		return nil, "", &artifact.Error{Op: "fetch", Reference: ref.String(), Err: fmt.Errorf("%w: pass --digest sha256:… for an https URL", artifact.ErrDigestRequired)}
 	}
 	if err := pinned.Validate(); err != nil {
-		return nil, "", fmt.Errorf("%w: %w", ErrUnsupportedDigest, err)
+		return nil, "", fmt.Errorf("%w: %w", artifact.ErrUnsupportedDigest, err)
 	}
 	if maxBytes <= 0 {
-		maxBytes = DefaultMaxLayerBytes
+		maxBytes = artifact.DefaultMaxLayerBytes
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ref.URL.String(), nil)
 	if err != nil {
@@ -36,11 +38,11 @@ func FetchURL(ctx context.Context, hc *http.Client, ref Reference, pinned digest
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, "", &Error{Op: "fetch", Reference: ref.String(), Err: err}
+		return nil, "", &artifact.Error{Op: "fetch", Reference: ref.String(), Err: err}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, "", &Error{Op: "fetch", Reference: ref.String(), Err: fmt.Errorf("HTTP %s", resp.Status)}
+		return nil, "", &artifact.Error{Op: "fetch", Reference: ref.String(), Err: fmt.Errorf("HTTP %s", resp.Status)}
 	}
 	created, err := ensureDir(dir)
 	if err != nil {
@@ -61,10 +63,10 @@ func FetchURL(ctx context.Context, hc *http.Client, ref Reference, pinned digest
 		return nil, "", err
 	}
 	name := path.Base(ref.URL.Path)
-	it := &staged{desc: ocispec.Descriptor{MediaType: MediaTypeWasm, Digest: pinned,
-		Annotations: map[string]string{ocispec.AnnotationTitle: name}}, role: RoleWasm, tmp: f.Name()}
+	it := &staged{desc: ocispec.Descriptor{MediaType: artifact.MediaTypeWasm, Digest: pinned,
+		Annotations: map[string]string{ocispec.AnnotationTitle: name}}, role: artifact.RoleWasm, tmp: f.Name()}
 	st.add(it)
-	var header headerWriter
+	var header artifact.WasmHeader
 	digester := pinned.Algorithm().Digester()
 	n, err := io.Copy(io.MultiWriter(f, digester.Hash(), &header), io.LimitReader(resp.Body, maxBytes+1))
 	if cerr := f.Close(); err == nil {
@@ -72,13 +74,13 @@ func FetchURL(ctx context.Context, hc *http.Client, ref Reference, pinned digest
 	}
 	switch {
 	case err != nil:
-		return nil, "", &Error{Op: "fetch", Reference: ref.String(), Err: err}
+		return nil, "", &artifact.Error{Op: "fetch", Reference: ref.String(), Err: err}
 	case n > maxBytes:
-		return nil, "", &SizeError{What: "wasm file", Digest: pinned, Limit: maxBytes, Actual: -1, Err: ErrTooLarge}
+		return nil, "", &artifact.SizeError{What: "wasm file", Digest: pinned, Limit: maxBytes, Actual: -1, Err: artifact.ErrTooLarge}
 	case digester.Digest() != pinned:
-		return nil, "", &DigestError{What: "wasm file " + ref.String(), Expected: pinned, Actual: digester.Digest()}
+		return nil, "", &artifact.DigestError{What: "wasm file " + ref.String(), Expected: pinned, Actual: digester.Digest()}
 	}
-	kind, err := DetectKind(header.b[:header.n])
+	kind, err := artifact.DetectKind(header.Bytes())
 	if err != nil {
 		return nil, "", err
 	}

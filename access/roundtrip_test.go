@@ -1,4 +1,4 @@
-package artifact_test
+package access_test
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 
 	"oras.land/oras-go/v2"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/ocilayout"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
@@ -58,11 +59,11 @@ func TestPushPullRoundTrip(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := artifact.Push(ctx, dst, pkg, "v1", artifact.PushOptions{}); err != nil {
+				if err := access.Push(ctx, dst, pkg, "v1", access.PushOptions{}); err != nil {
 					t.Fatal(err)
 				}
 				out := filepath.Join(t.TempDir(), "out")
-				p, err := artifact.Pull(ctx, dst, "v1", out, artifact.PullOptions{})
+				p, err := access.Pull(ctx, dst, "v1", out, access.PullOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -95,7 +96,7 @@ func TestPushPullRoundTrip(t *testing.T) {
 				}
 
 				// Inspect sees the same artifact, and says so in JSON.
-				in, err := artifact.Inspect(ctx, dst, "v1", artifact.PullOptions{})
+				in, err := access.Inspect(ctx, dst, "v1", access.PullOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -1,4 +1,4 @@
-package artifact_test
+package access_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/cache"
 	"github.com/wasmgate/wasmgate/internal/sample"
@@ -191,7 +192,7 @@ func TestPullRejects(t *testing.T) {
 			}
 			// Seed with a patient client; pull with the one under test.
 			seedDst, _ := registryTarget(t, reg, "wasm/hello", 30*time.Second)
-			if err := artifact.Push(ctxT(t), seedDst, pkg, "v1", artifact.PushOptions{}); err != nil {
+			if err := access.Push(ctxT(t), seedDst, pkg, "v1", access.PushOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			dst, ref := registryTarget(t, reg, "wasm/hello", timeout)
@@ -203,7 +204,7 @@ func TestPullRejects(t *testing.T) {
 			}
 			src := ch.Target(dst, ref.Registry.Registry+"/"+ref.Registry.Repository, false)
 			out := filepath.Join(t.TempDir(), "out")
-			_, err = artifact.Pull(ctxT(t), src, object, out, artifact.PullOptions{})
+			_, err = access.Pull(ctxT(t), src, object, out, access.PullOptions{})
 			err = remote.Classify("pull", reg.Host, err)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
@@ -230,12 +231,12 @@ func TestPullRetriesServerErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := artifact.Push(ctxT(t), dst, pkg, "v1", artifact.PushOptions{}); err != nil {
+	if err := access.Push(ctxT(t), dst, pkg, "v1", access.PushOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	manifest := reg.Faults.Inject("GET", "/manifests/v1$", testregistry.Status(500, 1))
 	layer := reg.Faults.Inject("GET", "/blobs/"+pkg.Wasm.Digest.String(), testregistry.Status(503, 2))
-	if _, err := artifact.Pull(ctxT(t), dst, "v1", t.TempDir(), artifact.PullOptions{}); err != nil {
+	if _, err := access.Pull(ctxT(t), dst, "v1", t.TempDir(), access.PullOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if manifest.Applied() != 1 || layer.Applied() != 2 {
@@ -252,12 +253,12 @@ func TestPullUnknownHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := (&artifact.Opener{Client: c}).Source(ref)
+	src, err := (&access.Opener{Client: c}).Source(ref)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "out")
-	_, err = artifact.Pull(ctxT(t), src, "v1", out, artifact.PullOptions{})
+	_, err = access.Pull(ctxT(t), src, "v1", out, access.PullOptions{})
 	if err = remote.Classify("pull", ref.Registry.Registry, err); !errors.Is(err, remote.ErrUnreachable) {
 		t.Fatalf("err = %v, want ErrUnreachable", err)
 	}

@@ -1,4 +1,4 @@
-package artifact
+package access
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/registry"
 
+	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/cache"
 	"github.com/wasmgate/wasmgate/internal/ocilayout"
 	"github.com/wasmgate/wasmgate/remote"
@@ -23,44 +24,44 @@ type Opener struct {
 }
 
 // Source opens ref for reading.
-func (o *Opener) Source(ref Reference) (oras.ReadOnlyTarget, error) {
+func (o *Opener) Source(ref artifact.Reference) (oras.ReadOnlyTarget, error) {
 	switch ref.Kind {
-	case RefRegistry:
+	case artifact.RefRegistry:
 		if o.Offline && o.Cache == nil {
-			return nil, fmt.Errorf("%w: offline needs the cache", ErrUnsupported)
+			return nil, fmt.Errorf("%w: offline needs the cache", artifact.ErrUnsupported)
 		}
 		repo := o.Client.Repository(ref.Registry)
 		if o.Cache == nil {
 			return repo, nil
 		}
 		return o.Cache.Target(repo, ref.Registry.Registry+"/"+ref.Registry.Repository, o.Offline), nil
-	case RefLayout:
+	case artifact.RefLayout:
 		return ocilayout.OpenReadOnly(ref.Path)
 	default:
-		return nil, fmt.Errorf("%w: %s references are not OCI artifacts", ErrUnsupported, ref.Kind)
+		return nil, fmt.Errorf("%w: %s references are not OCI artifacts", artifact.ErrUnsupported, ref.Kind)
 	}
 }
 
 // Destination opens ref for writing; a layout directory is created when
 // it does not exist.
-func (o *Opener) Destination(ref Reference) (oras.Target, error) {
+func (o *Opener) Destination(ref artifact.Reference) (oras.Target, error) {
 	switch ref.Kind {
-	case RefRegistry:
+	case artifact.RefRegistry:
 		if o.Offline {
-			return nil, fmt.Errorf("%w: cannot push offline", ErrUnsupported)
+			return nil, fmt.Errorf("%w: cannot push offline", artifact.ErrUnsupported)
 		}
 		return o.Client.Repository(ref.Registry), nil
-	case RefLayout:
+	case artifact.RefLayout:
 		return ocilayout.Open(ref.Path, ocilayout.Options{})
 	default:
-		return nil, fmt.Errorf("%w: cannot push to a %s reference", ErrUnsupported, ref.Kind)
+		return nil, fmt.Errorf("%w: cannot push to a %s reference", artifact.ErrUnsupported, ref.Kind)
 	}
 }
 
 // ReferrersAPI returns a lister for the Referrers API of ref's repository,
 // or nil when ref is not a registry reference (layouts have no API).
-func (o *Opener) ReferrersAPI(ref Reference) registry.ReferrerLister {
-	if ref.Kind != RefRegistry || o.Client == nil || o.Offline {
+func (o *Opener) ReferrersAPI(ref artifact.Reference) registry.ReferrerLister {
+	if ref.Kind != artifact.RefRegistry || o.Client == nil || o.Offline {
 		return nil
 	}
 	return o.Client.ReferrersAPI(ref.Registry, 0)

@@ -1,4 +1,4 @@
-package artifact
+package access
 
 import (
 	"bytes"
@@ -12,14 +12,8 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/errdef"
 
+	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/remote"
-)
-
-// Default bounds on what a registry or a layout can make wasmgate read.
-const (
-	DefaultMaxManifestBytes = 4 << 20
-	DefaultMaxConfigBytes   = 1 << 20
-	DefaultMaxLayerBytes    = 256 << 20
 )
 
 // copyVerified copies the content of desc from src to dst, reading at most
@@ -29,22 +23,22 @@ const (
 // so callers must discard dst on error.
 func copyVerified(dst io.Writer, src io.Reader, desc ocispec.Descriptor, what string) error {
 	if err := desc.Digest.Validate(); err != nil {
-		return &FormatError{What: what, Err: fmt.Errorf("%w: %w", ErrUnsupportedDigest, err)}
+		return &artifact.FormatError{What: what, Err: fmt.Errorf("%w: %w", artifact.ErrUnsupportedDigest, err)}
 	}
 	digester := desc.Digest.Algorithm().Digester()
 	n, err := io.Copy(io.MultiWriter(dst, digester.Hash()), io.LimitReader(src, desc.Size+1))
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		// The connection ended before the promised length.
-		return &SizeError{What: what, Digest: desc.Digest, Limit: desc.Size, Actual: n, Err: errors.Join(ErrSizeMismatch, err)}
+		return &artifact.SizeError{What: what, Digest: desc.Digest, Limit: desc.Size, Actual: n, Err: errors.Join(artifact.ErrSizeMismatch, err)}
 	}
 	if err != nil {
 		return fmt.Errorf("reading %s %s: %w", what, desc.Digest, err)
 	}
 	if n != desc.Size {
-		return &SizeError{What: what, Digest: desc.Digest, Limit: desc.Size, Actual: n, Err: ErrSizeMismatch}
+		return &artifact.SizeError{What: what, Digest: desc.Digest, Limit: desc.Size, Actual: n, Err: artifact.ErrSizeMismatch}
 	}
 	if got := digester.Digest(); got != desc.Digest {
-		return &DigestError{What: what, Expected: desc.Digest, Actual: got}
+		return &artifact.DigestError{What: what, Expected: desc.Digest, Actual: got}
 	}
 	return nil
 }
@@ -54,7 +48,7 @@ func copyVerified(dst io.Writer, src io.Reader, desc ocispec.Descriptor, what st
 // limit+1 bytes whatever the server sends.
 func readVerified(src io.Reader, desc ocispec.Descriptor, limit int64, what string) ([]byte, error) {
 	if desc.Size > limit {
-		return nil, &SizeError{What: what, Digest: desc.Digest, Limit: limit, Actual: -1, Err: ErrTooLarge}
+		return nil, &artifact.SizeError{What: what, Digest: desc.Digest, Limit: limit, Actual: -1, Err: artifact.ErrTooLarge}
 	}
 	var buf bytes.Buffer
 	if err := copyVerified(&buf, src, desc, what); err != nil {
@@ -69,7 +63,7 @@ func readVerified(src io.Reader, desc ocispec.Descriptor, limit int64, what stri
 // names the content in errors ("referrer manifest", ...).
 func FetchVerified(ctx context.Context, src oras.ReadOnlyTarget, desc ocispec.Descriptor, limit int64, what string) ([]byte, error) {
 	if desc.Size > limit {
-		return nil, &SizeError{What: what, Digest: desc.Digest, Limit: limit, Actual: -1, Err: ErrTooLarge}
+		return nil, &artifact.SizeError{What: what, Digest: desc.Digest, Limit: limit, Actual: -1, Err: artifact.ErrTooLarge}
 	}
 	rc, err := src.Fetch(ctx, desc)
 	if err != nil {
@@ -86,7 +80,7 @@ func FetchVerified(ctx context.Context, src oras.ReadOnlyTarget, desc ocispec.De
 // the caller discards what dst holds on error.
 func CopyVerified(ctx context.Context, dst io.Writer, src oras.ReadOnlyTarget, desc ocispec.Descriptor, limit int64, what string) error {
 	if desc.Size > limit {
-		return &SizeError{What: what, Digest: desc.Digest, Limit: limit, Actual: -1, Err: ErrTooLarge}
+		return &artifact.SizeError{What: what, Digest: desc.Digest, Limit: limit, Actual: -1, Err: artifact.ErrTooLarge}
 	}
 	rc, err := src.Fetch(ctx, desc)
 	if err != nil {
@@ -101,9 +95,9 @@ func CopyVerified(ctx context.Context, dst io.Writer, src oras.ReadOnlyTarget, d
 // [DefaultMaxManifestBytes]), its digest checked, parsed and classified.
 // When reference is a digest the manifest must have that digest; for a
 // tag, the digest of the bytes received is the one every later step uses.
-func FetchManifest(ctx context.Context, src oras.ReadOnlyTarget, reference string, limit int64) (*Manifest, error) {
+func FetchManifest(ctx context.Context, src oras.ReadOnlyTarget, reference string, limit int64) (*artifact.Manifest, error) {
 	if limit <= 0 {
-		limit = DefaultMaxManifestBytes
+		limit = artifact.DefaultMaxManifestBytes
 	}
 	var pinned digest.Digest
 	if d, err := digest.Parse(reference); err == nil {
@@ -113,14 +107,14 @@ func FetchManifest(ctx context.Context, src oras.ReadOnlyTarget, reference strin
 	if errors.Is(err, errdef.ErrSizeExceedsLimit) {
 		// oras-go refused first because it had to hash a body that came
 		// without a digest header; same verdict, our error.
-		return nil, &SizeError{What: "manifest", Digest: pinned, Limit: remote.DefaultMaxMetadataBytes, Actual: -1, Err: errors.Join(ErrTooLarge, err)}
+		return nil, &artifact.SizeError{What: "manifest", Digest: pinned, Limit: remote.DefaultMaxMetadataBytes, Actual: -1, Err: errors.Join(artifact.ErrTooLarge, err)}
 	}
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
 	if pinned != "" && desc.Digest != pinned {
-		return nil, &DigestError{What: "manifest", Expected: pinned, Actual: desc.Digest}
+		return nil, &artifact.DigestError{What: "manifest", Expected: pinned, Actual: desc.Digest}
 	}
 	raw, err := readVerified(rc, desc, limit, "manifest")
 	if err != nil {
@@ -129,5 +123,5 @@ func FetchManifest(ctx context.Context, src oras.ReadOnlyTarget, reference strin
 	if desc.MediaType == "" {
 		desc.MediaType = ocispec.MediaTypeImageManifest
 	}
-	return ParseManifest(desc, raw)
+	return artifact.ParseManifest(desc, raw)
 }

@@ -1,4 +1,4 @@
-package artifact_test
+package access_test
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/sample"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
@@ -83,7 +84,7 @@ func TestPullOtherPublishersShapes(t *testing.T) {
 			dst, _ := registryTarget(t, reg, "shapes/"+sanitize(tc.name), 5*time.Second)
 			desc := seed(t, dst, "v1", tc.artifactType, tc.config, tc.layers...)
 			out := t.TempDir()
-			p, err := artifact.Pull(ctxT(t), dst, "v1", out, artifact.PullOptions{})
+			p, err := access.Pull(ctxT(t), dst, "v1", out, access.PullOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +107,7 @@ func TestPullOtherPublishersShapes(t *testing.T) {
 			if entries, _ := filepath.Glob(filepath.Join(out, "*")); len(entries) != wantFiles {
 				t.Errorf("output dir holds %v, want %d files", entries, wantFiles)
 			}
-			in, err := artifact.Inspect(ctxT(t), dst, "v1", artifact.PullOptions{})
+			in, err := access.Inspect(ctxT(t), dst, "v1", access.PullOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

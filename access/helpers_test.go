@@ -1,4 +1,4 @@
-package artifact_test
+package access_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/sample"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
@@ -72,7 +73,7 @@ func registryTarget(t testing.TB, reg *testregistry.Registry, repo string, timeo
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &artifact.Opener{Client: newClient(t, reg, timeout)}
+	o := &access.Opener{Client: newClient(t, reg, timeout)}
 	dst, err := o.Destination(ref)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package artifact_test
+package access_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/remote"
 )
@@ -43,7 +44,7 @@ func TestFetchURL(t *testing.T) {
 	}
 
 	out := filepath.Join(t.TempDir(), "out")
-	f, kind, err := artifact.FetchURL(ctxT(t), c.HTTPClient(), ref("/tiny.wasm"), digestOf(tiny), out, 0)
+	f, kind, err := access.FetchURL(ctxT(t), c.HTTPClient(), ref("/tiny.wasm"), digestOf(tiny), out, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func TestFetchURL(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
-			_, _, err := artifact.FetchURL(ctxT(t), c.HTTPClient(), ref(tc.path), digestFromString(tc.pinned), out, tc.max)
+			_, _, err := access.FetchURL(ctxT(t), c.HTTPClient(), ref(tc.path), digestFromString(tc.pinned), out, tc.max)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}

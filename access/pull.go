@@ -1,9 +1,8 @@
-package artifact
+package access
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"oras.land/oras-go/v2"
 
+	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/ocilayout"
 	"github.com/wasmgate/wasmgate/permissions"
 )
@@ -33,13 +33,13 @@ type PullOptions struct {
 
 func (o PullOptions) withDefaults() PullOptions {
 	if o.MaxManifestBytes <= 0 {
-		o.MaxManifestBytes = DefaultMaxManifestBytes
+		o.MaxManifestBytes = artifact.DefaultMaxManifestBytes
 	}
 	if o.MaxConfigBytes <= 0 {
-		o.MaxConfigBytes = DefaultMaxConfigBytes
+		o.MaxConfigBytes = artifact.DefaultMaxConfigBytes
 	}
 	if o.MaxLayerBytes <= 0 {
-		o.MaxLayerBytes = DefaultMaxLayerBytes
+		o.MaxLayerBytes = artifact.DefaultMaxLayerBytes
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 3
@@ -49,20 +49,20 @@ func (o PullOptions) withDefaults() PullOptions {
 
 // Pulled describes an artifact written to a directory.
 type Pulled struct {
-	Manifest *Manifest
-	Config   Config
-	Kind     Kind
+	Manifest *artifact.Manifest
+	Config   artifact.Config
+	Kind     artifact.Kind
 	Policy   *permissions.Policy // nil without a policy layer
 	Files    []File              // what was written, wasm first
 }
 
 // File is one layer written out.
 type File struct {
-	Role      LayerRole `json:"role"`
-	Path      string    `json:"path"`
-	MediaType string    `json:"mediaType"`
-	Digest    string    `json:"digest"`
-	Size      int64     `json:"size"`
+	Role      artifact.LayerRole `json:"role"`
+	Path      string             `json:"path"`
+	MediaType string             `json:"mediaType"`
+	Digest    string             `json:"digest"`
+	Size      int64              `json:"size"`
 }
 
 // Pull fetches the artifact that reference names in src and writes its
@@ -84,10 +84,10 @@ func Pull(ctx context.Context, src oras.ReadOnlyTarget, reference, dir string, o
 // PullManifest is [Pull] for a manifest already fetched with
 // [FetchManifest]: a caller that verified signatures over m.Descriptor
 // pulls exactly what it verified.
-func PullManifest(ctx context.Context, src oras.ReadOnlyTarget, m *Manifest, dir string, opts PullOptions) (_ *Pulled, err error) {
+func PullManifest(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manifest, dir string, opts PullOptions) (_ *Pulled, err error) {
 	opts = opts.withDefaults()
 	if m.Layers.Wasm.Size > opts.MaxLayerBytes {
-		return nil, &SizeError{What: "wasm layer", Digest: m.Layers.Wasm.Digest, Limit: opts.MaxLayerBytes, Actual: -1, Err: ErrTooLarge}
+		return nil, &artifact.SizeError{What: "wasm layer", Digest: m.Layers.Wasm.Digest, Limit: opts.MaxLayerBytes, Actual: -1, Err: artifact.ErrTooLarge}
 	}
 	created, err := ensureDir(dir)
 	if err != nil {
@@ -104,7 +104,7 @@ func PullManifest(ctx context.Context, src oras.ReadOnlyTarget, m *Manifest, dir
 	}()
 
 	p := &Pulled{Manifest: m}
-	var wasmHeader headerWriter
+	var wasmHeader artifact.WasmHeader
 	var policyRaw []byte
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.Concurrency)
@@ -113,11 +113,11 @@ func PullManifest(ctx context.Context, src oras.ReadOnlyTarget, m *Manifest, dir
 		if err != nil {
 			return err
 		}
-		p.Config, err = ParseConfig(m.OCI.Config, raw)
+		p.Config, err = artifact.ParseConfig(m.OCI.Config, raw)
 		return err
 	})
 	g.Go(func() error {
-		return st.download(gctx, src, m.Layers.Wasm, RoleWasm, &wasmHeader, opts.Progress)
+		return st.download(gctx, src, m.Layers.Wasm, artifact.RoleWasm, &wasmHeader, opts.Progress)
 	})
 	if pd := m.Layers.Policy; pd != nil {
 		g.Go(func() error {
@@ -125,7 +125,7 @@ func PullManifest(ctx context.Context, src oras.ReadOnlyTarget, m *Manifest, dir
 			if err != nil {
 				return err
 			}
-			if p.Policy, err = parsePolicy(raw); err != nil {
+			if p.Policy, err = artifact.ParsePolicyLayer(raw); err != nil {
 				return err
 			}
 			policyRaw = raw
@@ -135,11 +135,11 @@ func PullManifest(ctx context.Context, src oras.ReadOnlyTarget, m *Manifest, dir
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	if p.Kind, err = DetectKind(wasmHeader.b[:wasmHeader.n]); err != nil {
-		return nil, &Error{Op: "pull", Reference: m.Layers.Wasm.Digest.String(), Err: err}
+	if p.Kind, err = artifact.DetectKind(wasmHeader.Bytes()); err != nil {
+		return nil, &artifact.Error{Op: "pull", Reference: m.Layers.Wasm.Digest.String(), Err: err}
 	}
 	if m.Layers.Policy != nil {
-		if err := st.writeBytes(*m.Layers.Policy, RolePolicy, policyRaw); err != nil {
+		if err := st.writeBytes(*m.Layers.Policy, artifact.RolePolicy, policyRaw); err != nil {
 			return nil, err
 		}
 	}
@@ -149,14 +149,6 @@ func PullManifest(ctx context.Context, src oras.ReadOnlyTarget, m *Manifest, dir
 	}
 	p.Files = st.files()
 	return p, nil
-}
-
-func parsePolicy(raw []byte) (*permissions.Policy, error) {
-	pol, err := permissions.Parse(raw)
-	if err != nil {
-		return nil, &FormatError{What: "policy layer", Err: fmt.Errorf("%w: %w", ErrInvalidPolicy, err)}
-	}
-	return pol, nil
 }
 
 func ensureDir(dir string) (created bool, err error) {
@@ -171,7 +163,7 @@ func ensureDir(dir string) (created bool, err error) {
 // staged is one verified blob waiting in a temporary file.
 type staged struct {
 	desc  ocispec.Descriptor
-	role  LayerRole
+	role  artifact.LayerRole
 	tmp   string
 	final string
 }
@@ -190,7 +182,7 @@ func (s *staging) add(it *staged) {
 	s.mu.Unlock()
 }
 
-func (s *staging) download(ctx context.Context, src oras.ReadOnlyTarget, desc ocispec.Descriptor, role LayerRole, header *headerWriter, progress ProgressFunc) error {
+func (s *staging) download(ctx context.Context, src oras.ReadOnlyTarget, desc ocispec.Descriptor, role artifact.LayerRole, header *artifact.WasmHeader, progress ProgressFunc) error {
 	f, err := os.CreateTemp(s.dir, ".wasmgate-*.partial")
 	if err != nil {
 		return err
@@ -205,7 +197,7 @@ func (s *staging) download(ctx context.Context, src oras.ReadOnlyTarget, desc oc
 	defer rc.Close()
 	w := io.MultiWriter(f, header)
 	if progress != nil {
-		if pw := progress(desc, title(desc)); pw != nil {
+		if pw := progress(desc, artifact.Title(desc)); pw != nil {
 			defer pw.Close()
 			w = io.MultiWriter(w, pw)
 		}
@@ -217,7 +209,7 @@ func (s *staging) download(ctx context.Context, src oras.ReadOnlyTarget, desc oc
 	return err
 }
 
-func (s *staging) writeBytes(desc ocispec.Descriptor, role LayerRole, raw []byte) error {
+func (s *staging) writeBytes(desc ocispec.Descriptor, role artifact.LayerRole, raw []byte) error {
 	f, err := os.CreateTemp(s.dir, ".wasmgate-*.partial")
 	if err != nil {
 		return err
@@ -235,18 +227,16 @@ func (s *staging) writeBytes(desc ocispec.Descriptor, role LayerRole, raw []byte
 // leading dot.
 var safeName = ocilayout.ValidTag
 
-func title(d ocispec.Descriptor) string { return d.Annotations[ocispec.AnnotationTitle] }
-
 // name picks each file's final name: the layer's title annotation when it
 // is a safe base name, else a default by role and kind.
-func (s *staging) name(kind Kind) {
+func (s *staging) name(kind artifact.Kind) {
 	used := map[string]bool{}
 	for _, it := range s.items {
 		def := "policy.yaml"
-		if it.role == RoleWasm {
+		if it.role == artifact.RoleWasm {
 			def = string(kind) + ".wasm"
 		}
-		n := title(it.desc)
+		n := artifact.Title(it.desc)
 		if !safeName(n) || used[n] {
 			n = def
 		}
@@ -280,22 +270,11 @@ func (s *staging) files() []File {
 	out := make([]File, 0, len(s.items))
 	for _, it := range s.items {
 		f := File{Role: it.role, Path: it.final, MediaType: it.desc.MediaType, Digest: it.desc.Digest.String(), Size: it.desc.Size}
-		if it.role == RoleWasm {
+		if it.role == artifact.RoleWasm {
 			out = append([]File{f}, out...)
 		} else {
 			out = append(out, f)
 		}
 	}
 	return out
-}
-
-// headerWriter keeps the first HeaderSize bytes written to it.
-type headerWriter struct {
-	b [HeaderSize]byte
-	n int
-}
-
-func (h *headerWriter) Write(p []byte) (int, error) {
-	h.n += copy(h.b[h.n:], p)
-	return len(p), nil
 }

@@ -1,4 +1,4 @@
-package artifact_test
+package access_test
 
 import (
 	"crypto/rand"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/testregistry"
 )
@@ -40,7 +41,7 @@ func BenchmarkPull64MiB(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := artifact.Push(ctxT(b), dst, pkg, "v1", artifact.PushOptions{}); err != nil {
+	if err := access.Push(ctxT(b), dst, pkg, "v1", access.PushOptions{}); err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(benchLayerSize)
@@ -48,7 +49,7 @@ func BenchmarkPull64MiB(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		out := filepath.Join(b.TempDir(), "out")
-		if _, err := artifact.Pull(ctxT(b), dst, "v1", out, artifact.PullOptions{}); err != nil {
+		if _, err := access.Pull(ctxT(b), dst, "v1", out, access.PullOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()

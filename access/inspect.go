@@ -1,0 +1,96 @@
+package access
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"oras.land/oras-go/v2"
+
+	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/permissions"
+)
+
+// Inspect fetches the manifest reference names, its config and every
+// known layer, checking each digest (the wasm layer is streamed and
+// discarded), and describes them. Unknown layers are listed, not fetched.
+func Inspect(ctx context.Context, src oras.ReadOnlyTarget, reference string, opts PullOptions) (*artifact.Inspection, error) {
+	opts = opts.withDefaults()
+	m, err := FetchManifest(ctx, src, reference, opts.MaxManifestBytes)
+	if err != nil {
+		return nil, err
+	}
+	in := &artifact.Inspection{
+		Digest:       m.Descriptor.Digest.String(),
+		MediaType:    m.Descriptor.MediaType,
+		ArtifactType: m.ArtifactType(),
+		Size:         m.Descriptor.Size,
+		Annotations:  m.OCI.Annotations,
+		Config: artifact.ConfigInfo{
+			MediaType: m.OCI.Config.MediaType, Digest: m.OCI.Config.Digest.String(), Size: m.OCI.Config.Size,
+		},
+	}
+	if m.Layers.Wasm.Size > opts.MaxLayerBytes {
+		return nil, &artifact.SizeError{What: "wasm layer", Digest: m.Layers.Wasm.Digest, Limit: opts.MaxLayerBytes, Actual: -1, Err: artifact.ErrTooLarge}
+	}
+	var header artifact.WasmHeader
+	var policy *permissions.Policy
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(opts.Concurrency)
+	g.Go(func() error {
+		raw, err := FetchVerified(gctx, src, m.OCI.Config, opts.MaxConfigBytes, "config")
+		if err != nil {
+			return err
+		}
+		cfg, err := artifact.ParseConfig(m.OCI.Config, raw)
+		in.Config.Architecture, in.Config.OS = cfg.Architecture, cfg.OS
+		if cfg.Created != nil {
+			in.Config.Created = cfg.Created.Format(time.RFC3339)
+		}
+		return err
+	})
+	g.Go(func() error {
+		rc, err := src.Fetch(gctx, m.Layers.Wasm)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		var w io.Writer = &header
+		if opts.Progress != nil {
+			if pw := opts.Progress(m.Layers.Wasm, artifact.Title(m.Layers.Wasm)); pw != nil {
+				defer pw.Close()
+				w = io.MultiWriter(w, pw)
+			}
+		}
+		return copyVerified(w, rc, m.Layers.Wasm, "wasm layer")
+	})
+	if pd := m.Layers.Policy; pd != nil {
+		g.Go(func() error {
+			raw, err := FetchVerified(gctx, src, *pd, permissions.MaxSize, "policy layer")
+			if err != nil {
+				return err
+			}
+			policy, err = artifact.ParsePolicyLayer(raw)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if in.Kind, err = artifact.DetectKind(header.Bytes()); err != nil {
+		return nil, err
+	}
+	if policy != nil {
+		s := policy.Summary()
+		in.Policy = &s
+	}
+	for _, d := range m.OCI.Layers {
+		li := artifact.LayerInfo{Role: artifact.RoleOf(d.MediaType), MediaType: d.MediaType, Digest: d.Digest.String(), Size: d.Size, Title: artifact.Title(d)}
+		if d.Digest == m.Layers.Wasm.Digest && li.Role == artifact.RoleWasm {
+			li.Kind = in.Kind
+		}
+		in.Layers = append(in.Layers, li)
+	}
+	return in, nil
+}
