@@ -17,9 +17,9 @@ import (
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/evidence/cosign"
-	"github.com/wasmgate/wasmgate/internal/fakesigstore"
-	"github.com/wasmgate/wasmgate/internal/peers"
-	"github.com/wasmgate/wasmgate/internal/testregistry"
+	"github.com/wasmgate/wasmgate/internal/testrig/fakesigstore"
+	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
 	"github.com/wasmgate/wasmgate/sign"
@@ -27,7 +27,7 @@ import (
 
 // Keyless signing needs Fulcio and a timestamp authority, and neither the
 // public-good instances nor a local Fulcio can run here: these tests use
-// internal/fakesigstore, in-process servers that speak Fulcio's v2 HTTP
+// internal/testrig/fakesigstore, in-process servers that speak Fulcio's v2 HTTP
 // API and RFC 3161 and hand out real certificates and timestamps.
 const testEmail = "release@acme.example"
 
@@ -223,7 +223,7 @@ func TestCosignKeyless(t *testing.T) {
 
 // cosignVerifyKeyless runs `cosign verify` on ref with the fake's trusted
 // root, in a private HOME with every proxy pointing nowhere (the style of
-// internal/peers, whose helpers only verify with keys).
+// internal/testrig/peers, whose helpers only verify with keys).
 func cosignVerifyKeyless(t *testing.T, fs *fakesigstore.Sigstore, identity, ref string) error {
 	bin := peers.Binary(t, "cosign")
 	dir := t.TempDir()

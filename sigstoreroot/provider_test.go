@@ -14,7 +14,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/sigstore/sigstore-go/pkg/root"
 
-	"github.com/wasmgate/wasmgate/internal/testtuf"
+	"github.com/wasmgate/wasmgate/internal/testrig/testtuf"
 	"github.com/wasmgate/wasmgate/sigstoreroot"
 	"github.com/wasmgate/wasmgate/sigstoreroot/embedded"
 )

@@ -1,4 +1,4 @@
-// Command wasmgate-testregistry runs one of internal/testregistry's
+// Command wasmgate-testregistry runs one of internal/testrig/testregistry's
 // in-memory OCI registries on a loopback address until SIGINT or SIGTERM, for
 // CLI-level tests, benchmark scripts and manual use:
 //
@@ -20,7 +20,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/wasmgate/wasmgate/internal/testregistry"
+	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 )
 
 func main() {

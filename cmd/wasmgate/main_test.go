@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/wasmgate/wasmgate/internal/sample"
-	"github.com/wasmgate/wasmgate/internal/testregistry"
+	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/verify"
 )
 

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wasmgate/wasmgate/internal/peers"
-	"github.com/wasmgate/wasmgate/internal/testpki"
-	"github.com/wasmgate/wasmgate/internal/testregistry"
+	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testpki"
+	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/verify"
 )
 

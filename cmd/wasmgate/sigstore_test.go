@@ -9,11 +9,11 @@ import (
 	"github.com/opencontainers/go-digest"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 
-	"github.com/wasmgate/wasmgate/internal/peers"
-	"github.com/wasmgate/wasmgate/internal/sigstoretest"
-	"github.com/wasmgate/wasmgate/internal/testkit"
-	"github.com/wasmgate/wasmgate/internal/testregistry"
-	"github.com/wasmgate/wasmgate/internal/testtuf"
+	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/sigstoretest"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
+	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
+	"github.com/wasmgate/wasmgate/internal/testrig/testtuf"
 	"github.com/wasmgate/wasmgate/sigstoreroot"
 )
 

@@ -11,10 +11,10 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/wasmgate/wasmgate/evidence/cosign"
-	"github.com/wasmgate/wasmgate/internal/fakesigstore"
-	"github.com/wasmgate/wasmgate/internal/peers"
-	"github.com/wasmgate/wasmgate/internal/testpki"
-	"github.com/wasmgate/wasmgate/internal/testregistry"
+	"github.com/wasmgate/wasmgate/internal/testrig/fakesigstore"
+	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testpki"
+	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/verify"
 )
 

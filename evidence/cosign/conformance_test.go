@@ -17,8 +17,8 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/wasmgate/wasmgate/evidence/cosign"
-	"github.com/wasmgate/wasmgate/internal/sigstoretest"
-	"github.com/wasmgate/wasmgate/internal/testkit"
+	"github.com/wasmgate/wasmgate/internal/testrig/sigstoretest"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 )
 
 // reference is sigstore-go's verification, called directly with the

@@ -8,10 +8,10 @@ import (
 
 	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/internal/ocilayout"
-	"github.com/wasmgate/wasmgate/internal/peers"
-	"github.com/wasmgate/wasmgate/internal/testpki"
-	"github.com/wasmgate/wasmgate/internal/testregistry"
-	"github.com/wasmgate/wasmgate/internal/testrevocation"
+	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testpki"
+	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
+	"github.com/wasmgate/wasmgate/internal/testrig/testrevocation"
 	"github.com/wasmgate/wasmgate/referrers"
 )
 

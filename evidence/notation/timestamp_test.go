@@ -14,10 +14,10 @@ import (
 	"github.com/notaryproject/tspclient-go"
 
 	"github.com/wasmgate/wasmgate/evidence/notation"
-	"github.com/wasmgate/wasmgate/internal/fakesigstore"
-	"github.com/wasmgate/wasmgate/internal/peers"
-	"github.com/wasmgate/wasmgate/internal/testpki"
-	"github.com/wasmgate/wasmgate/internal/testregistry"
+	"github.com/wasmgate/wasmgate/internal/testrig/fakesigstore"
+	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testpki"
+	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 )
 
 // An RFC 3161 countersignature from a TSA in the policy's "tsa:" store

@@ -26,7 +26,7 @@ import (
 	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 	"github.com/sigstore/sigstore/pkg/signature"
 
-	"github.com/wasmgate/wasmgate/internal/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/peers"
 )
 
 // cosignCLI runs cosign with a private HOME, DOCKER_CONFIG and TUF root,

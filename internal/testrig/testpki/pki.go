@@ -121,7 +121,7 @@ type LeafOptions struct {
 	// NotBefore and NotAfter default to an hour ago and a day ahead.
 	NotBefore, NotAfter time.Time
 	// OCSPServer and CRLDistributionPoints point a verifier at a
-	// revocation service (internal/testrevocation serves both).
+	// revocation service (internal/testrig/testrevocation serves both).
 	OCSPServer            []string
 	CRLDistributionPoints []string
 	DNSNames              []string

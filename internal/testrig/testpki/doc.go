@@ -7,7 +7,7 @@
 // unless a test asks otherwise: key usage digitalSignature only, extended
 // key usage codeSigning (or absent, with LeafOptions.NoExtKeyUsage), basic
 // constraints not CA. LeafOptions can point a leaf at an OCSP responder and
-// a CRL distribution point (internal/testrevocation serves both). For the
+// a CRL distribution point (internal/testrig/testrevocation serves both). For the
 // failure cases there are a TLS server certificate ([CA.TLSServer]) and an
 // expired leaf ([CA.Expired]). Keys are RSA 3072, ECDSA P-256 or P-384
 // ([KeyTypes]).

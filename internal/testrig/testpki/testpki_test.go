@@ -11,7 +11,7 @@ import (
 	"github.com/notaryproject/notation-go/verifier/trustpolicy"
 	"github.com/notaryproject/notation-go/verifier/truststore"
 
-	"github.com/wasmgate/wasmgate/internal/testpki"
+	"github.com/wasmgate/wasmgate/internal/testrig/testpki"
 )
 
 // Every key type makes a chain that crypto/x509 verifies for code signing,

@@ -22,7 +22,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/verify"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
-	st "github.com/wasmgate/wasmgate/internal/sigstoretest"
+	st "github.com/wasmgate/wasmgate/internal/testrig/sigstoretest"
 )
 
 var artifact = []byte("\x00asm\x01\x00\x00\x00 a module signed by sigstoretest")

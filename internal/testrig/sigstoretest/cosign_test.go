@@ -11,8 +11,8 @@ import (
 
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 
-	"github.com/wasmgate/wasmgate/internal/peers"
-	st "github.com/wasmgate/wasmgate/internal/sigstoretest"
+	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	st "github.com/wasmgate/wasmgate/internal/testrig/sigstoretest"
 )
 
 // cosignBinary is the pinned cosign that CI installs (peers.Binary checks

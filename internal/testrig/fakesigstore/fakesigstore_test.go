@@ -14,7 +14,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
-	"github.com/wasmgate/wasmgate/internal/fakesigstore"
+	"github.com/wasmgate/wasmgate/internal/testrig/fakesigstore"
 )
 
 // The fake Fulcio refuses what Fulcio refuses: a missing or forged token,

@@ -9,7 +9,7 @@ import (
 
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
-	"github.com/wasmgate/wasmgate/internal/testregistry"
+	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 )
 
 // SubjectTag is the tag [PushSubject] gives the artifact.

@@ -7,7 +7,7 @@
 // itself is not installable here) and oras-go (used the way `oras attach`
 // uses it). What each writes is recorded in /work/shared/FORMATS.md and
 // pinned by this package's own tests against both registries of
-// internal/testregistry.
+// internal/testrig/testregistry.
 //
 // Every helper takes a testing.TB and fails the test on error, except the
 // Cosign verify helpers, which return cosign's error for tests that want to

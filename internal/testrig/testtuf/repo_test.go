@@ -19,7 +19,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/tuf"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
-	"github.com/wasmgate/wasmgate/internal/testtuf"
+	"github.com/wasmgate/wasmgate/internal/testrig/testtuf"
 )
 
 const target = "trusted_root.json"
