@@ -16,6 +16,7 @@ import (
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/atomicfile"
+	"github.com/wasmgate/wasmgate/internal/boundedio"
 	"github.com/wasmgate/wasmgate/loader"
 	"github.com/wasmgate/wasmgate/permissions"
 	"github.com/wasmgate/wasmgate/verify"
@@ -197,7 +198,7 @@ func present(dir, ref string, policy *verify.Policy) (record, *permissions.Polic
 	if err != nil || r.Digest == "" {
 		return rec, nil, false
 	}
-	raw, err := readBounded(filepath.Join(dir, recordFile), 64<<10)
+	raw, err := boundedio.ReadFile(filepath.Join(dir, recordFile), 64<<10)
 	if err != nil || json.Unmarshal(raw, &rec) != nil {
 		return rec, nil, false
 	}
@@ -211,7 +212,7 @@ func present(dir, ref string, policy *verify.Policy) (record, *permissions.Polic
 	if rec.PolicyFile == "" {
 		return rec, nil, true
 	}
-	praw, err := readBounded(filepath.Join(dir, rec.PolicyFile), permissions.MaxSize)
+	praw, err := boundedio.ReadFile(filepath.Join(dir, rec.PolicyFile), permissions.MaxSize)
 	if err != nil || digest.FromBytes(praw) != rec.Policy {
 		return rec, nil, false
 	}
@@ -233,19 +234,6 @@ func hashFile(path string) (digest.Digest, error) {
 		return "", err
 	}
 	return digest.NewDigest(digest.SHA256, h), nil
-}
-
-func readBounded(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err == nil && int64(len(raw)) > max {
-		err = fmt.Errorf("%s is larger than %d bytes", path, max)
-	}
-	return raw, err
 }
 
 // writeRecord writes the record last, by temp file and rename: a crash

@@ -28,7 +28,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -37,6 +36,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/internal/boundedio"
 	"github.com/wasmgate/wasmgate/loader"
 	"github.com/wasmgate/wasmgate/permissions"
 )
@@ -79,17 +79,12 @@ var componentName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 
 // Load reads and checks the components file at path.
 func Load(path string) (*Spec, error) {
-	f, err := os.Open(path)
+	raw, err := boundedio.ReadFile(path, MaxSpecBytes)
+	if errors.Is(err, boundedio.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %w", ErrSpec, err)
+	}
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, MaxSpecBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(raw) > MaxSpecBytes {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrSpec, path, MaxSpecBytes)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)

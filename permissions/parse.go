@@ -7,6 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/wasmgate/wasmgate/internal/boundedio"
 	"github.com/wasmgate/wasmgate/internal/yamlnode"
 )
 
@@ -33,10 +34,13 @@ func Parse(data []byte) (*Policy, error) {
 	return decodePolicy(root)
 }
 
-// ParseReader reads at most [MaxSize]+1 bytes from r and parses them with
+// ParseReader reads at most [MaxSize] bytes from r and parses them with
 // [Parse]. A read error is returned wrapped, not as an [*Error].
 func ParseReader(r io.Reader) (*Policy, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	data, err := boundedio.ReadAll(r, MaxSize)
+	if errors.Is(err, boundedio.ErrTooLarge) {
+		return nil, &Error{Err: ErrTooLarge, Reason: fmt.Sprintf("more than %d bytes (MaxSize)", MaxSize)}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("permissions: reading policy: %w", err)
 	}

@@ -2,13 +2,15 @@ package sigstoreroot
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
+
+	"github.com/wasmgate/wasmgate/internal/boundedio"
 )
 
 // fetcher is go-tuf's Fetcher for one TUF update: the interface takes no
@@ -43,12 +45,9 @@ func (f *fetcher) DownloadFile(urlPath string, maxLength int64, _ time.Duration)
 	if n, err := strconv.ParseInt(res.Header.Get("Content-Length"), 10, 64); err == nil && n > maxLength {
 		return nil, &metadata.ErrDownloadLengthMismatch{Msg: fmt.Sprintf("%s: %d bytes, at most %d expected", urlPath, n, maxLength)}
 	}
-	data, err := io.ReadAll(io.LimitReader(res.Body, maxLength+1))
-	if err != nil {
-		return nil, err
+	data, err := boundedio.ReadAll(res.Body, maxLength)
+	if errors.Is(err, boundedio.ErrTooLarge) {
+		return nil, &metadata.ErrDownloadLengthMismatch{Msg: fmt.Sprintf("%s: %v", urlPath, err)}
 	}
-	if int64(len(data)) > maxLength {
-		return nil, &metadata.ErrDownloadLengthMismatch{Msg: fmt.Sprintf("%s: more than %d bytes", urlPath, maxLength)}
-	}
-	return data, nil
+	return data, err
 }

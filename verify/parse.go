@@ -19,6 +19,7 @@ import (
 	"github.com/wasmgate/wasmgate/attest"
 	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/evidence/notation"
+	"github.com/wasmgate/wasmgate/internal/boundedio"
 	"github.com/wasmgate/wasmgate/internal/yamlnode"
 	"github.com/wasmgate/wasmgate/permissions"
 	"github.com/wasmgate/wasmgate/sigstoreroot"
@@ -37,12 +38,10 @@ type LoadOptions struct {
 // it names; relative paths in it are relative to the file's directory.
 // Every error is a *PolicyError with the line of the offending field.
 func LoadPolicy(ctx context.Context, path string, opts LoadOptions) (*Policy, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, &PolicyError{File: path, Reason: "cannot read", Err: ErrTrustMaterial, Cause: err}
+	data, err := boundedio.ReadFile(path, MaxPolicyBytes)
+	if errors.Is(err, boundedio.ErrTooLarge) {
+		return nil, &PolicyError{File: path, Reason: fmt.Sprintf("larger than %d bytes", MaxPolicyBytes), Err: ErrPolicyInvalid}
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxPolicyBytes+1))
 	if err != nil {
 		return nil, &PolicyError{File: path, Reason: "cannot read", Err: ErrTrustMaterial, Cause: err}
 	}
@@ -615,17 +614,12 @@ func (p *parser) resolve(file string) string {
 // read reads one file of trust material, bounded, and records its digest.
 func (p *parser) read(n *yaml.Node, field, file string) ([]byte, error) {
 	path := p.resolve(file)
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, p.materialError(n, field, "cannot read "+file, err)
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, maxTrustFileBytes+1))
-	if err != nil {
-		return nil, p.materialError(n, field, "cannot read "+file, err)
-	}
-	if len(raw) > maxTrustFileBytes {
+	raw, err := boundedio.ReadFile(path, maxTrustFileBytes)
+	if errors.Is(err, boundedio.ErrTooLarge) {
 		return nil, p.materialError(n, field, fmt.Sprintf("%s is larger than %d bytes", file, maxTrustFileBytes), nil)
+	}
+	if err != nil {
+		return nil, p.materialError(n, field, "cannot read "+file, err)
 	}
 	p.trust[path] = digest.FromBytes(raw)
 	return raw, nil

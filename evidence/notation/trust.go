@@ -5,9 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -17,6 +15,8 @@ import (
 	"github.com/notaryproject/notation-go/dir"
 	"github.com/notaryproject/notation-go/verifier/trustpolicy"
 	"github.com/notaryproject/notation-go/verifier/truststore"
+
+	"github.com/wasmgate/wasmgate/internal/boundedio"
 )
 
 // MaxTrustPolicyBytes bounds trustpolicy.json.
@@ -49,7 +49,7 @@ func LoadTrust(policyPath, storeDir string) (*Trust, error) {
 	if policyPath == "" || storeDir == "" {
 		return nil, fmt.Errorf("%w: both a trust policy file and a trust store directory are required", ErrInvalidTrustPolicy)
 	}
-	raw, err := readBounded(policyPath, MaxTrustPolicyBytes)
+	raw, err := boundedio.ReadFile(policyPath, MaxTrustPolicyBytes)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidTrustPolicy, policyPath, err)
 	}
@@ -167,20 +167,4 @@ func openStoreDir(d string) (dir.SysFS, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidTrustStore, err)
 	}
 	return nil, fmt.Errorf("%w: %s holds neither truststore/ (a notation configuration directory) nor x509/ (a trust store directory)", ErrInvalidTrustStore, d)
-}
-
-func readBounded(p string, limit int64) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(raw)) > limit {
-		return nil, errors.New("larger than the limit of " + fmt.Sprint(limit) + " bytes")
-	}
-	return raw, nil
 }

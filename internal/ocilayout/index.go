@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"oras.land/oras-go/v2/content"
 
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/internal/boundedio"
 )
 
 // ValidTag is artifact.ValidTag.
@@ -61,20 +61,14 @@ func (s *Store) checkRefName(ref string) error {
 // loadIndex reads index.json; the caller holds the index lock (or is a
 // read-only store without one). It reads at most MaxIndexSize bytes.
 func (s *Store) loadIndex() (*ocispec.Index, error) {
-	f, err := os.Open(s.path(ocispec.ImageIndexFile))
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			err = fmt.Errorf("%w: %w", ErrNotLayout, err)
-		}
+	b, err := boundedio.ReadFile(s.path(ocispec.ImageIndexFile), MaxIndexSize)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%w: %w", ErrNotLayout, err)
+	case errors.Is(err, boundedio.ErrTooLarge):
+		return nil, fmt.Errorf("%w: %w", ErrSizeExceedsLimit, err)
+	case err != nil:
 		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxIndexSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > MaxIndexSize {
-		return nil, fmt.Errorf("%s is over %d bytes: %w", ocispec.ImageIndexFile, MaxIndexSize, ErrSizeExceedsLimit)
 	}
 	var idx ocispec.Index
 	if err := json.Unmarshal(b, &idx); err != nil {

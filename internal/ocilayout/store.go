@@ -17,6 +17,8 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry"
+
+	"github.com/wasmgate/wasmgate/internal/boundedio"
 )
 
 var (
@@ -186,18 +188,12 @@ func (s *Store) checkInitializable() error {
 // checkLayoutFile reads and checks the oci-layout file. A missing file is
 // returned as an fs.ErrNotExist error.
 func (s *Store) checkLayoutFile() error {
-	f, err := os.Open(s.path(ocispec.ImageLayoutFile))
+	b, err := boundedio.ReadFile(s.path(ocispec.ImageLayoutFile), 4<<10)
+	if errors.Is(err, boundedio.ErrTooLarge) {
+		return fmt.Errorf("%w: %w", ErrNotLayout, err)
+	}
 	if err != nil {
 		return err
-	}
-	defer f.Close()
-	const max = 4 << 10
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return err
-	}
-	if len(b) > max {
-		return fmt.Errorf("%w: %s is over %d bytes", ErrNotLayout, ocispec.ImageLayoutFile, max)
 	}
 	var layout ocispec.ImageLayout
 	if err := json.Unmarshal(b, &layout); err != nil {

@@ -83,7 +83,7 @@ func (e *env) pushRaw(t *testing.T, notWasm []byte, tag string) ocispec.Descript
 // the same repository, tagged "other".
 func (e *env) otherArtifact(t *testing.T) *artifact.Package {
 	t.Helper()
-	tiny, err := os.ReadFile(filepath.Join("..", "..", "testdata", "wasm", "tiny.wasm"))
+	tiny, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "wasm", "tiny.wasm"))
 	if err != nil {
 		t.Fatal(err)
 	}

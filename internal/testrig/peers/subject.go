@@ -23,7 +23,7 @@ func TinyWasm(t testing.TB) string {
 	if !ok {
 		t.Fatal("peers: cannot locate the package source to find testdata")
 	}
-	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "wasm", "tiny.wasm")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", "wasm", "tiny.wasm")
 }
 
 // PushSubject pushes testdata/wasm/tiny.wasm to repo in reg as a wasm
