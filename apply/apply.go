@@ -154,7 +154,15 @@ func applyOne(ctx context.Context, spec *Spec, c Component, policy *verify.Polic
 		}
 		return o
 	}
-	a, res, err := verify.New(policy, opener, opts.Verify).Fetch(ctx, c.Ref)
+	ref, err := artifact.ParseReference(c.Ref)
+	if err != nil {
+		return o.fail(StatusError, err)
+	}
+	v, err := verify.New(policy, opener, opts.Verify)
+	if err != nil {
+		return o.fail(StatusError, err)
+	}
+	a, res, err := v.Fetch(ctx, ref)
 	o.Result = res
 	if res != nil {
 		o.Digest = res.Digest
@@ -172,7 +180,7 @@ func applyOne(ctx context.Context, spec *Spec, c Component, policy *verify.Polic
 		return o.fail(StatusError, err)
 	}
 	rec := record{Reference: a.Reference(), Digest: a.Digest(), Wasm: a.WasmDigest(), WasmFile: filepath.Base(o.Files.Wasm),
-		TrustPolicy: policy.Digest, TrustDigest: policy.TrustDigest}
+		TrustPolicy: policy.Digest(), TrustDigest: policy.TrustDigest()}
 	if raw := a.PolicyLayer(); raw != nil {
 		rec.Policy, rec.PolicyFile = digest.FromBytes(raw), filepath.Base(o.Files.Policy)
 	}
@@ -202,7 +210,7 @@ func present(dir, ref string, policy *verify.Policy) (record, *permissions.Polic
 	if err != nil || json.Unmarshal(raw, &rec) != nil {
 		return rec, nil, false
 	}
-	if rec.Digest != r.Digest || rec.TrustPolicy != policy.Digest || rec.TrustDigest != policy.TrustDigest ||
+	if rec.Digest != r.Digest || rec.TrustPolicy != policy.Digest() || rec.TrustDigest != policy.TrustDigest() ||
 		filepath.Base(rec.WasmFile) != rec.WasmFile || filepath.Base(rec.PolicyFile) != rec.PolicyFile {
 		return rec, nil, false
 	}

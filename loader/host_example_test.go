@@ -35,7 +35,15 @@ func Example_host() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	verified, _, err := verify.New(policy, &access.Opener{}, verify.Options{}).Fetch(ctx, ref)
+	v, err := verify.New(policy, &access.Opener{}, verify.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	parsed, err := artifact.ParseReference(ref)
+	if err != nil {
+		log.Fatal(err)
+	}
+	verified, _, err := v.Fetch(ctx, parsed)
 	if err != nil {
 		log.Fatal(err) // not verified: nothing to load
 	}

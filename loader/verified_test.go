@@ -74,7 +74,15 @@ func TestLoadRunsTheVerifiedBytesAfterTheTagMoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _, err := verify.New(policy, o, verify.Options{}).Fetch(ctx, layout)
+	v, err := verify.New(policy, o, verify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layoutRef, err := artifact.ParseReference(layout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _, err := v.Fetch(ctx, layoutRef)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +101,7 @@ func TestLoadRunsTheVerifiedBytesAfterTheTagMoved(t *testing.T) {
 	if !strings.Contains(stdout.String(), "hello from wasmgate") || m.Digest() != a.Digest() {
 		t.Errorf("ran %s (%q), want the verified %s", m.Digest(), stdout.String(), a.Digest())
 	}
-	b, _, err := verify.New(policy, o, verify.Options{}).Fetch(ctx, layout)
+	b, _, err := v.Fetch(ctx, layoutRef)
 	if err != nil || b.Digest() == a.Digest() {
 		t.Fatalf("the tag did not move: %v", err)
 	}

@@ -18,10 +18,14 @@ func BenchmarkVerify(b *testing.B) {
 	f.notation(b)
 	f.attest(b, "release", time.Now())
 	p := f.policy(b, policyOf(f.scope(b), 2, "release corp", sprintf(slsaRule, "release")+"    layers: {requirePolicy: true}\n"))
-	v := verify.New(p, f.opener, verify.Options{})
+	v, err := verify.New(p, f.opener, verify.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ref := mustRef(b, f.ref)
 	b.ResetTimer()
 	for b.Loop() {
-		res, err := v.Verify(ctxT(b), f.ref)
+		res, err := v.Verify(ctxT(b), ref)
 		if err != nil || res.Verdict != verify.VerdictVerified {
 			b.Fatalf("%v %+v", err, res.Failed())
 		}

@@ -116,6 +116,18 @@ type SpecEnv struct {
 	ReadFile func(field, file string) ([]byte, error)
 	// Record records trust material obtained otherwise (a TUF target).
 	Record func(name string, d digest.Digest)
+	// Option names an option as the spec's source writes it, for the
+	// insecure lines every result prints ("insecureIgnoreTlog" in a trust
+	// policy, "--insecure-ignore-tlog" on a command line); nil keeps the
+	// trust policy's names.
+	Option func(name string) string
+}
+
+func (env SpecEnv) option(name string) string {
+	if env.Option == nil {
+		return name
+	}
+	return env.Option(name)
 }
 
 // Built is a built CosignSpec.
@@ -234,10 +246,10 @@ func (s CosignSpec) roots(ctx context.Context, env SpecEnv, b *Built) error {
 	custom := cosign.TrustedRoot{TlogThreshold: s.TlogThreshold, TimestampThreshold: s.TimestampThreshold,
 		IgnoreTlogUnsafe: s.InsecureIgnoreTlog, IgnoreSCTUnsafe: s.InsecureIgnoreSCT}
 	if s.InsecureIgnoreTlog {
-		b.Insecure = append(b.Insecure, "insecureIgnoreTlog: no transparency-log entry required")
+		b.Insecure = append(b.Insecure, env.option("insecureIgnoreTlog")+": no transparency-log entry required")
 	}
 	if s.InsecureIgnoreSCT {
-		b.Insecure = append(b.Insecure, "insecureIgnoreSCT: certificates need no signed certificate timestamp")
+		b.Insecure = append(b.Insecure, env.option("insecureIgnoreSCT")+": certificates need no signed certificate timestamp")
 	}
 	needsRoot := b.Kind == KindCosignKeyless || !s.InsecureIgnoreTlog || s.TimestampThreshold > 0 || !s.KeyValidFrom.IsZero() || !s.KeyValidUntil.IsZero()
 	switch {

@@ -74,8 +74,15 @@ func ExampleVerifier_Verify() {
 	if err != nil {
 		log.Fatal(err) // a *verify.PolicyError with the line
 	}
-	v := verify.New(policy, &access.Opener{}, verify.Options{Scope: "registry.example/wasm/hello"})
-	res, err := v.Verify(context.Background(), "oci-layout:"+filepath.Join(dir, "layout")+":v1")
+	v, err := verify.New(policy, &access.Opener{}, verify.Options{Scope: "registry.example/wasm/hello"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ref, err := artifact.ParseReference("oci-layout:" + filepath.Join(dir, "layout") + ":v1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := v.Verify(context.Background(), ref)
 	if err != nil {
 		log.Fatal(err) // undecided: registry, network, time
 	}
@@ -102,16 +109,26 @@ func ExampleVerifier_Fetch() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	v := verify.New(policy, &access.Opener{}, verify.Options{Scope: "registry.example/wasm/hello"})
-	a, _, err := v.Fetch(context.Background(), "oci-layout:"+filepath.Join(dir, "layout")+":v1")
+	v, err := verify.New(policy, &access.Opener{}, verify.Options{Scope: "registry.example/wasm/hello"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ref, err := artifact.ParseReference("oci-layout:" + filepath.Join(dir, "layout") + ":v1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	a, _, err := v.Fetch(context.Background(), ref)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(a.Kind(), len(a.Wasm()) == len(sample.HelloWasm()), a.Permissions().Summary().EnvKeys)
 
 	// Under another repository's name no policy applies: not verified.
-	v = verify.New(policy, &access.Opener{}, verify.Options{Scope: "registry.example/other/app/x"})
-	_, res, err := v.Fetch(context.Background(), "oci-layout:"+filepath.Join(dir, "layout")+":v1")
+	other, err := verify.New(policy, &access.Opener{}, verify.Options{Scope: "registry.example/other/app/x"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, res, err := other.Fetch(context.Background(), ref)
 	fmt.Println(errors.Is(err, verify.ErrNotVerified), res.Verdict)
 	// Output:
 	// module true [GREETING]
@@ -145,6 +162,7 @@ policies:
     scopes: ["registry.example/wasm/**"]
     requireDigest: true
     mode: warn
+    allowUnsigned: true
 `), "", verify.LoadOptions{})
 	if err != nil {
 		log.Fatal(err)
@@ -158,7 +176,7 @@ policies:
 	//   the reference must be pinned by digest (name@sha256:...)
 	//   the manifest and every layer digest are checked; each layer at most 256 MiB
 	//   layers other than wasm and its policy are refused
-	//   ! no signature is required: unsigned artifacts pass this policy
+	//   ! insecure: allowUnsigned: no signature and no attestation is required; unsigned artifacts pass this policy
 	//
 	// A repository that no scope matches is denied.
 }

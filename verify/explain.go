@@ -12,7 +12,7 @@ import (
 // prints.
 func (p *Policy) Explain() string {
 	var b strings.Builder
-	for i, s := range p.Statements {
+	for i, s := range p.statements {
 		if i > 0 {
 			b.WriteString("\n")
 		}
@@ -45,8 +45,10 @@ func (s *Statement) explain(b *strings.Builder) {
 		b.WriteString("  layers other than wasm and its policy are refused\n")
 	}
 	switch {
-	case s.Threshold == 0 || len(s.Authorities) == 0:
-		b.WriteString("  ! no signature is required: unsigned artifacts pass this policy\n")
+	case !s.requiresEvidence():
+		b.WriteString("  ! insecure: allowUnsigned: no signature and no attestation is required; unsigned artifacts pass this policy\n")
+	case s.Threshold == 0:
+		b.WriteString("  no signature of the artifact itself is required; the authorities below sign its attestations:\n")
 	default:
 		if s.Threshold == len(s.Authorities) {
 			fmt.Fprintf(b, "  signatures: every one of these %d authorities must have signed:\n", len(s.Authorities))

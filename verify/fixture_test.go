@@ -165,7 +165,25 @@ func (f *fixture) policy(t testing.TB, yaml string) *verify.Policy {
 
 func (f *fixture) verify(t testing.TB, p *verify.Policy, opts verify.Options, ref string) (*verify.Result, error) {
 	t.Helper()
-	return verify.New(p, f.opener, opts).Verify(ctxT(t), ref)
+	return mustVerifier(t, p, f.opener, opts).Verify(ctxT(t), mustRef(t, ref))
+}
+
+func mustVerifier(t testing.TB, p *verify.Policy, o *access.Opener, opts verify.Options) *verify.Verifier {
+	t.Helper()
+	v, err := verify.New(p, o, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func mustRef(t testing.TB, s string) artifact.Reference {
+	t.Helper()
+	ref, err := artifact.ParseReference(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
 }
 
 // scope is the repository name the fixture's artifact is selected by.

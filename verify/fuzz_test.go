@@ -35,10 +35,10 @@ func FuzzParsePolicy(f *testing.F) {
 			}
 			t.Fatalf("no sentinel: %v", err)
 		}
-		if len(p.Statements) == 0 || p.Digest == "" {
+		if len(p.Statements()) == 0 || p.Digest() == "" {
 			t.Fatalf("accepted an empty policy: %q", raw)
 		}
-		for _, s := range p.Statements {
+		for _, s := range p.Statements() {
 			if s.Name == "" || len(s.Scopes) == 0 || s.Threshold > len(s.Authorities) {
 				t.Fatalf("accepted a broken statement %+v from %q", s, raw)
 			}

@@ -57,7 +57,7 @@ func TestVerifyOffline(t *testing.T) {
 	t.Cleanup(func() { http.DefaultTransport = saved })
 
 	p := f.policy(t, policyOf(scope, 3, "release ci corp", sprintf(slsaRule, "release")+"    layers: {requirePolicy: true}\n"))
-	res, err := verify.New(p, offline, verify.Options{Scope: scope}).Verify(ctxT(t), layout)
+	res, err := mustVerifier(t, p, offline, verify.Options{Scope: scope}).Verify(ctxT(t), mustRef(t, layout))
 	if err != nil || res.Verdict != verify.VerdictVerified {
 		t.Fatalf("offline: %v %s %+v", err, res.Verdict, res.Failed())
 	}
@@ -66,7 +66,7 @@ func TestVerifyOffline(t *testing.T) {
 	}
 	// Without the scope override the layout is local/<dir>, which no
 	// statement covers: denied before anything is read.
-	res, err = verify.New(p, offline, verify.Options{}).Verify(ctxT(t), layout)
+	res, err = mustVerifier(t, p, offline, verify.Options{}).Verify(ctxT(t), mustRef(t, layout))
 	if err != nil || res.Verdict != verify.VerdictDenied || !errors.Is(res.Failed()[0].Err, verify.ErrNoScope) {
 		t.Errorf("no scope: %v %s %+v", err, res.Verdict, res.Failed())
 	}

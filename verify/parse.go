@@ -115,7 +115,7 @@ func (p *parser) parse(data []byte) (*Policy, error) {
 	if len(items) == 0 {
 		return nil, yamlnode.At(root, "policies", yamlnode.Invalid, "at least one policy is required")
 	}
-	pol := &Policy{File: p.file, Digest: digest.FromBytes(data)}
+	pol := &Policy{file: p.file, digest: digest.FromBytes(data)}
 	names := map[string]int{}
 	for i, n := range items {
 		s, err := p.statement(n, yamlnode.Index("policies", i))
@@ -126,12 +126,16 @@ func (p *parser) parse(data []byte) (*Policy, error) {
 			return nil, yamlnode.At(n, yamlnode.Index("policies", i)+".name", yamlnode.Invalid, "duplicate policy name %q (first at line %d)", s.Name, first)
 		}
 		names[s.Name] = s.Line
-		pol.Statements = append(pol.Statements, s)
+		pol.statements = append(pol.statements, s)
 	}
-	if err := checkScopes(pol.Statements); err != nil {
+	if err := checkScopes(pol.statements); err != nil {
 		return nil, err
 	}
-	pol.TrustDigest = p.trustDigest()
+	// What the checks above did with lines, once more for the whole.
+	if err := pol.validate(); err != nil {
+		return nil, err
+	}
+	pol.trustDigest = p.trustDigest()
 	return pol, nil
 }
 
@@ -159,7 +163,7 @@ func (p *parser) name(n *yaml.Node, at *yaml.Node, path string) (string, error) 
 }
 
 func (p *parser) statement(n *yaml.Node, path string) (*Statement, error) {
-	f, err := yamlnode.Mapping(n, path, nil, "name", "scopes", "signatures", "attestations", "layers", "requireDigest", "mode")
+	f, err := yamlnode.Mapping(n, path, nil, "name", "scopes", "signatures", "attestations", "layers", "requireDigest", "mode", "allowUnsigned")
 	if err != nil {
 		return nil, err
 	}
@@ -220,6 +224,11 @@ func (p *parser) statement(n *yaml.Node, path string) (*Statement, error) {
 			return nil, err
 		}
 	}
+	if v := yamlnode.Present(f["allowUnsigned"]); v != nil {
+		if s.AllowUnsignedUnsafe, err = yamlnode.Bool(v, yamlnode.Join(path, "allowUnsigned")); err != nil {
+			return nil, err
+		}
+	}
 	if v := yamlnode.Present(f["mode"]); v != nil {
 		m, err := yamlnode.String(v, yamlnode.Join(path, "mode"))
 		if err != nil {
@@ -231,6 +240,10 @@ func (p *parser) statement(n *yaml.Node, path string) (*Statement, error) {
 		default:
 			return nil, yamlnode.At(v, yamlnode.Join(path, "mode"), yamlnode.Invalid, "must be enforce, warn or audit, not %q", yamlnode.Clip(m))
 		}
+	}
+	if !s.requiresEvidence() && !s.AllowUnsignedUnsafe {
+		return nil, yamlnode.At(n, yamlnode.Join(path, "signatures"), yamlnode.Invalid,
+			"requires no signature and no attestation, so an unsigned artifact would pass; add signatures or attestations, or say allowUnsigned: true")
 	}
 	return s, nil
 }

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -48,20 +49,38 @@ const (
 	KindNotation      AuthorityKind = "notation"
 )
 
-// Policy is a parsed trust policy with its trust material loaded. It is
-// immutable and safe for concurrent use; build one with LoadPolicy or
-// ParsePolicy.
+// Policy is a trust policy with its trust material loaded, validated as a
+// whole. It is closed: only LoadPolicy, ParsePolicy, NewPolicy and
+// OneOffPolicy build one, and it cannot change after; it is safe for
+// concurrent use. The zero Policy is refused by New.
 type Policy struct {
-	Statements []*Statement
-	// File is where the policy was read from ("" when parsed from bytes).
-	File string
-	// Digest is the SHA-256 of the policy bytes; TrustDigest covers every
-	// file of trust material the policy loaded (keys, roots, Notation
-	// trust policy and store). Together they identify what a verdict was
-	// reached under.
-	Digest      digest.Digest
-	TrustDigest digest.Digest
+	statements  []*Statement
+	file        string
+	digest      digest.Digest
+	trustDigest digest.Digest
 }
+
+// Statements are copies of the policy's statements, in order.
+func (p *Policy) Statements() []Statement {
+	out := make([]Statement, len(p.statements))
+	for i, s := range p.statements {
+		out[i] = s.clone()
+	}
+	return out
+}
+
+// File is where the policy was read from ("" when parsed from bytes or
+// built in Go).
+func (p *Policy) File() string { return p.file }
+
+// Digest is the SHA-256 of the policy file's bytes ("" for a policy built
+// in Go); TrustDigest covers every file and trust root the policy loaded
+// (keys, trusted roots, TUF targets, Notation trust policy and store).
+// Together they identify what a verdict was reached under.
+func (p *Policy) Digest() digest.Digest { return p.digest }
+
+// TrustDigest: see Digest.
+func (p *Policy) TrustDigest() digest.Digest { return p.trustDigest }
 
 // Statement is one entry of the policy: the repositories it covers and
 // what their artifacts must show.
@@ -78,7 +97,14 @@ type Statement struct {
 	Layers       LayerRules
 	// RequireDigest refuses references not pinned by digest.
 	RequireDigest bool
-	Mode          Mode
+	// Mode is what a denial does; "" is ModeEnforce.
+	Mode Mode
+	// AllowUnsignedUnsafe lets a statement require no signature and no
+	// attestation (allowUnsigned: true in a file): an unsigned artifact
+	// then passes it. Without it such a statement is refused, so that a
+	// policy cannot mean "nothing" by accident; with it, every result says
+	// so as insecure.
+	AllowUnsignedUnsafe bool
 	// Line is where the statement starts in the file.
 	Line       int
 	scopeLines [][2]int
@@ -132,6 +158,59 @@ type LayerRules struct {
 	AllowUnknown bool
 	// MaxBytes bounds each layer; 0 in the file means DefaultMaxLayerBytes.
 	MaxBytes int64
+}
+
+// requiresEvidence: some signature or attestation must verify.
+func (s *Statement) requiresEvidence() bool {
+	return s.Threshold > 0 || len(s.Attestations) > 0
+}
+
+// insecure is what the statement gives up, as every result reports it.
+func (s *Statement) insecure() []string {
+	var out []string
+	if s.AllowUnsignedUnsafe && !s.requiresEvidence() {
+		out = append(out, s.Name+": allowUnsigned: no signature and no attestation required; an unsigned artifact passes")
+	}
+	for _, a := range s.Authorities {
+		out = append(out, a.Insecure...)
+	}
+	return out
+}
+
+// clone copies s deeply enough that changing the copy's slices, maps and
+// authorities leaves s as it was (trust material itself is shared, and
+// never changed).
+func (s *Statement) clone() Statement {
+	c := *s
+	c.Scopes = append([]string(nil), s.Scopes...)
+	c.scopeLines = append([][2]int(nil), s.scopeLines...)
+	c.Authorities = make([]*Authority, len(s.Authorities))
+	for i, a := range s.Authorities {
+		ac := *a
+		ac.Insecure = append([]string(nil), a.Insecure...)
+		ac.Warnings = append([]string(nil), a.Warnings...)
+		if a.Cosign != nil {
+			cc := *a.Cosign
+			cc.Keys = append([]cosign.Key(nil), a.Cosign.Keys...)
+			cc.Identities = append([]cosign.Identity(nil), a.Cosign.Identities...)
+			cc.Roots = append([]cosign.TrustedRoot(nil), a.Cosign.Roots...)
+			ac.Cosign = &cc
+		}
+		if a.Notation != nil {
+			nc := *a.Notation
+			nc.UserMetadata = maps.Clone(a.Notation.UserMetadata)
+			ac.Notation = &nc
+		}
+		c.Authorities[i] = &ac
+	}
+	c.Attestations = make([]*AttestationRule, len(s.Attestations))
+	for i, r := range s.Attestations {
+		rc := *r
+		rc.SignedBy = append([]string(nil), r.SignedBy...)
+		rc.Conditions = append([]*attest.Condition(nil), r.Conditions...)
+		c.Attestations[i] = &rc
+	}
+	return c
 }
 
 // authority returns the statement's authority called name.

@@ -42,7 +42,10 @@ func TestPolicyRejects(t *testing.T) {
 		{"key file missing", head + "    signatures:\n      authorities:\n        - name: k\n          cosign: {key: keys/nope.pub, insecureIgnoreTlog: true}\n", verify.ErrTrustMaterial, 8, "policies[0].signatures.authorities[0].cosign.key"},
 		{"key file not a key", head + "    signatures:\n      authorities:\n        - name: k\n          cosign: {key: trust.yaml, insecureIgnoreTlog: true}\n", verify.ErrTrustMaterial, 8, "policies[0].signatures.authorities[0].cosign.key"},
 		{"threshold above authorities", head + "    signatures:\n      threshold: 2\n" + key[len("    signatures:\n"):], verify.ErrPolicyInvalid, 6, "policies[0].signatures.threshold"},
-		{"same scope in two policies", head + "  - name: other\n    scopes: [\"r.test/app\"]\n", verify.ErrPolicyInvalid, 6, "policies[1].scopes[0]"},
+		{"same scope in two policies", head + "    allowUnsigned: true\n  - name: other\n    scopes: [\"r.test/app\"]\n    allowUnsigned: true\n", verify.ErrPolicyInvalid, 7, "policies[1].scopes[0]"},
+		// A statement that requires nothing is refused unless it says so.
+		{"no signature and no attestation", head, verify.ErrPolicyInvalid, 3, "policies[0].signatures"},
+		{"allowUnsigned that is not a boolean", head + "    allowUnsigned: sure\n", verify.ErrPolicyInvalid, 5, "policies[0].allowUnsigned"},
 		// Without a TUF client (LoadOptions.Roots), the log's keys must come from a file.
 		{"key without trusted root or insecureIgnoreTlog", head + "    signatures:\n      authorities:\n        - name: k\n          cosign: {key: keys/k.pub}\n", verify.ErrPolicyInvalid, 8, "policies[0].signatures.authorities[0].cosign.trustedRoot"},
 		{"signedBy unknown authority", head + key + "    attestations:\n      - predicateType: slsaprovenance1\n        signedBy: [ci]\n", verify.ErrPolicyInvalid, 11, "policies[0].attestations[0].signedBy[0]"},
@@ -82,14 +85,19 @@ func TestSelect(t *testing.T) {
 policies:
   - name: exact
     scopes: ["r.test/acme/app"]
+    allowUnsigned: true
   - name: acme-one-level
     scopes: ["r.test/acme/*"]
+    allowUnsigned: true
   - name: acme-any-depth
     scopes: ["r.test/acme/**"]
+    allowUnsigned: true
   - name: deep
     scopes: ["r.test/acme/team/**"]
+    allowUnsigned: true
   - name: fallback
     scopes: ["*"]
+    allowUnsigned: true
 `), "", verify.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +117,7 @@ policies:
 			t.Errorf("%s: got %v %v, want %s", repo, st, err, want)
 		}
 	}
-	p, err = verify.ParsePolicy(context.Background(), []byte("version: v1\npolicies:\n  - name: only\n    scopes: [\"r.test/acme/**\"]\n"), "", verify.LoadOptions{})
+	p, err = verify.ParsePolicy(context.Background(), []byte("version: v1\npolicies:\n  - name: only\n    scopes: [\"r.test/acme/**\"]\n    allowUnsigned: true\n"), "", verify.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

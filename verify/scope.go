@@ -90,7 +90,7 @@ func (p *Policy) Select(repo string) (*Statement, string, error) {
 	var best *Statement
 	var bestPattern string
 	var bestSpec specificity
-	for _, s := range p.Statements {
+	for _, s := range p.statements {
 		for _, pattern := range s.Scopes {
 			spec, ok := match(pattern, repo)
 			if ok && (best == nil || bestSpec.less(spec)) {
@@ -111,12 +111,15 @@ func checkScopes(ss []*Statement) error {
 	for i, s := range ss {
 		for j, pattern := range s.Scopes {
 			if first, dup := owner[pattern]; dup {
-				return &PolicyError{
-					Field: yamlnode.Index(yamlnode.Index("policies", i)+".scopes", j),
-					Line:  s.scopeLines[j][0], Column: s.scopeLines[j][1],
+				e := &PolicyError{
+					Field:  yamlnode.Index(yamlnode.Index("policies", i)+".scopes", j),
 					Reason: fmt.Sprintf("scope %q is also claimed by policy %s: scopes of equal specificity overlap; keep it in one policy", pattern, first),
 					Err:    ErrPolicyInvalid,
 				}
+				if j < len(s.scopeLines) { // statements built in Go have no lines
+					e.Line, e.Column = s.scopeLines[j][0], s.scopeLines[j][1]
+				}
+				return e
 			}
 			owner[pattern] = s
 		}

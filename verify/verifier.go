@@ -56,9 +56,17 @@ type Verifier struct {
 }
 
 // New returns a Verifier of policy that reaches artifacts through opener
-// (registries through its one client, OCI layouts, the cache).
-func New(policy *Policy, opener *access.Opener, opts Options) *Verifier {
-	return &Verifier{policy: policy, opener: opener, opts: opts}
+// (registries through its one client, OCI layouts, the cache). The policy
+// must come from LoadPolicy, ParsePolicy, NewPolicy or OneOffPolicy, which
+// validated it; anything else is a *PolicyError wrapping ErrPolicyInvalid.
+func New(policy *Policy, opener *access.Opener, opts Options) (*Verifier, error) {
+	if policy == nil || len(policy.statements) == 0 {
+		return nil, &PolicyError{Reason: "no policy: build one with LoadPolicy, ParsePolicy, NewPolicy or OneOffPolicy", Err: ErrPolicyInvalid}
+	}
+	if opener == nil {
+		return nil, errors.New("verify: New needs an opener")
+	}
+	return &Verifier{policy: policy, opener: opener, opts: opts}, nil
 }
 
 // Policy is the policy the Verifier enforces.
@@ -73,7 +81,7 @@ func (v *Verifier) Policy() *Policy { return v.policy }
 // undecided (a *ReferenceError from the registry, network or time) or the
 // reference cannot be verified at all (ErrUnsupportedReference); a denial
 // is a verdict, not an error.
-func (v *Verifier) Verify(ctx context.Context, ref string) (*Result, error) {
+func (v *Verifier) Verify(ctx context.Context, ref artifact.Reference) (*Result, error) {
 	res, _, err := v.run(ctx, ref, false)
 	return res, err
 }
@@ -83,7 +91,7 @@ func (v *Verifier) Verify(ctx context.Context, ref string) (*Result, error) {
 // whatever the statement's mode: warn and audit let a gate pass, never
 // an unverified artifact load. Otherwise the error wraps ErrNotVerified
 // (or is the undecided cause) and the Result says why.
-func (v *Verifier) Fetch(ctx context.Context, ref string) (*Artifact, *Result, error) {
+func (v *Verifier) Fetch(ctx context.Context, ref artifact.Reference) (*Artifact, *Result, error) {
 	res, a, err := v.run(ctx, ref, true)
 	if err != nil {
 		return nil, res, err
@@ -97,7 +105,7 @@ func (v *Verifier) Fetch(ctx context.Context, ref string) (*Artifact, *Result, e
 
 // VerifyAll verifies refs with bounded concurrency. Results are in the
 // order of refs; errs[i] is Verify's error for refs[i].
-func (v *Verifier) VerifyAll(ctx context.Context, refs []string) ([]*Result, []error) {
+func (v *Verifier) VerifyAll(ctx context.Context, refs []artifact.Reference) ([]*Result, []error) {
 	results, errs := make([]*Result, len(refs)), make([]error, len(refs))
 	n := v.opts.Concurrency
 	if n <= 0 {
@@ -154,7 +162,8 @@ func Repository(ref artifact.Reference) string {
 	return ""
 }
 
-func (v *Verifier) run(ctx context.Context, input string, keep bool) (*Result, *Artifact, error) {
+func (v *Verifier) run(ctx context.Context, ref artifact.Reference, keep bool) (*Result, *Artifact, error) {
+	input := ref.String()
 	timeout := v.opts.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -165,11 +174,6 @@ func (v *Verifier) run(ctx context.Context, input string, keep bool) (*Result, *
 	undecided := func(op string, err error) (*Result, *Artifact, error) {
 		res.decide()
 		return res, nil, &ReferenceError{Op: op, Reference: input, Err: err}
-	}
-	ref, err := artifact.ParseReference(input)
-	if err != nil {
-		res.Checks = append(res.Checks, Check{Name: CheckManifest, Status: StatusError, Reason: err.Error(), Err: err})
-		return undecided("parse", err)
 	}
 	if ref.Kind != artifact.RefRegistry && ref.Kind != artifact.RefLayout {
 		err := fmt.Errorf("%w: %s is a %s; only registry references and OCI layouts carry signatures", ErrUnsupportedReference, input, ref.Kind)
@@ -186,9 +190,7 @@ func (v *Verifier) run(ctx context.Context, input string, keep bool) (*Result, *
 		return res, nil, nil
 	}
 	res.Policy, res.Scope, res.Mode = st.Name, pattern, st.Mode
-	for _, a := range st.Authorities {
-		res.Insecure = append(res.Insecure, a.Insecure...)
-	}
+	res.Insecure = st.insecure()
 	res.Checks = planChecks(st)
 	res.check(CheckScope, "").pass(fmt.Sprintf("policy %s (scope %s)", st.Name, pattern))
 	if st.RequireDigest {

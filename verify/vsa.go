@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	intoto "github.com/in-toto/attestation/go/v1"
@@ -34,6 +35,56 @@ type Summary struct {
 	Inputs []digest.Digest
 	// Time is when verification passed.
 	Time time.Time
+	// Insecure is what the policy gave up (Result.Insecure), stated in the
+	// VSA so that whoever trusts it knows.
+	Insecure []string
+}
+
+// SummaryOf is the Summary of a verified result under p: the policy's
+// statement, scope and mode, the policy and trust material by digest, the
+// checks that passed, the evidence that passed by referrer digest, and
+// what the policy gave up. verifierID names the verifier; policyURI where
+// the policy is ("" for one built from flags). A result that is not
+// verified has no summary (ErrNotVerified): warn and audit modes pass a
+// gate, but a VSA states a verification that passed.
+func SummaryOf(res *Result, p *Policy, verifierID, policyURI string, now time.Time) (Summary, error) {
+	if res == nil || res.Verdict != VerdictVerified {
+		return Summary{}, fmt.Errorf("%w: a VSA states only a verification that passed", ErrNotVerified)
+	}
+	var inputs []digest.Digest
+	seen := map[digest.Digest]bool{}
+	add := func(verified bool, d digest.Digest) {
+		if verified && d != "" && !seen[d] {
+			seen[d] = true
+			inputs = append(inputs, d)
+		}
+	}
+	if s := res.Signatures; s != nil {
+		for _, a := range s.Authorities {
+			for _, r := range a.Cosign {
+				add(r.Verified, r.Referrer)
+			}
+			for _, r := range a.Notation {
+				add(r.Verified, r.Referrer)
+			}
+		}
+	}
+	for _, a := range res.Attestations {
+		for _, r := range a.Results {
+			add(r.Verified, r.Referrer)
+		}
+	}
+	policy := map[string]any{"policy": res.Policy, "scope": res.Scope, "mode": res.Mode, "trustMaterial": p.TrustDigest().String()}
+	if p.Digest() != "" {
+		policy["policyFile"] = p.Digest().String()
+	}
+	var checks []string
+	for _, ch := range res.Checks {
+		checks = append(checks, strings.TrimSpace(ch.Name+" "+ch.Subject))
+	}
+	policy["checks"] = checks
+	return Summary{VerifierID: verifierID, Repository: res.Repository, Digest: res.Digest, Policy: policy,
+		PolicyURI: policyURI, Inputs: inputs, Time: now, Insecure: res.Insecure}, nil
 }
 
 // VSA returns the in-toto Statement v1 of a SLSA Verification Summary for
@@ -62,7 +113,7 @@ func VSA(s Summary) ([]byte, error) {
 	if policyURI == "" {
 		policyURI = "wasmgate:verify-flags"
 	}
-	pred, err := structpb.NewStruct(map[string]any{
+	fields := map[string]any{
 		"verifier":           map[string]any{"id": s.VerifierID},
 		"timeVerified":       s.Time.UTC().Format(time.RFC3339),
 		"resourceUri":        "oci://" + s.Repository + "@" + s.Digest.String(),
@@ -71,7 +122,11 @@ func VSA(s Summary) ([]byte, error) {
 		"verificationResult": "PASSED",
 		"verifiedLevels":     []any{},
 		"slsaVersion":        "1.0",
-	})
+	}
+	if len(s.Insecure) > 0 {
+		fields["insecure"] = stringsAny(s.Insecure)
+	}
+	pred, err := structpb.NewStruct(fields)
 	if err != nil {
 		return nil, err
 	}
@@ -88,4 +143,12 @@ func VSA(s Summary) ([]byte, error) {
 		return nil, err
 	}
 	return protojson.Marshal(st)
+}
+
+func stringsAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }

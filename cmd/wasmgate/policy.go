@@ -25,9 +25,9 @@ func policyCommand() *cli.Command {
 					return err
 				}
 				if jsonOutput(c) {
-					return printJSON(c, map[string]any{"file": p.File, "digest": p.Digest, "trustDigest": p.TrustDigest, "valid": true, "explanation": p.Explain()})
+					return printJSON(c, map[string]any{"file": p.File(), "digest": p.Digest(), "trustDigest": p.TrustDigest(), "valid": true, "explanation": p.Explain()})
 				}
-				fmt.Fprintf(c.App.Writer, "%s: valid (policy %s, trust material %s)\n\n%s", p.File, p.Digest, p.TrustDigest, p.Explain())
+				fmt.Fprintf(c.App.Writer, "%s: valid (policy %s, trust material %s)\n\n%s", p.File(), p.Digest(), p.TrustDigest(), p.Explain())
 				return nil
 			},
 		}},

@@ -144,13 +144,12 @@ func pullVerified(c *cli.Context, ref artifact.Reference, dir string) error {
 	if c.String("policy") == "" {
 		return usageError("--verified needs --policy FILE (the trust policy)")
 	}
-	input := c.Args().First()
 	if pinned, err := pinnedDigest(c, ref); err != nil {
 		return err
 	} else if pinned != "" {
-		input = ref.WithDigest(pinned).String()
+		ref = ref.WithDigest(pinned)
 	}
-	a, res, err := fetchVerified(c, ref, input, exitDenied, exitUndecided)
+	a, res, err := fetchVerified(c, ref, exitDenied, exitUndecided)
 	if err != nil {
 		return err
 	}
@@ -168,10 +167,10 @@ func pullVerified(c *cli.Context, ref artifact.Reference, dir string) error {
 	return nil
 }
 
-// fetchVerified verifies input under --policy (and --scope) and returns
+// fetchVerified verifies ref under --policy (and --scope) and returns
 // the verified artifact. When it is not verified, the report goes to
 // stderr and the error is an exit with denied or undecided.
-func fetchVerified(c *cli.Context, ref artifact.Reference, input string, denied, undecided int) (*verify.Artifact, *verify.Result, error) {
+func fetchVerified(c *cli.Context, ref artifact.Reference, denied, undecided int) (*verify.Artifact, *verify.Result, error) {
 	policy, err := loadPolicy(c, c.String("policy"))
 	if err != nil {
 		return nil, nil, err
@@ -180,7 +179,11 @@ func fetchVerified(c *cli.Context, ref artifact.Reference, input string, denied,
 	if err != nil {
 		return nil, nil, err
 	}
-	a, res, err := verify.New(policy, o, verify.Options{Scope: c.String("scope")}).Fetch(c.Context, input)
+	v, err := verify.New(policy, o, verify.Options{Scope: c.String("scope")})
+	if err != nil {
+		return nil, nil, err
+	}
+	a, res, err := v.Fetch(c.Context, ref)
 	if err == nil {
 		return a, res, nil
 	}

@@ -230,7 +230,11 @@ func quickstartAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := verify.New(policy, o, verify.Options{}).Verify(ctx, ref.String())
+	gate, err := verify.New(policy, o, verify.Options{})
+	if err != nil {
+		return err
+	}
+	res, err := gate.Verify(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -259,7 +263,7 @@ func quickstartAction(c *cli.Context) error {
 	if err := flipByte(blob); err != nil {
 		return err
 	}
-	bad, err := verify.New(policy, o, verify.Options{}).Verify(ctx, tamperedRef.String())
+	bad, err := gate.Verify(ctx, tamperedRef)
 	if err != nil {
 		return err
 	}
@@ -281,7 +285,7 @@ func quickstartAction(c *cli.Context) error {
 	if err := os.WriteFile(filepath.Join(dataDir, "hello.txt"), []byte("read through a read-only mount"), 0o644); err != nil {
 		return err
 	}
-	verified, _, err := verify.New(policy, o, verify.Options{}).Fetch(ctx, pinned.String())
+	verified, _, err := gate.Fetch(ctx, pinned)
 	if err != nil {
 		return err
 	}

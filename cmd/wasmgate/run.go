@@ -94,7 +94,7 @@ func runAction(c *cli.Context) error {
 		if c.String("policy") == "" {
 			return usageError("run verifies first: --policy FILE (the trust policy), or --insecure-skip-verify")
 		}
-		a, _, err := fetchVerified(c, ref, c.Args().First(), exitRunRefused, exitRunFailed)
+		a, _, err := fetchVerified(c, ref, exitRunRefused, exitRunFailed)
 		if err != nil {
 			return err
 		}

@@ -7,13 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/opencontainers/go-digest"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasmgate/wasmgate/artifact"
-	"github.com/wasmgate/wasmgate/attest"
-	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/internal/atomicfile"
@@ -57,14 +53,16 @@ func authorityFlags() []cli.Flag {
 	}
 }
 
-// cosignFlags names the CosignSpec fields after the flags that set them,
-// for errors.
-var cosignFlags = map[string]string{
+// specFlags names the fields of a CosignSpec and a OneOff after the flags
+// that set them, for errors.
+var specFlags = map[string]string{
 	verify.FieldKey: "--key", verify.FieldKeyless: "--certificate-identity", verify.FieldIssuer: "--certificate-oidc-issuer",
 	verify.FieldSubject: "--certificate-identity", verify.FieldWorkflow: "--certificate-github-workflow-repository",
 	verify.FieldGitHub: "--github-owner", verify.FieldTrustedRoot: "--trusted-root", verify.FieldTUF: "--tuf-mirror",
 	verify.FieldTUFRoot: "--tuf-root", verify.FieldTlogThreshold: "--tlog-threshold", verify.FieldTimestampThreshold: "--timestamp-threshold",
 	verify.FieldKeyValidFrom: "--key", verify.FieldKeyValidUntil: "--key",
+	verify.FieldNotation: "--notation-trust-policy", verify.FieldPredicateType: "--attestation-type",
+	verify.FieldConditions: "--condition", verify.FieldAttestation: "--attestation-type",
 }
 
 // cosignSpec is the authority the cosign flags describe.
@@ -95,28 +93,37 @@ func sigstoreRoots(c *cli.Context) *sigstoreroot.Provider {
 	return sigstoreroot.NewProvider(sigstoreroot.Options{Offline: c.Bool("offline")})
 }
 
-// authority builds the cosign authority from the flags. Errors are usage
-// errors: configuration, not verdicts.
-func authority(c *cli.Context) (*verify.Built, error) {
-	b, err := cosignSpec(c).Build(c.Context, verify.SpecEnv{
+// specEnv is how the CLI builds specs: files read with a bound, trust
+// roots through TUF (or not, with --offline), options named as flags.
+func specEnv(c *cli.Context) verify.SpecEnv {
+	return verify.SpecEnv{
 		Roots: sigstoreRoots(c),
 		ReadFile: func(field, file string) ([]byte, error) {
 			raw, err := readBounded(file, 1<<20)
 			if err != nil {
-				return nil, usageError("%s %s: %v", cosignFlags[field], file, err)
+				return nil, usageError("%s %s: %v", orElse(specFlags[field], field), file, err)
 			}
 			return raw, nil
 		},
-	})
-	if err != nil {
-		var se *verify.SpecError
-		if errors.As(err, &se) {
-			return nil, usageError("%s: %s", orElse(cosignFlags[se.Field], se.Field), strings.TrimPrefix(err.Error(), se.Field+": "))
-		}
-		return nil, err
+		Option: flagWords.Replace,
 	}
-	for i, w := range b.Insecure {
-		b.Insecure[i] = flagWords.Replace(w)
+}
+
+// specError is a SpecError said with the flag that set the field.
+func specError(err error) error {
+	var se *verify.SpecError
+	if errors.As(err, &se) {
+		return usageError("%s: %s", orElse(specFlags[se.Field], se.Field), strings.TrimPrefix(err.Error(), se.Field+": "))
+	}
+	return err
+}
+
+// authority builds the cosign authority from the flags (verify-blob).
+// Errors are usage errors: configuration, not verdicts.
+func authority(c *cli.Context) (*verify.Built, error) {
+	b, err := cosignSpec(c).Build(c.Context, specEnv(c))
+	if err != nil {
+		return nil, specError(err)
 	}
 	for _, w := range b.Warnings {
 		fmt.Fprintf(c.App.ErrWriter, "wasmgate: warning: %s\n", w)
@@ -131,14 +138,20 @@ func loadPolicy(c *cli.Context, path string) (*verify.Policy, error) {
 	if err != nil {
 		return nil, usageError("%v", err)
 	}
-	for _, st := range p.Statements {
+	printPolicyWarnings(c, p)
+	return p, nil
+}
+
+// printPolicyWarnings says how the policy's trust roots were obtained when
+// a user should know (offline, an embedded snapshot).
+func printPolicyWarnings(c *cli.Context, p *verify.Policy) {
+	for _, st := range p.Statements() {
 		for _, a := range st.Authorities {
 			for _, w := range a.Warnings {
 				fmt.Fprintf(c.App.ErrWriter, "wasmgate: warning: %s: %s\n", a.Name, w)
 			}
 		}
 	}
-	return p, nil
 }
 
 // flagWords says the policy's insecure options as the flags that set them.
@@ -242,15 +255,18 @@ func verifyAction(c *cli.Context) error {
 	default:
 		return usageError("--format must be auto, bundle or legacy, not %q", f)
 	}
-	v := verify.New(policy, o, verify.Options{
+	v, err := verify.New(policy, o, verify.Options{
 		CosignFormat: format,
 		Scope:        c.String("scope"),
 		Concurrency:  c.Int("concurrency"),
 		Discover:     referrers.Options{Mode: mode, NoLegacyTags: c.Bool("no-legacy-tags")},
 	})
-	results, errs := v.VerifyAll(c.Context, inputs)
+	if err != nil {
+		return err
+	}
+	results, errs := v.VerifyAll(c.Context, refs)
 	report := verify.Report{SchemaVersion: verify.SchemaVersion, PolicyFile: c.String("policy"),
-		PolicyDigest: policy.Digest, TrustDigest: policy.TrustDigest, Results: results}
+		PolicyDigest: policy.Digest(), TrustDigest: policy.TrustDigest(), Results: results}
 	switch c.String("output") {
 	case "json":
 		if err := printJSON(c, report); err != nil {
@@ -279,7 +295,7 @@ func verifyAction(c *cli.Context) error {
 		return cli.Exit(strings.Join(msgs, "\n"), code)
 	}
 	if path := c.String("emit-vsa"); path != "" {
-		return emitVSA(c, path, refs[0], policy, results[0])
+		return emitVSA(c, path, policy, results[0])
 	}
 	return nil
 }
@@ -327,61 +343,36 @@ func authorityFlagsSet(c *cli.Context) string {
 }
 
 // flagPolicy is the policy the cosign and Notation flags describe, as
-// cosign and notation verify read them: one statement for every
-// repository; any cosign key or identity counts as one authority and the
-// Notation trust as another, and each kind given must have signed. With
-// --attestation-type the cosign authority signs the attestation instead
-// (cosign verify-attestation checks no separate signature).
+// cosign verify, cosign verify-attestation and notation verify read them
+// (verify.OneOffPolicy).
 func flagPolicy(c *cli.Context) (*verify.Policy, error) {
-	st := &verify.Statement{Name: "flags", Scopes: []string{"*"}, Mode: verify.ModeEnforce,
-		Layers: verify.LayerRules{AllowUnknown: true, MaxBytes: verify.DefaultMaxLayerBytes}}
+	var o verify.OneOff
 	useNotation := c.String("notation-trust-policy") != "" || c.String("notation-trust-store") != ""
-	useCosign := c.IsSet("key") || c.String("certificate-identity") != "" || c.String("certificate-identity-regexp") != "" ||
-		c.String("certificate-oidc-issuer") != "" || c.String("certificate-oidc-issuer-regexp") != "" ||
-		c.String("github-owner") != "" || c.String("github-repo") != "" || !useNotation
-	if useCosign {
-		b, err := authority(c)
-		if err != nil {
-			return nil, err
-		}
-		st.Authorities = append(st.Authorities, &verify.Authority{Name: "cosign", Kind: b.Kind, Cosign: &b.Authority,
-			Insecure: b.Insecure, Warnings: b.Warnings, Description: b.Description})
-	}
 	if useNotation {
-		if c.String("notation-trust-policy") == "" || c.String("notation-trust-store") == "" {
-			return nil, usageError("Notation verification needs --notation-trust-policy and --notation-trust-store")
-		}
-		trust, err := notation.LoadTrust(c.String("notation-trust-policy"), c.String("notation-trust-store"))
-		if err != nil {
-			return nil, usageError("%v", err)
-		}
 		meta, err := parseAnnotations(c.StringSlice("notation-user-metadata"))
 		if err != nil {
 			return nil, err
 		}
-		st.Authorities = append(st.Authorities, &verify.Authority{Name: "notation", Kind: verify.KindNotation,
-			Notation:    &verify.NotationAuthority{Trust: trust, Scope: c.String("notation-scope"), UserMetadata: meta},
-			Description: "notation trust policy " + filepath.Base(c.String("notation-trust-policy"))})
+		o.Notation = &verify.NotationSpec{TrustPolicy: c.String("notation-trust-policy"), TrustStore: c.String("notation-trust-store"),
+			Scope: c.String("notation-scope"), UserMetadata: meta}
 	}
-	st.Threshold = len(st.Authorities)
+	if c.IsSet("key") || c.String("certificate-identity") != "" || c.String("certificate-identity-regexp") != "" ||
+		c.String("certificate-oidc-issuer") != "" || c.String("certificate-oidc-issuer-regexp") != "" ||
+		c.String("github-owner") != "" || c.String("github-repo") != "" || !useNotation {
+		spec := cosignSpec(c)
+		o.Cosign = &spec
+	}
 	if pt := c.String("attestation-type"); pt != "" {
-		if !useCosign {
-			return nil, usageError("--attestation-type needs --key or a keyless identity to check the attestation's signature")
-		}
-		rule := &verify.AttestationRule{PredicateType: evidence.PredicateTypeURI(pt), SignedBy: []string{"cosign"}, MaxAge: c.Duration("max-age"), MinCount: c.Int("min-count")}
-		for _, src := range c.StringSlice("condition") {
-			cond, err := attest.Compile(src)
-			if err != nil {
-				return nil, usageError("--condition: %v", err)
-			}
-			rule.Conditions = append(rule.Conditions, cond)
-		}
-		st.Attestations = []*verify.AttestationRule{rule}
-		st.Threshold-- // the cosign authority signs the attestation, not the artifact
+		o.Attestation = &verify.AttestationSpec{PredicateType: pt, Conditions: c.StringSlice("condition"), MaxAge: c.Duration("max-age"), MinCount: c.Int("min-count")}
 	} else if len(c.StringSlice("condition")) > 0 {
 		return nil, usageError("--condition needs --attestation-type")
 	}
-	return &verify.Policy{Statements: []*verify.Statement{st}}, nil
+	p, err := verify.OneOffPolicy(c.Context, o, specEnv(c))
+	if err != nil {
+		return nil, specError(err)
+	}
+	printPolicyWarnings(c, p)
+	return p, nil
 }
 
 func orElse(a, b string) string {
@@ -391,47 +382,17 @@ func orElse(a, b string) string {
 	return b
 }
 
-// emitVSA writes the VSA of a verified result: the policy and trust
-// material it was reached under (by digest) and the evidence that passed.
-func emitVSA(c *cli.Context, path string, ref artifact.Reference, policy *verify.Policy, res *verify.Result) error {
+// emitVSA writes the VSA of a verified result (verify.SummaryOf), signed
+// with --vsa-key as a sigstore bundle, else as a bare in-toto statement.
+func emitVSA(c *cli.Context, path string, policy *verify.Policy, res *verify.Result) error {
 	if res.Verdict != verify.VerdictVerified {
 		return nil // warn or audit passed it; a VSA states only a verification that passed
 	}
-	var inputs []digest.Digest
-	if s := res.Signatures; s != nil {
-		for _, a := range s.Authorities {
-			for _, r := range a.Cosign {
-				if r.Verified && r.Referrer != "" {
-					inputs = append(inputs, r.Referrer)
-				}
-			}
-			for _, r := range a.Notation {
-				if r.Verified && r.Referrer != "" {
-					inputs = append(inputs, r.Referrer)
-				}
-			}
-		}
+	summary, err := verify.SummaryOf(res, policy, "https://github.com/wasmgate/wasmgate/verify@"+version, policyURI(c), time.Now())
+	if err != nil {
+		return err
 	}
-	for _, a := range res.Attestations {
-		for _, r := range a.Results {
-			if r.Verified && r.Referrer != "" {
-				inputs = append(inputs, r.Referrer)
-			}
-		}
-	}
-	summary := map[string]any{"policy": res.Policy, "scope": res.Scope, "mode": res.Mode, "trustMaterial": policy.TrustDigest.String()}
-	if policy.Digest != "" {
-		summary["policyFile"] = policy.Digest.String()
-	}
-	var checks []string
-	for _, ch := range res.Checks {
-		checks = append(checks, strings.TrimSpace(ch.Name+" "+ch.Subject))
-	}
-	summary["checks"] = checks
-	st, err := verify.VSA(verify.Summary{
-		VerifierID: "https://github.com/wasmgate/wasmgate/verify@" + version,
-		Repository: res.Repository, Digest: res.Digest, Policy: summary, PolicyURI: policyURI(c), Inputs: dedupeDigests(inputs), Time: time.Now(),
-	})
+	st, err := verify.VSA(summary)
 	if err != nil {
 		return err
 	}
@@ -457,18 +418,6 @@ func policyURI(c *cli.Context) string {
 		return "file://" + filepath.ToSlash(p)
 	}
 	return ""
-}
-
-func dedupeDigests(ds []digest.Digest) []digest.Digest {
-	seen := map[digest.Digest]bool{}
-	out := ds[:0]
-	for _, d := range ds {
-		if !seen[d] {
-			seen[d] = true
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 func notationLine(r notation.Result) string {

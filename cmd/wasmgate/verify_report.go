@@ -118,10 +118,23 @@ func printSARIF(w io.Writer, rep verify.Report, policy *verify.Policy) error {
 	}
 	run := sarif.NewRunWithInformationURI("wasmgate", "https://github.com/wasmgate/wasmgate")
 	run.Tool.Driver.WithVersion(version)
-	for _, name := range []string{verify.CheckScope, verify.CheckDigest, verify.CheckManifest, verify.CheckLayers, verify.CheckSignatures, verify.CheckAttestation} {
+	for _, name := range []string{verify.CheckScope, verify.CheckDigest, verify.CheckManifest, verify.CheckLayers, verify.CheckSignatures, verify.CheckAttestation, ruleInsecure} {
 		run.AddRule("wasmgate/" + name).WithDescription(ruleDescriptions[name])
 	}
 	for _, r := range rep.Results {
+		// What the policy gave up is a finding on every result, passed or
+		// not, as the text and JSON reports say it.
+		for _, s := range r.Insecure {
+			res := run.CreateResultForRule("wasmgate/" + ruleInsecure).WithLevel("warning").
+				WithMessage(sarif.NewTextMessage(r.Reference + ": insecure: " + s))
+			loc := sarif.NewPhysicalLocation()
+			if rep.PolicyFile != "" {
+				loc.WithArtifactLocation(sarif.NewSimpleArtifactLocation(rep.PolicyFile)).WithRegion(sarif.NewSimpleRegion(statementLine(policy, r.Policy), statementLine(policy, r.Policy)))
+			} else {
+				loc.WithArtifactLocation(sarif.NewSimpleArtifactLocation(r.Reference))
+			}
+			res.AddLocation(sarif.NewLocationWithPhysicalLocation(loc))
+		}
 		for _, c := range r.Failed() {
 			level := "error"
 			switch r.Mode {
@@ -150,7 +163,7 @@ func printSARIF(w io.Writer, rep verify.Report, policy *verify.Policy) error {
 }
 
 func statementLine(p *verify.Policy, name string) int {
-	for _, s := range p.Statements {
+	for _, s := range p.Statements() {
 		if s.Name == name && s.Line > 0 {
 			return s.Line
 		}
@@ -158,7 +171,11 @@ func statementLine(p *verify.Policy, name string) int {
 	return 1
 }
 
+// ruleInsecure is the SARIF rule of what a policy gives up.
+const ruleInsecure = "insecure"
+
 var ruleDescriptions = map[string]string{
+	ruleInsecure:            "The trust policy gives up a check (insecureIgnoreTlog, insecureIgnoreSCT, allowUnsigned, ...).",
 	verify.CheckScope:       "A trust policy statement covers the artifact's repository.",
 	verify.CheckDigest:      "The reference is pinned by digest, as the policy requires.",
 	verify.CheckManifest:    "The manifest resolved once and its digest matches its bytes.",

@@ -101,7 +101,9 @@ type Authority struct {
 	Roots []TrustedRoot
 }
 
-func (a Authority) validate() error {
+// Validate says why a cannot verify anything: no keys and no identities,
+// identities without a trusted root, a root without material.
+func (a Authority) Validate() error {
 	if len(a.Keys) == 0 && len(a.Identities) == 0 {
 		return ErrNoAuthority
 	}

@@ -23,7 +23,7 @@ type Report struct {
 // options say) and verifies each against auth. An error means no verdict
 // (the registry failed); Report.Verified is the verdict.
 func Check(ctx context.Context, src oras.ReadOnlyTarget, subject ocispec.Descriptor, discover referrers.Options, auth Authority, opts Options) (*Report, error) {
-	if err := auth.validate(); err != nil {
+	if err := auth.Validate(); err != nil {
 		return nil, err
 	}
 	found, err := referrers.Discover(ctx, src, subject, discover)

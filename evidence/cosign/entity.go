@@ -78,7 +78,7 @@ type subjectCheck struct {
 // acceptance, for bindings sigstore-go does not know of (check.require,
 // GitHub owner claims); they never turn a refusal into an acceptance.
 func verifyEntity(entity verify.SignedEntity, artifact verify.ArtifactPolicyOption, check subjectCheck, auth Authority, r *Result) *Result {
-	if err := auth.validate(); err != nil {
+	if err := auth.Validate(); err != nil {
 		return r.fail(err)
 	}
 	vc, err := entity.VerificationContent()

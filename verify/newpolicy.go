@@ -1,0 +1,155 @@
+package verify
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/wasmgate/wasmgate/internal/yamlnode"
+)
+
+// NewPolicy builds a policy from statements made in Go, as LoadPolicy builds
+// one from a file: the statements are copied (changing them afterwards
+// changes nothing) and validated as a whole. An invalid statement is a
+// *PolicyError wrapping ErrPolicyInvalid that names its field, e.g.
+// "policies[0].signatures.threshold".
+//
+// Zero fields take the file format's defaults: Mode enforce, Layers.MaxBytes
+// DefaultMaxLayerBytes, an attestation's MinCount 1 and, with no SignedBy,
+// every authority of the statement. A statement that requires no
+// signature and no attestation is refused unless AllowUnsignedUnsafe says
+// so.
+func NewPolicy(statements ...Statement) (*Policy, error) {
+	p := &Policy{}
+	for i := range statements {
+		s := statements[i].clone()
+		s.defaults()
+		p.statements = append(p.statements, &s)
+	}
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (s *Statement) defaults() {
+	if s.Mode == "" {
+		s.Mode = ModeEnforce
+	}
+	if s.Layers.MaxBytes == 0 {
+		s.Layers.MaxBytes = DefaultMaxLayerBytes
+	}
+	for _, r := range s.Attestations {
+		if r.MinCount == 0 {
+			r.MinCount = 1
+		}
+		if len(r.SignedBy) == 0 {
+			for _, a := range s.Authorities {
+				r.SignedBy = append(r.SignedBy, a.Name)
+			}
+		}
+	}
+}
+
+// validate checks what the file format guarantees, for statements from
+// any source: the parser has refused most of it already, with lines.
+func (p *Policy) validate() error {
+	if len(p.statements) == 0 {
+		return &PolicyError{Field: "policies", Reason: "at least one statement is required", Err: ErrPolicyInvalid}
+	}
+	names := map[string]bool{}
+	for i, s := range p.statements {
+		at := yamlnode.Index("policies", i)
+		bad := func(field, format string, args ...any) error {
+			return &PolicyError{Field: yamlnode.Join(at, field), Line: s.Line, Reason: fmt.Sprintf(format, args...), Err: ErrPolicyInvalid}
+		}
+		if !namePattern.MatchString(s.Name) {
+			return bad("name", "%q is not a name: letters, digits, '.', '_' and '-', at most 64", s.Name)
+		}
+		if names[s.Name] {
+			return bad("name", "duplicate policy name %q", s.Name)
+		}
+		names[s.Name] = true
+		if len(s.Scopes) == 0 {
+			return bad("scopes", "at least one scope is required")
+		}
+		for j, sc := range s.Scopes {
+			if reason := checkPattern(sc); reason != "" {
+				return bad(yamlnode.Index("scopes", j), "%q %s", sc, reason)
+			}
+			if slices.Index(s.Scopes, sc) != j {
+				return bad(yamlnode.Index("scopes", j), "%q is listed twice", sc)
+			}
+		}
+		switch s.Mode {
+		case ModeEnforce, ModeWarn, ModeAudit:
+		default:
+			return bad("mode", "must be enforce, warn or audit, not %q", s.Mode)
+		}
+		if s.Layers.MaxBytes < 0 {
+			return bad("layers.maxBytes", "cannot be negative")
+		}
+		if err := s.validateEvidence(bad); err != nil {
+			return err
+		}
+	}
+	return checkScopes(p.statements)
+}
+
+func (s *Statement) validateEvidence(bad func(field, format string, args ...any) error) error {
+	authorities := map[string]bool{}
+	for i, a := range s.Authorities {
+		field := yamlnode.Index("signatures.authorities", i)
+		switch {
+		case a == nil:
+			return bad(field, "is nil")
+		case !namePattern.MatchString(a.Name):
+			return bad(field+".name", "%q is not a name", a.Name)
+		case authorities[a.Name]:
+			return bad(field+".name", "duplicate authority name %q", a.Name)
+		}
+		authorities[a.Name] = true
+		switch a.Kind {
+		case KindCosignKey, KindCosignKeyless:
+			if a.Cosign == nil || a.Notation != nil {
+				return bad(field, "a %s authority needs Cosign, and only that", a.Kind)
+			}
+			if err := a.Cosign.Validate(); err != nil {
+				return bad(field+".cosign", "%v", err)
+			}
+		case KindNotation:
+			if a.Notation == nil || a.Notation.Trust == nil || a.Cosign != nil {
+				return bad(field, "a notation authority needs Notation with its trust policy and store, and only that")
+			}
+		default:
+			return bad(field, "unknown kind %q", a.Kind)
+		}
+	}
+	if s.Threshold < 0 || s.Threshold > len(s.Authorities) {
+		return bad("signatures.threshold", "is %d, but %d authorities are listed: it could never be met", s.Threshold, len(s.Authorities))
+	}
+	for i, r := range s.Attestations {
+		field := yamlnode.Index("attestations", i)
+		switch {
+		case r == nil:
+			return bad(field, "is nil")
+		case r.PredicateType == "":
+			return bad(field+".predicateType", "is required")
+		case r.MinCount < 1:
+			return bad(field+".minCount", "must be at least 1")
+		case r.MaxAge < 0:
+			return bad(field+".maxAge", "cannot be negative")
+		case len(r.SignedBy) == 0:
+			return bad(field+".signedBy", "names no authority: list the authorities whose signature counts")
+		}
+		for _, name := range r.SignedBy {
+			if !authorities[name] {
+				return bad(field+".signedBy", "names %q, which is not an authority of this policy", name)
+			}
+		}
+	}
+	if !s.requiresEvidence() && !s.AllowUnsignedUnsafe {
+		return bad("signatures", "requires no signature and no attestation, so an unsigned artifact would pass; "+
+			"add signatures or attestations, or say allowUnsigned: true")
+	}
+	return nil
+}
