@@ -28,17 +28,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/boundedio"
 	"github.com/wasmgate/wasmgate/loader"
-	"github.com/wasmgate/wasmgate/permissions"
 )
 
 // MaxSpecBytes bounds a components file.
@@ -61,18 +58,9 @@ type Component struct {
 	Name   string `yaml:"name"`
 	Ref    string `yaml:"ref"`
 	Policy string `yaml:"policy"`
-	Grants Grants `yaml:"grants"`
-}
-
-// Grants are what the host allows one component.
-type Grants struct {
-	// Dirs use the syntax of run --allow-dir: PATH, PATH:rw, PATH=HOSTDIR[:rw].
-	Dirs []string `yaml:"dirs"`
-	// Env maps variables to values; a null value takes the host's.
-	Env            map[string]*string `yaml:"env"`
-	MaxMemory      string             `yaml:"maxMemory"`
-	MaxTime        string             `yaml:"maxTime"`
-	AllowNoNetwork bool               `yaml:"allowNoNetwork"`
+	// Grants are what the host allows the component (loader.Grants, the
+	// format of run --host-policy too).
+	Grants loader.Grants `yaml:"grants"`
 }
 
 var componentName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
@@ -131,46 +119,7 @@ func (s *Spec) policyPath(c Component) string {
 	return filepath.Join(s.Dir, p)
 }
 
-// host is the ceiling c's grants describe.
+// host is the ceiling c's grants describe, relative to the file.
 func (s *Spec) host(c Component) (loader.Host, error) {
-	var h loader.Host
-	for _, d := range c.Grants.Dirs {
-		m, err := loader.ParseMount(d)
-		if err != nil {
-			return h, err
-		}
-		if m.Dir != "" && !filepath.IsAbs(m.Dir) {
-			m.Dir = filepath.Join(s.Dir, m.Dir)
-		}
-		h.Mounts = append(h.Mounts, m)
-	}
-	values := map[string]string{}
-	for k, v := range c.Grants.Env {
-		h.EnvKeys = append(h.EnvKeys, k)
-		if v != nil {
-			values[k] = *v
-		}
-	}
-	h.Env = func(key string) (string, bool) {
-		if v, ok := values[key]; ok {
-			return v, true
-		}
-		return os.LookupEnv(key)
-	}
-	if c.Grants.MaxMemory != "" {
-		n, err := permissions.ParseBytes(c.Grants.MaxMemory)
-		if err != nil {
-			return h, fmt.Errorf("maxMemory: %w", err)
-		}
-		h.MaxMemory = n
-	}
-	if c.Grants.MaxTime != "" {
-		d, err := time.ParseDuration(c.Grants.MaxTime)
-		if err != nil {
-			return h, fmt.Errorf("maxTime: %w", err)
-		}
-		h.MaxTime = d
-	}
-	h.AllowNoNetwork = c.Grants.AllowNoNetwork
-	return h, nil
+	return c.Grants.Host(s.Dir)
 }

@@ -6,12 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
-	"gopkg.in/yaml.v3"
 
-	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/cache"
 	"github.com/wasmgate/wasmgate/loader"
@@ -33,7 +30,7 @@ func hostFlags() []cli.Flag {
 		&cli.StringFlag{Name: "max-memory", Usage: "most linear memory a module may use (e.g. 64Mi; default 256Mi)"},
 		&cli.DurationFlag{Name: "max-time", Usage: "longest a module may run (default 1m)"},
 		&cli.BoolFlag{Name: "allow-no-network", Usage: "run a module whose policy asks for network without it (WASI preview 1 has no sockets)"},
-		&cli.StringFlag{Name: "host-policy", Usage: "the host ceiling as a YAML file: mounts [{path, dir, write}], env [KEY], maxMemory, maxTime, allowNoNetwork"},
+		&cli.StringFlag{Name: "host-policy", Usage: "the host ceiling as a YAML file, as apply's grants: dirs [PATH=HOSTDIR[:rw]], env {KEY: value or null}, maxMemory, maxTime, allowNoNetwork"},
 	}
 }
 
@@ -134,25 +131,14 @@ func runError(err error) error {
 	return cli.Exit(err.Error(), exitRunFailed)
 }
 
-// loadUnverified fetches the artifact with its digests checked but no
-// signature, or reads a local file, and loads it through LoadUnsafe.
+// loadUnverified reads a local file or fetches the artifact with its
+// digests checked and no signature (loader.ReadFilesUnsafe,
+// loader.FetchUnsafe), and loads it through LoadUnsafe.
 func loadUnverified(c *cli.Context, ref artifact.Reference, host loader.Host) (*loader.Module, error) {
-	var wasm []byte
-	var perms *permissions.Policy
 	if ref.Kind == artifact.RefFile {
-		raw, err := readBounded(ref.Path, artifact.DefaultMaxLayerBytes)
+		wasm, perms, err := loader.ReadFilesUnsafe(ref.Path, c.String("permissions"))
 		if err != nil {
 			return nil, usageError("%v", err)
-		}
-		wasm = raw
-		if p := c.String("permissions"); p != "" {
-			raw, err := readBounded(p, permissions.MaxSize)
-			if err != nil {
-				return nil, usageError("--permissions: %v", err)
-			}
-			if perms, err = permissions.Parse(raw); err != nil {
-				return nil, usageError("--permissions %s: %v", p, err)
-			}
 		}
 		return loader.LoadUnsafe(c.Context, wasm, perms, host)
 	}
@@ -163,21 +149,9 @@ func loadUnverified(c *cli.Context, ref artifact.Reference, host loader.Host) (*
 	if err != nil {
 		return nil, err
 	}
-	m, err := access.FetchManifest(c.Context, src, object, 0)
+	wasm, perms, err := loader.FetchUnsafe(c.Context, src, object)
 	if err != nil {
 		return nil, wrapRegistry("run", ref, err)
-	}
-	if wasm, err = access.FetchVerified(c.Context, src, m.Layers.Wasm, artifact.DefaultMaxLayerBytes, "wasm layer"); err != nil {
-		return nil, wrapRegistry("run", ref, err)
-	}
-	if m.Layers.Policy != nil {
-		raw, err := access.FetchVerified(c.Context, src, *m.Layers.Policy, permissions.MaxSize, "policy layer")
-		if err != nil {
-			return nil, wrapRegistry("run", ref, err)
-		}
-		if perms, err = permissions.Parse(raw); err != nil {
-			return nil, err
-		}
 	}
 	return loader.LoadUnsafe(c.Context, wasm, perms, host)
 }
@@ -188,8 +162,8 @@ func hostCeiling(c *cli.Context) (loader.Host, error) {
 	var h loader.Host
 	if p := c.String("host-policy"); p != "" {
 		var err error
-		if h, err = readHostPolicy(p); err != nil {
-			return h, err
+		if h, err = loader.LoadGrants(p); err != nil {
+			return h, usageError("--host-policy: %v", err)
 		}
 	}
 	for _, spec := range c.StringSlice("allow-dir") {
@@ -226,41 +200,6 @@ func parseMount(spec string) (loader.Mount, error) {
 		}
 	}
 	return m, nil
-}
-
-// hostPolicyFile is the YAML form of the host ceiling.
-type hostPolicyFile struct {
-	Mounts         []loader.Mount `yaml:"mounts"`
-	Env            []string       `yaml:"env"`
-	MaxMemory      string         `yaml:"maxMemory"`
-	MaxTime        string         `yaml:"maxTime"`
-	AllowNoNetwork bool           `yaml:"allowNoNetwork"`
-}
-
-func readHostPolicy(path string) (loader.Host, error) {
-	var h loader.Host
-	raw, err := readBounded(path, 1<<20)
-	if err != nil {
-		return h, usageError("--host-policy: %v", err)
-	}
-	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
-	dec.KnownFields(true)
-	var f hostPolicyFile
-	if err := dec.Decode(&f); err != nil {
-		return h, usageError("--host-policy %s: %v", path, err)
-	}
-	h.Mounts, h.EnvKeys, h.AllowNoNetwork = f.Mounts, f.Env, f.AllowNoNetwork
-	if f.MaxMemory != "" {
-		if h.MaxMemory, err = permissions.ParseBytes(f.MaxMemory); err != nil {
-			return h, usageError("--host-policy %s: maxMemory: %v", path, err)
-		}
-	}
-	if f.MaxTime != "" {
-		if h.MaxTime, err = time.ParseDuration(f.MaxTime); err != nil {
-			return h, usageError("--host-policy %s: maxTime: %v", path, err)
-		}
-	}
-	return h, nil
 }
 
 // moduleName is argv[0] for the module: its repository's last element.
