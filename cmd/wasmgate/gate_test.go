@@ -144,10 +144,23 @@ func TestVerifyGateCLI(t *testing.T) {
 					} `json:"results"`
 				} `json:"runs"`
 			}
-			if err := json.Unmarshal([]byte(stdout), &sarif); err != nil || code != exitDenied || sarif.Version != "2.1.0" || len(sarif.Runs) != 1 || len(sarif.Runs[0].Results) != 1 {
+			if err := json.Unmarshal([]byte(stdout), &sarif); err != nil || code != exitDenied || sarif.Version != "2.1.0" || len(sarif.Runs) != 1 {
 				t.Fatalf("sarif: exit %d %v\n%s", code, err, stdout)
 			}
-			r := sarif.Runs[0].Results[0]
+			// One result per check that did not pass, and one per insecure
+			// option of the policy (its keys are used without a log).
+			var failed, insecure []int
+			for i, r := range sarif.Runs[0].Results {
+				if r.RuleID == "wasmgate/insecure" {
+					insecure = append(insecure, i)
+				} else {
+					failed = append(failed, i)
+				}
+			}
+			if len(failed) != 1 || len(insecure) == 0 || sarif.Runs[0].Results[insecure[0]].Level != "warning" {
+				t.Fatalf("sarif: %d failed checks, %d insecure findings\n%s", len(failed), len(insecure), stdout)
+			}
+			r := sarif.Runs[0].Results[failed[0]]
 			if r.RuleID != "wasmgate/signatures" || r.Level != "error" || r.Locations[0].PhysicalLocation.ArtifactLocation.URI != policy || r.Locations[0].PhysicalLocation.Region.StartLine != 3 {
 				t.Errorf("sarif result: %+v", r)
 			}
@@ -175,7 +188,8 @@ func TestVerifyGateExitCodes(t *testing.T) {
 	bad := filepath.Join(dir, "bad.yaml")
 	for _, tc := range []struct{ yaml, want string }{
 		{"version: v1\npolicies:\n  - name: all\n    scopes: [\"*\"]\n    requireDigests: true\n", "bad.yaml:5:5: policies[0].requireDigests: unknown field"},
-		{"version: v1\npolicies:\n  - name: a\n    scopes: [\"*\"]\n  - name: b\n    scopes: [\"*\"]\n", `bad.yaml:6:14: policies[1].scopes[0]: scope "*" is also claimed by policy a`},
+		{"version: v1\npolicies:\n  - name: a\n    scopes: [\"*\"]\n    allowUnsigned: true\n  - name: b\n    scopes: [\"*\"]\n    allowUnsigned: true\n", `bad.yaml:7:14: policies[1].scopes[0]: scope "*" is also claimed by policy a`},
+		{"version: v1\npolicies:\n  - name: a\n    scopes: [\"*\"]\n", "bad.yaml:3:5: policies[0].signatures: requires no signature and no attestation"},
 		{"version: v1\npolicies:\n  - name: a\n    scopes: [\"*\"]\n    signatures:\n      authorities:\n        - name: k\n          cosign: {key: missing.pub, insecureIgnoreTlog: true}\n", "bad.yaml:8:25: policies[0].signatures.authorities[0].cosign.key: cannot read missing.pub"},
 	} {
 		if err := os.WriteFile(bad, []byte(tc.yaml), 0o644); err != nil {
