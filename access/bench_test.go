@@ -10,6 +10,7 @@ import (
 
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 )
 
@@ -23,11 +24,7 @@ func bigWasm(b *testing.B) string {
 		b.Fatal(err)
 	}
 	copy(data, []byte{0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00})
-	path := filepath.Join(b.TempDir(), "big.wasm")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		b.Fatal(err)
-	}
-	return path
+	return testkit.TempFile(b, "big.wasm", data)
 }
 
 // BenchmarkPull64MiB pulls a 64 MiB wasm layer from an in-process
@@ -41,7 +38,7 @@ func BenchmarkPull64MiB(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := access.Push(ctxT(b), dst, pkg, "v1", access.PushOptions{}); err != nil {
+	if err := access.Push(testkit.Context(b), dst, pkg, "v1", access.PushOptions{}); err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(benchLayerSize)
@@ -49,7 +46,7 @@ func BenchmarkPull64MiB(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		out := filepath.Join(b.TempDir(), "out")
-		if _, err := access.Pull(ctxT(b), dst, "v1", out, access.PullOptions{}); err != nil {
+		if _, err := access.Pull(testkit.Context(b), dst, "v1", out, access.PullOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()

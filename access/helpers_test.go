@@ -2,7 +2,6 @@ package access_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -13,72 +12,29 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
-	"oras.land/oras-go/v2/registry/remote/credentials"
 
-	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/sample"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/remote"
 )
 
-// newClient returns a registry client for reg: plain HTTP, no stored
-// credentials, a short stall timeout.
-func newClient(t testing.TB, reg *testregistry.Registry, timeout time.Duration) *remote.Client {
-	t.Helper()
-	c, err := remote.New(remote.Options{
-		PlainHTTP:   []string{reg.Host},
-		Timeout:     timeout,
-		Credentials: credentials.NewMemoryStore(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func ctxT(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // sampleFiles writes the sample module and policy into a temp dir.
 func sampleFiles(t testing.TB) (wasmPath string, policy []byte) {
 	t.Helper()
-	dir := t.TempDir()
-	wasmPath = filepath.Join(dir, "hello.wasm")
-	if err := os.WriteFile(wasmPath, sample.HelloWasm(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return wasmPath, sample.PolicyYAML()
+	return testkit.TempFile(t, "hello.wasm", sample.HelloWasm()), sample.PolicyYAML()
 }
 
 // fixture is the path of a file under the repository's testdata.
 func fixture(name string) string { return filepath.Join("..", "testdata", name) }
 
-func readFile(t testing.TB, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// registryTarget opens repo on reg through the library, as the CLI does.
+// registryTarget opens repo:v1 on reg through the library, as the CLI
+// does, with a client whose stall timeout is timeout.
 func registryTarget(t testing.TB, reg *testregistry.Registry, repo string, timeout time.Duration) (oras.Target, artifact.Reference) {
 	t.Helper()
-	ref, err := artifact.ParseReference(reg.Ref(repo, "v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &access.Opener{Client: newClient(t, reg, timeout)}
-	dst, err := o.Destination(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst, ref
+	s := testkit.Open(t, reg, reg.Ref(repo, "v1"), remote.Options{Timeout: timeout})
+	return s.Target, s.Ref
 }
 
 // blob is a layer to seed with [seed].
@@ -92,7 +48,7 @@ type blob struct {
 // other publishers do, and tags it.
 func seed(t testing.TB, dst oras.Target, tag, artifactType string, config blob, layers ...blob) ocispec.Descriptor {
 	t.Helper()
-	ctx := ctxT(t)
+	ctx := testkit.Context(t)
 	push := func(b blob) ocispec.Descriptor {
 		d := content.NewDescriptorFromBytes(b.mediaType, b.data)
 		if b.title != "" {
@@ -124,7 +80,7 @@ func seed(t testing.TB, dst oras.Target, tag, artifactType string, config blob, 
 // seedRaw stores raw as a manifest, whatever it contains, and tags it.
 func seedRaw(t testing.TB, dst oras.Target, tag string, raw []byte) ocispec.Descriptor {
 	t.Helper()
-	desc, err := oras.TagBytes(ctxT(t), dst, ocispec.MediaTypeImageManifest, raw, tag)
+	desc, err := oras.TagBytes(testkit.Context(t), dst, ocispec.MediaTypeImageManifest, raw, tag)
 	if err != nil {
 		t.Fatalf("seed raw manifest: %v", err)
 	}

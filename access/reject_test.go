@@ -16,6 +16,7 @@ import (
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/cache"
 	"github.com/wasmgate/wasmgate/internal/sample"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/remote"
 )
@@ -28,7 +29,7 @@ func TestPullRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tiny := readFile(t, fixture("wasm/tiny.wasm"))
+	tiny := testkit.ReadFile(t, fixture("wasm/tiny.wasm"))
 	blobPath := func(d digest.Digest) string { return "/blobs/" + d.String() + "$" }
 	manifestByTag := "/manifests/v1$"
 
@@ -117,7 +118,7 @@ func TestPullRejects(t *testing.T) {
 			name: "two wasm layers",
 			setup: func(t *testing.T, _ *testregistry.Registry, dst oras.Target) (string, []digest.Digest) {
 				seed(t, dst, "two", "", wasmConfig, blob{mediaType: artifact.MediaTypeWasm, data: tiny},
-					blob{mediaType: artifact.MediaTypeWasm, data: readFile(t, fixture("wasm/component.wasm"))})
+					blob{mediaType: artifact.MediaTypeWasm, data: testkit.ReadFile(t, fixture("wasm/component.wasm"))})
 				return "two", nil
 			},
 			want: artifact.ErrMultipleWasm,
@@ -192,7 +193,7 @@ func TestPullRejects(t *testing.T) {
 			}
 			// Seed with a patient client; pull with the one under test.
 			seedDst, _ := registryTarget(t, reg, "wasm/hello", 30*time.Second)
-			if err := access.Push(ctxT(t), seedDst, pkg, "v1", access.PushOptions{}); err != nil {
+			if err := access.Push(testkit.Context(t), seedDst, pkg, "v1", access.PushOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			dst, ref := registryTarget(t, reg, "wasm/hello", timeout)
@@ -204,14 +205,14 @@ func TestPullRejects(t *testing.T) {
 			}
 			src := ch.Target(dst, ref.Registry.Registry+"/"+ref.Registry.Repository, false)
 			out := filepath.Join(t.TempDir(), "out")
-			_, err = access.Pull(ctxT(t), src, object, out, access.PullOptions{})
+			_, err = access.Pull(testkit.Context(t), src, object, out, access.PullOptions{})
 			err = remote.Classify("pull", reg.Host, err)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
 			assertNoFiles(t, out)
 			for _, d := range mustNotCache {
-				if ok, _ := ch.Has(ctxT(t), d); ok {
+				if ok, _ := ch.Has(testkit.Context(t), d); ok {
 					t.Errorf("cache holds %s after a failed fetch", d)
 				}
 			}
@@ -231,12 +232,12 @@ func TestPullRetriesServerErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := access.Push(ctxT(t), dst, pkg, "v1", access.PushOptions{}); err != nil {
+	if err := access.Push(testkit.Context(t), dst, pkg, "v1", access.PushOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	manifest := reg.Faults.Inject("GET", "/manifests/v1$", testregistry.Status(500, 1))
 	layer := reg.Faults.Inject("GET", "/blobs/"+pkg.Wasm.Digest.String(), testregistry.Status(503, 2))
-	if _, err := access.Pull(ctxT(t), dst, "v1", t.TempDir(), access.PullOptions{}); err != nil {
+	if _, err := access.Pull(testkit.Context(t), dst, "v1", t.TempDir(), access.PullOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if manifest.Applied() != 1 || layer.Applied() != 2 {
@@ -245,10 +246,7 @@ func TestPullRetriesServerErrors(t *testing.T) {
 }
 
 func TestPullUnknownHost(t *testing.T) {
-	c, err := remote.New(remote.Options{Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testkit.Client(t, nil, remote.Options{Timeout: 5 * time.Second})
 	ref, err := artifact.ParseReference("registry.wasmgate-test.invalid/wasm/hello:v1")
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +256,7 @@ func TestPullUnknownHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "out")
-	_, err = access.Pull(ctxT(t), src, "v1", out, access.PullOptions{})
+	_, err = access.Pull(testkit.Context(t), src, "v1", out, access.PullOptions{})
 	if err = remote.Classify("pull", ref.Registry.Registry, err); !errors.Is(err, remote.ErrUnreachable) {
 		t.Fatalf("err = %v, want ErrUnreachable", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/ocilayout"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 )
 
@@ -53,7 +54,7 @@ func TestPushPullRoundTrip(t *testing.T) {
 	for name, open := range targets(t) {
 		for _, tc := range cases {
 			t.Run(name+"/"+tc.name, func(t *testing.T) {
-				ctx := ctxT(t)
+				ctx := testkit.Context(t)
 				dst := open(t)
 				pkg, err := artifact.Pack(tc.wasmPath, tc.policy, artifact.BuildOptions{})
 				if err != nil {
@@ -80,14 +81,14 @@ func TestPushPullRoundTrip(t *testing.T) {
 				if len(p.Files) != wantFiles {
 					t.Fatalf("wrote %d files, want %d: %+v", len(p.Files), wantFiles, p.Files)
 				}
-				if got := readFile(t, p.Files[0].Path); !bytes.Equal(got, readFile(t, tc.wasmPath)) {
+				if got := testkit.ReadFile(t, p.Files[0].Path); !bytes.Equal(got, testkit.ReadFile(t, tc.wasmPath)) {
 					t.Error("pulled wasm differs from the pushed file")
 				}
 				if filepath.Base(p.Files[0].Path) != filepath.Base(tc.wasmPath) {
 					t.Errorf("wasm written as %s, want its title %s", p.Files[0].Path, filepath.Base(tc.wasmPath))
 				}
 				if tc.policy != nil {
-					if got := readFile(t, p.Files[1].Path); !bytes.Equal(got, tc.policy) {
+					if got := testkit.ReadFile(t, p.Files[1].Path); !bytes.Equal(got, tc.policy) {
 						t.Error("pulled policy differs from the pushed one")
 					}
 					if p.Policy == nil || len(p.Policy.Summary().EnvKeys) != 1 {

@@ -11,14 +11,15 @@ import (
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/sample"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 )
 
 // Artifacts pushed by other tools, in the shapes they really write, pull
 // and inspect correctly.
 func TestPullOtherPublishersShapes(t *testing.T) {
-	tiny := readFile(t, fixture("wasm/tiny.wasm"))
-	component := readFile(t, fixture("wasm/component.wasm"))
+	tiny := testkit.ReadFile(t, fixture("wasm/tiny.wasm"))
+	component := testkit.ReadFile(t, fixture("wasm/component.wasm"))
 	policy := sample.PolicyYAML()
 	cases := []struct {
 		name         string
@@ -84,14 +85,14 @@ func TestPullOtherPublishersShapes(t *testing.T) {
 			dst, _ := registryTarget(t, reg, "shapes/"+sanitize(tc.name), 5*time.Second)
 			desc := seed(t, dst, "v1", tc.artifactType, tc.config, tc.layers...)
 			out := t.TempDir()
-			p, err := access.Pull(ctxT(t), dst, "v1", out, access.PullOptions{})
+			p, err := access.Pull(testkit.Context(t), dst, "v1", out, access.PullOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if p.Manifest.Descriptor.Digest != desc.Digest || p.Kind != tc.kind {
 				t.Errorf("got %s %s, want %s %s", p.Manifest.Descriptor.Digest, p.Kind, desc.Digest, tc.kind)
 			}
-			if !bytes.Equal(readFile(t, p.Files[0].Path), tc.layers[0].data) {
+			if !bytes.Equal(testkit.ReadFile(t, p.Files[0].Path), tc.layers[0].data) {
 				t.Error("wasm bytes differ")
 			}
 			if (p.Policy != nil) != tc.wantPolicy {
@@ -107,7 +108,7 @@ func TestPullOtherPublishersShapes(t *testing.T) {
 			if entries, _ := filepath.Glob(filepath.Join(out, "*")); len(entries) != wantFiles {
 				t.Errorf("output dir holds %v, want %d files", entries, wantFiles)
 			}
-			in, err := access.Inspect(ctxT(t), dst, "v1", access.PullOptions{})
+			in, err := access.Inspect(testkit.Context(t), dst, "v1", access.PullOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

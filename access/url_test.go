@@ -9,17 +9,16 @@ import (
 	"testing"
 	"time"
 
-	"oras.land/oras-go/v2/registry/remote/credentials"
-
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/remote"
 )
 
 // A plain .wasm over https is fetched with the same bounds as a layer and
 // kept only when it has the pinned digest.
 func TestFetchURL(t *testing.T) {
-	tiny := readFile(t, fixture("wasm/tiny.wasm"))
+	tiny := testkit.ReadFile(t, fixture("wasm/tiny.wasm"))
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/tiny.wasm":
@@ -31,10 +30,7 @@ func TestFetchURL(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c, err := remote.New(remote.Options{Transport: srv.Client().Transport, Timeout: 5 * time.Second, Credentials: credentials.NewMemoryStore()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testkit.Client(t, nil, remote.Options{Transport: srv.Client().Transport, Timeout: 5 * time.Second})
 	ref := func(path string) artifact.Reference {
 		r, err := artifact.ParseReference(srv.URL + path)
 		if err != nil {
@@ -44,11 +40,11 @@ func TestFetchURL(t *testing.T) {
 	}
 
 	out := filepath.Join(t.TempDir(), "out")
-	f, kind, err := access.FetchURL(ctxT(t), c.HTTPClient(), ref("/tiny.wasm"), digestOf(tiny), out, 0)
+	f, kind, err := access.FetchURL(testkit.Context(t), c.HTTPClient(), ref("/tiny.wasm"), digestOf(tiny), out, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kind != artifact.KindModule || filepath.Base(f.Path) != "tiny.wasm" || f.Size != int64(len(tiny)) || !bytes.Equal(readFile(t, f.Path), tiny) {
+	if kind != artifact.KindModule || filepath.Base(f.Path) != "tiny.wasm" || f.Size != int64(len(tiny)) || !bytes.Equal(testkit.ReadFile(t, f.Path), tiny) {
 		t.Errorf("fetched %+v %s", f, kind)
 	}
 
@@ -66,7 +62,7 @@ func TestFetchURL(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
-			_, _, err := access.FetchURL(ctxT(t), c.HTTPClient(), ref(tc.path), digestFromString(tc.pinned), out, tc.max)
+			_, _, err := access.FetchURL(testkit.Context(t), c.HTTPClient(), ref(tc.path), digestFromString(tc.pinned), out, tc.max)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}

@@ -2,14 +2,11 @@ package attest_test
 
 import (
 	"bytes"
-	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -17,65 +14,29 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
-	"oras.land/oras-go/v2/registry/remote/credentials"
 
 	"github.com/wasmgate/wasmgate/access"
-	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/attest"
 	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
 )
 
-func ctxT(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func loadKey(t testing.TB, path string) crypto.PublicKey {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := cosign.PEMPublicKey(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
 // site is repo on reg opened as wasmgate opens it.
-type site struct {
-	target oras.Target
-	opts   referrers.Options
-}
+type site struct{ *testkit.Site }
 
 func open(t testing.TB, reg *testregistry.Registry, repo string) *site {
 	t.Helper()
-	c, err := remote.New(remote.Options{PlainHTTP: []string{reg.Host}, Credentials: credentials.NewMemoryStore()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := artifact.ParseReference(reg.Ref(repo, peers.SubjectTag))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &access.Opener{Client: c}
-	dst, err := o.Destination(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &site{target: dst, opts: referrers.Options{API: o.ReferrersAPI(ref)}}
+	return &site{testkit.Open(t, reg, reg.Ref(repo, peers.SubjectTag), remote.Options{})}
 }
 
 func (s *site) check(t testing.TB, subject ocispec.Descriptor, auth cosign.Authority, req attest.Requirement) *attest.Report {
 	t.Helper()
-	rep, err := attest.Check(ctxT(t), s.target, subject, s.opts, auth, req, attest.Options{})
+	rep, err := attest.Check(testkit.Context(t), s.Target, subject, s.Discover, auth, req, attest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,14 +46,7 @@ func (s *site) check(t testing.TB, subject ocispec.Descriptor, auth cosign.Autho
 // pushOther pushes testdata/wasm/component.wasm to repo: a second artifact.
 func pushOther(t testing.TB, s *site) ocispec.Descriptor {
 	t.Helper()
-	pkg, err := artifact.Pack(filepath.Join("..", "testdata", "wasm", "component.wasm"), nil, artifact.BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := access.Push(ctxT(t), s.target, pkg, "other", access.PushOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return pkg.Manifest
+	return testkit.Push(t, s.Target, filepath.Join("..", "testdata", "wasm", "component.wasm"), nil, "other").Manifest
 }
 
 // writePredicate writes a SLSA provenance v1 predicate as a GitHub
@@ -128,11 +82,7 @@ func writePredicate(t testing.TB, finishedOn string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "provenance.json")
-	if err := os.WriteFile(path, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return testkit.TempFile(t, "provenance.json", raw)
 }
 
 var passing = []string{
@@ -160,7 +110,7 @@ func TestCosignAttestations(t *testing.T) {
 	peers.Binary(t, "cosign")
 	_, key, pub := peers.CosignKeys(t)
 	_, _, otherPub := peers.CosignKeys(t)
-	auth := cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, pub))}}
+	auth := cosign.Authority{Keys: []cosign.Key{cosign.NewKey(testkit.PublicKey(t, pub))}}
 	predicate := writePredicate(t, "")
 	for _, kind := range testregistry.Kinds() {
 		for _, format := range []string{peers.CosignBundle, peers.CosignLegacy} {
@@ -185,7 +135,7 @@ func TestCosignAttestations(t *testing.T) {
 						t.Fatalf("report: %+v", rep)
 					}
 					r := rep.Results[0]
-					if !r.Verified || string(r.Format) != format || r.KeyID != cosign.KeyID(loadKey(t, pub)) || r.PredicateType != evidence.PredicateTypeSLSAv1 {
+					if !r.Verified || string(r.Format) != format || r.KeyID != cosign.KeyID(testkit.PublicKey(t, pub)) || r.PredicateType != evidence.PredicateTypeSLSAv1 {
 						t.Fatalf("result: %+v", r)
 					}
 					// The short name selects the same attestations.
@@ -212,7 +162,7 @@ func TestCosignAttestations(t *testing.T) {
 					}
 				})
 				t.Run("another key", func(t *testing.T) {
-					rep := s.check(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, otherPub))}}, req(passing...))
+					rep := s.check(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(testkit.PublicKey(t, otherPub))}}, req(passing...))
 					if rep.Verified || len(rep.Results) != 1 || !errors.Is(rep.Results[0].Err, cosign.ErrSignatureInvalid) || !errors.Is(rep.Err, attest.ErrSignature) {
 						t.Fatalf("report: %+v", rep)
 					}
@@ -243,7 +193,7 @@ func TestCosignAttestations(t *testing.T) {
 func TestMaxAgeFromPredicate(t *testing.T) {
 	peers.Binary(t, "cosign")
 	_, key, pub := peers.CosignKeys(t)
-	auth := cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, pub))}}
+	auth := cosign.Authority{Keys: []cosign.Key{cosign.NewKey(testkit.PublicKey(t, pub))}}
 	reg := testregistry.GGCR(t)
 	subject := peers.PushSubject(t, reg, "wasm/tiny")
 	peers.CosignAttest(t, key, reg.Ref("wasm/tiny", subject.Digest.String()), writePredicate(t, "2025-01-02T03:04:05Z"), "slsaprovenance1", peers.CosignBundle)
@@ -258,7 +208,7 @@ func TestMaxAgeFromPredicate(t *testing.T) {
 		// A build that claims to finish in the future proves no freshness.
 		{built.Add(-time.Hour), attest.ErrNoTime},
 	} {
-		rep, err := attest.Check(ctxT(t), s.target, subject, s.opts, auth,
+		rep, err := attest.Check(testkit.Context(t), s.Target, subject, s.Discover, auth,
 			attest.Requirement{PredicateType: evidence.PredicateTypeSLSAv1, MaxAge: time.Hour},
 			attest.Options{Now: func() time.Time { return tc.now }})
 		if err != nil {
@@ -277,7 +227,7 @@ func TestMaxAgeFromPredicate(t *testing.T) {
 func TestReplayedAttestations(t *testing.T) {
 	peers.Binary(t, "cosign")
 	_, key, pub := peers.CosignKeys(t)
-	auth := cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, pub))}}
+	auth := cosign.Authority{Keys: []cosign.Key{cosign.NewKey(testkit.PublicKey(t, pub))}}
 	req := attest.Requirement{PredicateType: evidence.PredicateTypeSLSAv1, Conditions: conditions(t, passing...)}
 	predicate := writePredicate(t, "")
 	for _, kind := range testregistry.Kinds() {
@@ -295,15 +245,15 @@ func TestReplayedAttestations(t *testing.T) {
 			}
 
 			// b's .att under a's tag.
-			att, err := s.target.Resolve(ctxT(t), referrers.TagSchema(b.Digest)+".att")
+			att, err := s.Target.Resolve(testkit.Context(t), referrers.TagSchema(b.Digest)+".att")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := s.target.Tag(ctxT(t), att, referrers.TagSchema(a.Digest)+".att"); err != nil {
+			if err := s.Target.Tag(testkit.Context(t), att, referrers.TagSchema(a.Digest)+".att"); err != nil {
 				t.Fatal(err)
 			}
 			// b's bundle attached to a.
-			found, err := referrers.Discover(ctxT(t), s.target, b, s.opts)
+			found, err := referrers.Discover(testkit.Context(t), s.Target, b, s.Discover)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -313,11 +263,11 @@ func TestReplayedAttestations(t *testing.T) {
 					layer = r.Manifest.Layers[0]
 				}
 			}
-			raw, err := access.FetchVerified(ctxT(t), s.target, layer, 1<<20, "bundle")
+			raw, err := access.FetchVerified(testkit.Context(t), s.Target, layer, 1<<20, "bundle")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := referrers.Attach(ctxT(t), s.target, a, evidence.ArtifactTypeSigstoreBundle,
+			if _, err := referrers.Attach(testkit.Context(t), s.Target, a, evidence.ArtifactTypeSigstoreBundle,
 				[]referrers.Blob{{MediaType: layer.MediaType, Data: raw}},
 				referrers.AttachOptions{Annotations: map[string]string{evidence.AnnotationBundlePredicateType: evidence.PredicateTypeSLSAv1}}); err != nil {
 				t.Fatal(err)
@@ -345,17 +295,17 @@ func TestPayloadType(t *testing.T) {
 	env := []byte(`{"payloadType":"text/plain","payload":"aGVsbG8=","signatures":[{"keyid":"","sig":"MEUCIQ=="}]}`)
 	layer := content.NewDescriptorFromBytes(evidence.MediaTypeDSSE, env)
 	layer.Annotations = map[string]string{"predicateType": evidence.PredicateTypeSLSAv1, evidence.AnnotationCosignSignature: ""}
-	if err := s.target.Push(ctxT(t), layer, bytes.NewReader(env)); err != nil {
+	if err := s.Target.Push(testkit.Context(t), layer, bytes.NewReader(env)); err != nil {
 		t.Fatal(err)
 	}
 	// cosign's legacy shape: an image manifest with the image config type.
-	m, err := oras.PackManifest(ctxT(t), s.target, oras.PackManifestVersion1_0, ocispec.MediaTypeImageConfig, oras.PackManifestOptions{
+	m, err := oras.PackManifest(testkit.Context(t), s.Target, oras.PackManifestVersion1_0, ocispec.MediaTypeImageConfig, oras.PackManifestOptions{
 		Layers: []ocispec.Descriptor{layer},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.target.Tag(ctxT(t), m, referrers.TagSchema(subject.Digest)+".att"); err != nil {
+	if err := s.Target.Tag(testkit.Context(t), m, referrers.TagSchema(subject.Digest)+".att"); err != nil {
 		t.Fatal(err)
 	}
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

@@ -6,8 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -18,6 +16,7 @@ import (
 	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/evidence/intoto"
 	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/sign"
@@ -34,15 +33,6 @@ func ecKey(t testing.TB) *ecdsa.PrivateKey {
 
 func keyAuth(k *ecdsa.PrivateKey) cosign.Authority {
 	return cosign.Authority{Keys: []cosign.Key{cosign.NewKey(k.Public())}}
-}
-
-func readFile(t testing.TB, path string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
 }
 
 // resultOf is rep's result for the referrer ref.
@@ -69,14 +59,14 @@ var wantProvenanceV1 = intoto.Provenance{
 // FormatDSSE, verifies against the signing key only.
 func TestDSSEReferrer(t *testing.T) {
 	key, other := ecKey(t), ecKey(t)
-	predicate := readFile(t, writePredicate(t, ""))
+	predicate := testkit.ReadFile(t, writePredicate(t, ""))
 	for _, kind := range testregistry.Kinds() {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
 			reg := testregistry.New(t, kind)
 			subject := peers.PushSubject(t, reg, "wasm/tiny")
 			s := open(t, reg, "wasm/tiny")
-			ref, err := sign.Attest(ctxT(t), s.target, subject, key, "slsaprovenance1", predicate, sign.AttestOptions{Format: sign.FormatDSSE})
+			ref, err := sign.Attest(testkit.Context(t), s.Target, subject, key, "slsaprovenance1", predicate, sign.AttestOptions{Format: sign.FormatDSSE})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +104,7 @@ func attachStatement(t testing.TB, s *site, subject ocispec.Descriptor, about di
 	if err != nil {
 		t.Fatal(err)
 	}
-	desc, err := referrers.Attach(ctxT(t), s.target, subject, evidence.ArtifactTypeInToto,
+	desc, err := referrers.Attach(testkit.Context(t), s.Target, subject, evidence.ArtifactTypeInToto,
 		[]referrers.Blob{{MediaType: evidence.PayloadTypeInToto, Data: st}},
 		referrers.AttachOptions{Annotations: map[string]string{evidence.AnnotationInTotoPredicateType: evidence.PredicateTypeURI(predicateType)}})
 	if err != nil {
@@ -128,7 +118,7 @@ func attachStatement(t testing.TB, s *site, subject ocispec.Descriptor, about di
 // only for the artifact it names.
 func TestInTotoReferrer(t *testing.T) {
 	key, other := ecKey(t), ecKey(t)
-	predicate := readFile(t, writePredicate(t, ""))
+	predicate := testkit.ReadFile(t, writePredicate(t, ""))
 	req := attest.Requirement{PredicateType: evidence.PredicateTypeSLSAv1, Conditions: conditions(t, passing...)}
 	for _, kind := range testregistry.Kinds() {
 		t.Run(string(kind), func(t *testing.T) {
@@ -143,7 +133,7 @@ func TestInTotoReferrer(t *testing.T) {
 				t.Fatalf("unsigned: %+v", rep)
 			}
 
-			if _, err := sign.Cosign(ctxT(t), s.target, ref, other, sign.Options{}); err != nil {
+			if _, err := sign.Cosign(testkit.Context(t), s.Target, ref, other, sign.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			rep = s.check(t, subject, keyAuth(key), req)
@@ -151,7 +141,7 @@ func TestInTotoReferrer(t *testing.T) {
 				t.Fatalf("signed by another key: %+v", rep)
 			}
 
-			if _, err := sign.Cosign(ctxT(t), s.target, ref, key, sign.Options{}); err != nil {
+			if _, err := sign.Cosign(testkit.Context(t), s.Target, ref, key, sign.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			rep = s.check(t, subject, keyAuth(key), req)
@@ -171,7 +161,7 @@ func TestInTotoReferrer(t *testing.T) {
 			// A signed statement about another artifact, attached to this one.
 			b := pushOther(t, s)
 			replayed := attachStatement(t, s, subject, b.Digest, evidence.PredicateTypeSLSAv1, predicate)
-			if _, err := sign.Cosign(ctxT(t), s.target, replayed, key, sign.Options{}); err != nil {
+			if _, err := sign.Cosign(testkit.Context(t), s.Target, replayed, key, sign.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			rep = s.check(t, subject, keyAuth(key), req)
@@ -190,9 +180,9 @@ func TestInTotoReferrerCosignLegacy(t *testing.T) {
 	reg := testregistry.Distribution(t)
 	subject := peers.PushSubject(t, reg, "wasm/tiny")
 	s := open(t, reg, "wasm/tiny")
-	ref := attachStatement(t, s, subject, subject.Digest, evidence.PredicateTypeSLSAv1, readFile(t, writePredicate(t, "")))
+	ref := attachStatement(t, s, subject, subject.Digest, evidence.PredicateTypeSLSAv1, testkit.ReadFile(t, writePredicate(t, "")))
 	peers.CosignSign(t, keyPath, reg.Ref("wasm/tiny", ref.Digest.String()), peers.CosignLegacy)
-	rep := s.check(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, pubPath))}}, attest.Requirement{PredicateType: "slsaprovenance1"})
+	rep := s.check(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(testkit.PublicKey(t, pubPath))}}, attest.Requirement{PredicateType: "slsaprovenance1"})
 	if !rep.Verified || rep.Results[0].Format != attest.FormatInTotoSigned {
 		t.Fatalf("report: %+v", rep)
 	}
@@ -214,7 +204,7 @@ func TestProvenanceV02(t *testing.T) {
 			"entryPoint": ".github/workflows/release.yml"
 		}}
 	}`)
-	if _, err := sign.Attest(ctxT(t), s.target, subject, key, "slsaprovenance02", predicate, sign.AttestOptions{Format: sign.FormatDSSE}); err != nil {
+	if _, err := sign.Attest(testkit.Context(t), s.Target, subject, key, "slsaprovenance02", predicate, sign.AttestOptions{Format: sign.FormatDSSE}); err != nil {
 		t.Fatal(err)
 	}
 	rep := s.check(t, subject, keyAuth(key), attest.Requirement{PredicateType: evidence.PredicateTypeSLSAv02})
@@ -254,13 +244,10 @@ func TestSPDXAttestation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "sbom.spdx.json")
-	if err := os.WriteFile(path, doc, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := testkit.TempFile(t, "sbom.spdx.json", doc)
 	peers.CosignAttest(t, keyPath, reg.Ref("wasm/tiny", subject.Digest.String()), path, "spdxjson", peers.CosignBundle)
 	s := open(t, reg, "wasm/tiny")
-	auth := cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, pubPath))}}
+	auth := cosign.Authority{Keys: []cosign.Key{cosign.NewKey(testkit.PublicKey(t, pubPath))}}
 
 	rep := s.check(t, subject, auth, attest.Requirement{PredicateType: "spdxjson", Conditions: conditions(t,
 		`predicate.spdxVersion == "SPDX-2.3"`,

@@ -10,6 +10,7 @@ import (
 	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/internal/testrig/fakesigstore"
 	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/sign"
 )
@@ -24,7 +25,7 @@ func TestKeylessAttestation(t *testing.T) {
 	subject := peers.PushSubject(t, reg, "wasm/tiny")
 	s := open(t, reg, "wasm/tiny")
 	k := &sign.Keyless{FulcioURL: fake.FulcioURL, IDToken: fake.IDToken(t, fakesigstore.Claims{Subject: san}), TimestampURLs: []string{fake.TSAURL}}
-	if _, err := sign.Attest(ctxT(t), s.target, subject, nil, "slsaprovenance1", readFile(t, writePredicate(t, "")), sign.AttestOptions{Keyless: k}); err != nil {
+	if _, err := sign.Attest(testkit.Context(t), s.Target, subject, nil, "slsaprovenance1", testkit.ReadFile(t, writePredicate(t, "")), sign.AttestOptions{Keyless: k}); err != nil {
 		t.Fatal(err)
 	}
 	auth := cosign.Authority{Identities: []cosign.Identity{{Issuer: fake.Issuer, SAN: san}}, Roots: []cosign.TrustedRoot{{Material: fake.TrustedRoot(t), IgnoreTlogUnsafe: true, TimestampThreshold: 1, IgnoreSCTUnsafe: true}}}

@@ -10,6 +10,7 @@ import (
 	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testpki"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/sign"
@@ -32,8 +33,8 @@ func TestInTotoReferrerSignedByNotation(t *testing.T) {
 	reg := testregistry.GGCR(t)
 	subject := peers.PushSubject(t, reg, "wasm/tiny")
 	s := open(t, reg, "wasm/tiny")
-	ref := attachStatement(t, s, subject, subject.Digest, evidence.PredicateTypeSLSAv1, readFile(t, writePredicate(t, "")))
-	if _, err := sign.Notation(ctxT(t), s.target, ref, leaf.NotationSigner(t), sign.NotationOptions{Envelope: sign.EnvelopeCOSE}); err != nil {
+	ref := attachStatement(t, s, subject, subject.Digest, evidence.PredicateTypeSLSAv1, testkit.ReadFile(t, writePredicate(t, "")))
+	if _, err := sign.Notation(testkit.Context(t), s.Target, ref, leaf.NotationSigner(t), sign.NotationOptions{Envelope: sign.EnvelopeCOSE}); err != nil {
 		t.Fatal(err)
 	}
 	req := attest.Requirement{PredicateType: evidence.PredicateTypeSLSAv1, Conditions: conditions(t, passing...)}
@@ -41,7 +42,7 @@ func TestInTotoReferrerSignedByNotation(t *testing.T) {
 	auth := keyAuth(ecKey(t))
 	check := func(nt *attest.NotationTrust) *attest.Report {
 		t.Helper()
-		rep, err := attest.Check(ctxT(t), s.target, subject, s.opts, auth, req, attest.Options{Notation: nt})
+		rep, err := attest.Check(testkit.Context(t), s.Target, subject, s.Discover, auth, req, attest.Options{Notation: nt})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,73 +2,44 @@ package cache_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"oras.land/oras-go/v2"
-	"oras.land/oras-go/v2/registry/remote/credentials"
 
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/cache"
 	"github.com/wasmgate/wasmgate/internal/sample"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/remote"
 )
 
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // published pushes the sample to a fresh registry and returns a source
 // for it and its repository name.
-func published(t *testing.T, host string) (oras.ReadOnlyTarget, string, *artifact.Package) {
+func published(t *testing.T, reg *testregistry.Registry) (oras.ReadOnlyTarget, string, *artifact.Package) {
 	t.Helper()
-	c, err := remote.New(remote.Options{PlainHTTP: []string{host}, Credentials: credentials.NewMemoryStore()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := artifact.ParseReference(host + "/wasm/hello:v1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dst, err := (&access.Opener{Client: c}).Destination(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wasmPath := filepath.Join(t.TempDir(), "hello.wasm")
-	if err := os.WriteFile(wasmPath, sample.HelloWasm(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	pkg, err := artifact.Pack(wasmPath, sample.PolicyYAML(), artifact.BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := access.Push(ctxT(t), dst, pkg, "v1", access.PushOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return dst, host + "/wasm/hello", pkg
+	s := testkit.Open(t, reg, reg.Ref("wasm/hello", "v1"), remote.Options{})
+	pkg := testkit.Push(t, s.Target, testkit.TempFile(t, "hello.wasm", sample.HelloWasm()), sample.PolicyYAML(), "v1")
+	return s.Target, reg.Ref("wasm/hello", ""), pkg
 }
 
 // A corrupted cached blob is caught on read (the cache is never trusted),
 // cache verify removes it, and the next pull fetches it again.
 func TestCorruptBlobIsCaughtAndRepaired(t *testing.T) {
 	reg := testregistry.Distribution(t)
-	src, repo, pkg := published(t, reg.Host)
+	src, repo, pkg := published(t, reg)
 	ch, err := cache.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	target := ch.Target(src, repo, false)
-	if _, err := access.Pull(ctxT(t), target, "v1", t.TempDir(), access.PullOptions{}); err != nil {
+	if _, err := access.Pull(testkit.Context(t), target, "v1", t.TempDir(), access.PullOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	blob := filepath.Join(ch.Dir(), "blobs", "sha256", pkg.Wasm.Digest.Encoded())
@@ -82,7 +53,7 @@ func TestCorruptBlobIsCaughtAndRepaired(t *testing.T) {
 	}
 
 	out := filepath.Join(t.TempDir(), "out")
-	_, err = access.Pull(ctxT(t), target, pkg.Manifest.Digest.String(), out, access.PullOptions{})
+	_, err = access.Pull(testkit.Context(t), target, pkg.Manifest.Digest.String(), out, access.PullOptions{})
 	if !errors.Is(err, artifact.ErrDigestMismatch) {
 		t.Fatalf("pull from a corrupt cache: %v, want ErrDigestMismatch", err)
 	}
@@ -90,17 +61,17 @@ func TestCorruptBlobIsCaughtAndRepaired(t *testing.T) {
 		t.Errorf("output dir not empty: %v", entries)
 	}
 
-	rep, err := ch.Verify(ctxT(t))
+	rep, err := ch.Verify(testkit.Context(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rep.Corrupt) != 1 || rep.Corrupt[0] != pkg.Wasm.Digest.String() {
 		t.Fatalf("verify: %+v", rep)
 	}
-	if _, err := access.Pull(ctxT(t), target, pkg.Manifest.Digest.String(), t.TempDir(), access.PullOptions{}); err != nil {
+	if _, err := access.Pull(testkit.Context(t), target, pkg.Manifest.Digest.String(), t.TempDir(), access.PullOptions{}); err != nil {
 		t.Fatalf("pull after verify: %v", err)
 	}
-	if rep, err := ch.Verify(ctxT(t)); err != nil || len(rep.Corrupt) != 0 {
+	if rep, err := ch.Verify(testkit.Context(t)); err != nil || len(rep.Corrupt) != 0 {
 		t.Fatalf("second verify: %+v %v", rep, err)
 	}
 }
@@ -111,7 +82,7 @@ func TestTwoProcessesShareTheCache(t *testing.T) {
 		t.Skip("child")
 	}
 	reg := testregistry.Distribution(t)
-	_, repo, pkg := published(t, reg.Host)
+	_, repo, pkg := published(t, reg)
 	dir := t.TempDir()
 	var cmds []*exec.Cmd
 	var outs []*bytes.Buffer
@@ -138,11 +109,11 @@ func TestTwoProcessesShareTheCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := ch.Verify(ctxT(t))
+	rep, err := ch.Verify(testkit.Context(t))
 	if err != nil || len(rep.Corrupt) != 0 || len(rep.Stray) != 0 {
 		t.Fatalf("verify after concurrent use: %+v %v", rep, err)
 	}
-	entries, err := ch.List(ctxT(t))
+	entries, err := ch.List(testkit.Context(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,25 +136,18 @@ func TestCacheChild(t *testing.T) {
 		t.Skip("run by TestTwoProcessesShareTheCache")
 	}
 	host := os.Getenv("WASMGATE_TEST_HOST")
-	c, err := remote.New(remote.Options{PlainHTTP: []string{host}, Credentials: credentials.NewMemoryStore()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := artifact.ParseReference(host + "/wasm/hello:v1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testkit.Open(t, nil, host+"/wasm/hello:v1", remote.Options{PlainHTTP: []string{host}})
 	ch, err := cache.Open(os.Getenv("WASMGATE_TEST_CACHE_DIR"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := ch.Target(c.Repository(ref.Registry), host+"/wasm/hello", false)
+	src := ch.Target(s.Target, host+"/wasm/hello", false)
 	for range 10 {
-		p, err := access.Pull(ctxT(t), src, "v1", t.TempDir(), access.PullOptions{})
+		p, err := access.Pull(testkit.Context(t), src, "v1", t.TempDir(), access.PullOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := access.Pull(ctxT(t), src, p.Manifest.Descriptor.Digest.String(), t.TempDir(), access.PullOptions{}); err != nil {
+		if _, err := access.Pull(testkit.Context(t), src, p.Manifest.Descriptor.Digest.String(), t.TempDir(), access.PullOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}

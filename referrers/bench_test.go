@@ -7,6 +7,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/referrers"
 )
@@ -19,11 +20,11 @@ const typeRelevant = "application/vnd.dev.sigstore.bundle.v0.3+json"
 func seedReferrers(b *testing.B, dst oras.Target, subject ocispec.Descriptor, artifactType string, n int) {
 	for i := range n {
 		layer := []byte(fmt.Sprintf("%s %d", artifactType, i))
-		d, err := oras.PushBytes(ctxT(b), dst, "application/octet-stream", layer)
+		d, err := oras.PushBytes(testkit.Context(b), dst, "application/octet-stream", layer)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := oras.PackManifest(ctxT(b), dst, oras.PackManifestVersion1_1, artifactType, oras.PackManifestOptions{
+		if _, err := oras.PackManifest(testkit.Context(b), dst, oras.PackManifestVersion1_1, artifactType, oras.PackManifestOptions{
 			Subject: &subject, Layers: []ocispec.Descriptor{d},
 			ManifestAnnotations: map[string]string{ocispec.AnnotationCreated: "2026-01-01T00:00:00Z"},
 		}); err != nil {
@@ -55,7 +56,7 @@ func BenchmarkDiscover(b *testing.B) {
 				opts.NoLegacyTags = true
 				b.ResetTimer()
 				for range b.N {
-					res, err := referrers.Discover(ctxT(b), s.target, subject, opts)
+					res, err := referrers.Discover(testkit.Context(b), s.target, subject, opts)
 					if err != nil {
 						b.Fatal(err)
 					}

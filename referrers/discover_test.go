@@ -19,6 +19,7 @@ import (
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/internal/ocilayout"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/referrers"
 )
@@ -45,7 +46,7 @@ func TestDiscoverOnBothRegistryKinds(t *testing.T) {
 			subject := pushSubject(t, s.target)
 			sbom, intoto, sig := decorate(t, s.target, subject)
 
-			res, err := referrers.Tree(ctxT(t), s.target, subject, 2, s.opts())
+			res, err := referrers.Tree(testkit.Context(t), s.target, subject, 2, s.opts())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +85,7 @@ func TestDiscoverOnBothRegistryKinds(t *testing.T) {
 			// The filter keeps one type, decided from the manifest.
 			opts := s.opts()
 			opts.ArtifactType = typeSPDX
-			res, err = referrers.Discover(ctxT(t), s.target, subject, opts)
+			res, err = referrers.Discover(testkit.Context(t), s.target, subject, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,12 +97,12 @@ func TestDiscoverOnBothRegistryKinds(t *testing.T) {
 			// on one with it finds nothing (nobody wrote a fallback index).
 			opts = s.opts()
 			opts.Mode = referrers.ModeAPI
-			_, err = referrers.Discover(ctxT(t), s.target, subject, opts)
+			_, err = referrers.Discover(testkit.Context(t), s.target, subject, opts)
 			if kind == testregistry.KindDistribution && !errors.Is(err, referrers.ErrNoAPI) {
 				t.Errorf("mode api on distribution: %v, want ErrNoAPI", err)
 			}
 			opts.Mode = referrers.ModeTag
-			res, err = referrers.Discover(ctxT(t), s.target, subject, opts)
+			res, err = referrers.Discover(testkit.Context(t), s.target, subject, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +119,7 @@ func TestCopyRecursiveRoundTrip(t *testing.T) {
 	from := openSite(t, testregistry.GGCR(t), "wasm/tiny")
 	subject := pushSubject(t, from.target)
 	decorate(t, from.target, subject)
-	want, err := referrers.Tree(ctxT(t), from.target, subject, 3, from.opts())
+	want, err := referrers.Tree(testkit.Context(t), from.target, subject, 3, from.opts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,19 +128,21 @@ func TestCopyRecursiveRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := referrers.Copy(ctxT(t), from.target, "v1", layout, "v1", referrers.CopyOptions{Recursive: true, Discover: from.opts()}); err != nil {
+	if _, err := referrers.Copy(testkit.Context(t), from.target, "v1", layout, "v1", referrers.CopyOptions{Recursive: true, Discover: from.opts()}); err != nil {
 		t.Fatal(err)
 	}
 	to := openSite(t, testregistry.Distribution(t), "mirror/tiny")
-	if _, err := referrers.Copy(ctxT(t), layout, "v1", to.target, "v1", referrers.CopyOptions{Recursive: true}); err != nil {
+	if _, err := referrers.Copy(testkit.Context(t), layout, "v1", to.target, "v1", referrers.CopyOptions{Recursive: true}); err != nil {
 		t.Fatal(err)
 	}
 
 	for name, got := range map[string]func() (*referrers.Result, error){
 		"layout": func() (*referrers.Result, error) {
-			return referrers.Tree(ctxT(t), layout, subject, 3, referrers.Options{})
+			return referrers.Tree(testkit.Context(t), layout, subject, 3, referrers.Options{})
 		},
-		"distribution": func() (*referrers.Result, error) { return referrers.Tree(ctxT(t), to.target, subject, 3, to.opts()) },
+		"distribution": func() (*referrers.Result, error) {
+			return referrers.Tree(testkit.Context(t), to.target, subject, 3, to.opts())
+		},
 	} {
 		res, err := got()
 		if err != nil {
@@ -150,7 +153,7 @@ func TestCopyRecursiveRoundTrip(t *testing.T) {
 		}
 	}
 	// The pulled artifact is the same, byte for byte.
-	if _, err := access.Pull(ctxT(t), to.target, subject.Digest.String(), t.TempDir(), access.PullOptions{}); err != nil {
+	if _, err := access.Pull(testkit.Context(t), to.target, subject.Digest.String(), t.TempDir(), access.PullOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -184,10 +187,10 @@ func TestDiscoverRejects(t *testing.T) {
 		b := pushSubjectVariant(t, s.target)
 		bSig := attach(t, s.target, b, typeSig, "application/octet-stream", "sig of b", nil)
 		// Replay: list b's signature in a's fallback index.
-		if _, err := oras.TagBytes(ctxT(t), s.target, ocispec.MediaTypeImageIndex, rawIndex(t, bSig), referrers.TagSchema(a.Digest)); err != nil {
+		if _, err := oras.TagBytes(testkit.Context(t), s.target, ocispec.MediaTypeImageIndex, rawIndex(t, bSig), referrers.TagSchema(a.Digest)); err != nil {
 			t.Fatal(err)
 		}
-		res, err := referrers.Discover(ctxT(t), s.target, a, s.opts())
+		res, err := referrers.Discover(testkit.Context(t), s.target, a, s.opts())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,10 +199,10 @@ func TestDiscoverRejects(t *testing.T) {
 	t.Run("fallback tag resolving to the subject itself", func(t *testing.T) {
 		s := openSite(t, testregistry.Distribution(t), "wasm/tiny")
 		a := pushSubject(t, s.target)
-		if err := s.target.Tag(ctxT(t), a, referrers.TagSchema(a.Digest)); err != nil {
+		if err := s.target.Tag(testkit.Context(t), a, referrers.TagSchema(a.Digest)); err != nil {
 			t.Fatal(err)
 		}
-		res, err := referrers.Discover(ctxT(t), s.target, a, s.opts())
+		res, err := referrers.Discover(testkit.Context(t), s.target, a, s.opts())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -211,7 +214,7 @@ func TestDiscoverRejects(t *testing.T) {
 			a := pushSubject(t, s.target)
 			sig := attach(t, s.target, a, typeSig, "application/octet-stream", "sig", nil)
 			s.reg.Faults.Inject("GET", "/manifests/"+sig.Digest.String(), testregistry.TamperBody())
-			res, err := referrers.Discover(ctxT(t), s.target, a, s.opts())
+			res, err := referrers.Discover(testkit.Context(t), s.target, a, s.opts())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -223,7 +226,7 @@ func TestDiscoverRejects(t *testing.T) {
 		a := pushSubject(t, s.target)
 		attach(t, s.target, a, typeSig, "application/octet-stream", "sig", nil)
 		s.reg.Faults.Inject("", "/manifests/"+referrers.TagSchema(a.Digest)+"$", testregistry.LargeBody(50<<20))
-		res, err := referrers.Discover(ctxT(t), s.target, a, s.opts())
+		res, err := referrers.Discover(testkit.Context(t), s.target, a, s.opts())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,7 +241,7 @@ func TestDiscoverRejects(t *testing.T) {
 		s.reg.Faults.Inject("", "/manifests/"+referrers.TagSchema(a.Digest)+"$", testregistry.ReplaceBody(func([]byte) []byte {
 			return rawIndex(t, manyDescriptors(100_000)...)
 		}))
-		res, err := referrers.Discover(ctxT(t), s.target, a, s.opts())
+		res, err := referrers.Discover(testkit.Context(t), s.target, a, s.opts())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -258,7 +261,7 @@ func TestDiscoverRejects(t *testing.T) {
 		// Over the count bound (10,000 by default): the listing fails; no
 		// referrer manifest is fetched.
 		s.reg.Faults.ResetLog()
-		if res, err := referrers.Discover(ctxT(t), s.target, a, s.opts()); !errors.Is(err, referrers.ErrTooManyReferrers) {
+		if res, err := referrers.Discover(testkit.Context(t), s.target, a, s.opts()); !errors.Is(err, referrers.ErrTooManyReferrers) {
 			t.Fatalf("err = %v, want ErrTooManyReferrers; %+v", err, res)
 		}
 		if n := s.reg.Faults.Count("GET", "/manifests/sha256:"); n != 1 {
@@ -278,7 +281,7 @@ func TestDiscoverRejects(t *testing.T) {
 			w.Header().Set("Link", fmt.Sprintf(`<%s?n=%d>; rel="next"`, r.URL.Path, n))
 			w.Write(rawIndex(t))
 		})))
-		_, err := referrers.Discover(ctxT(t), s.target, a, s.opts())
+		_, err := referrers.Discover(testkit.Context(t), s.target, a, s.opts())
 		if !errors.Is(err, errdef.ErrTooManyPages) {
 			t.Fatalf("err = %v, want ErrTooManyPages", err)
 		}
@@ -318,11 +321,11 @@ func TestDiscoverPagesAndDuplicates(t *testing.T) {
 		w.Write(rawIndex(t, listed[start:end]...))
 	})))
 	// And a stale fallback index listing one of them again (notation writes both).
-	if _, err := oras.TagBytes(ctxT(t), s.target, ocispec.MediaTypeImageIndex,
+	if _, err := oras.TagBytes(testkit.Context(t), s.target, ocispec.MediaTypeImageIndex,
 		rawIndex(t, ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: want[0], Size: 1}), referrers.TagSchema(a.Digest)); err != nil {
 		t.Fatal(err)
 	}
-	res, err := referrers.Discover(ctxT(t), s.target, a, s.opts())
+	res, err := referrers.Discover(testkit.Context(t), s.target, a, s.opts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +384,7 @@ func TestOddReferrersStatusFallsBack(t *testing.T) {
 			s.reg.Faults.Inject("GET", "/referrers/", testregistry.Status(status, 0))
 			a := pushSubject(t, s.target)
 			sig := attach(t, s.target, a, typeSig, "application/octet-stream", "sig", nil)
-			res, err := referrers.Discover(ctxT(t), s.target, a, s.opts())
+			res, err := referrers.Discover(testkit.Context(t), s.target, a, s.opts())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,8 +1,6 @@
 package referrers_test
 
 import (
-	"context"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -12,20 +10,13 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	orasremote "oras.land/oras-go/v2/registry/remote"
-	"oras.land/oras-go/v2/registry/remote/credentials"
 
-	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
 )
-
-func ctxT(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // site is one registry repository, opened as wasmgate opens it.
 type site struct {
@@ -37,19 +28,8 @@ type site struct {
 
 func openSite(t testing.TB, reg *testregistry.Registry, repo string) *site {
 	t.Helper()
-	c, err := remote.New(remote.Options{PlainHTTP: []string{reg.Host}, Credentials: credentials.NewMemoryStore(), Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := artifact.ParseReference(reg.Ref(repo, "v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dst, err := (&access.Opener{Client: c}).Destination(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &site{reg: reg, ref: ref, target: dst, api: c.ReferrersAPI(ref.Registry, 0)}
+	s := testkit.Open(t, reg, reg.Ref(repo, "v1"), remote.Options{Timeout: 10 * time.Second})
+	return &site{reg: reg, ref: s.Ref, target: s.Target, api: s.Opener.Client.ReferrersAPI(s.Ref.Registry, 0)}
 }
 
 // opts are discovery options for this site, with the API available.
@@ -58,19 +38,12 @@ func (s *site) opts() referrers.Options { return referrers.Options{API: s.api} }
 // pushSubject pushes the tiny module as a wasm artifact tagged v1.
 func pushSubject(t testing.TB, dst oras.Target) ocispec.Descriptor {
 	t.Helper()
-	pkg, err := artifact.Pack(filepath.Join("..", "testdata", "wasm", "tiny.wasm"), nil, artifact.BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := access.Push(ctxT(t), dst, pkg, "v1", access.PushOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return pkg.Manifest
+	return testkit.Push(t, dst, filepath.Join("..", "testdata", "wasm", "tiny.wasm"), nil, "v1").Manifest
 }
 
 func attach(t testing.TB, dst oras.Target, subject ocispec.Descriptor, artifactType, mediaType, data string, ann map[string]string) ocispec.Descriptor {
 	t.Helper()
-	desc, err := referrers.Attach(ctxT(t), dst, subject, artifactType,
+	desc, err := referrers.Attach(testkit.Context(t), dst, subject, artifactType,
 		[]referrers.Blob{{MediaType: mediaType, Data: []byte(data)}}, referrers.AttachOptions{Annotations: ann})
 	if err != nil {
 		t.Fatalf("attach %s: %v", artifactType, err)
@@ -87,24 +60,8 @@ func digests(rs []referrers.Referrer) []digest.Digest {
 	return out
 }
 
-func readFile(t testing.TB, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // pushSubjectVariant pushes another artifact (the component) tagged v2.
 func pushSubjectVariant(t testing.TB, dst oras.Target) ocispec.Descriptor {
 	t.Helper()
-	pkg, err := artifact.Pack(filepath.Join("..", "testdata", "wasm", "component.wasm"), nil, artifact.BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := access.Push(ctxT(t), dst, pkg, "v2", access.PushOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return pkg.Manifest
+	return testkit.Push(t, dst, filepath.Join("..", "testdata", "wasm", "component.wasm"), nil, "v2").Manifest
 }

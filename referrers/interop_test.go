@@ -1,7 +1,6 @@
 package referrers_test
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/internal/ocilayout"
 	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/referrers"
 )
@@ -29,24 +29,22 @@ func TestDiscoverPeerReferrers(t *testing.T) {
 			subject := peers.PushSubject(t, reg, "wasm/tiny")
 			ref := reg.Ref("wasm/tiny", subject.Digest.String())
 			_, key, pub := peers.CosignKeys(t)
-			predicate := filepath.Join(t.TempDir(), "provenance.json")
-			os.WriteFile(predicate, []byte(`{"buildDefinition":{"buildType":"https://example.test/build"},"runDetails":{"builder":{"id":"https://example.test/builder"}}}`), 0o644)
+			predicate := testkit.TempFile(t, "provenance.json", []byte(`{"buildDefinition":{"buildType":"https://example.test/build"},"runDetails":{"builder":{"id":"https://example.test/builder"}}}`))
 			peers.CosignSign(t, key, ref, peers.CosignBundle)
 			peers.CosignSign(t, key, ref, peers.CosignLegacy)
 			peers.CosignAttest(t, key, ref, predicate, slsaV1, peers.CosignBundle)
 			peers.CosignAttest(t, key, ref, predicate, slsaV1, peers.CosignLegacy)
-			notary, _, _ := peers.NotationKey(t)
+			notary, _ := peers.NotationKey(t)
 			peers.NotationSign(t, notary, reg.Repository(t, "wasm/tiny"), ref, peers.NotationJWS)
 			peers.NotationSign(t, notary, reg.Repository(t, "wasm/tiny"), ref, peers.NotationCOSE)
 			peers.OrasAttach(t, reg.Repository(t, "wasm/tiny"), subject, evidence.ArtifactTypeInToto,
 				map[string]string{evidence.AnnotationInTotoPredicateType: slsaV1},
 				peers.Blob{MediaType: evidence.ArtifactTypeInToto, Data: []byte(`{"_type":"https://in-toto.io/Statement/v1"}`)})
-			sbom := filepath.Join(t.TempDir(), "sbom.spdx.json")
-			os.WriteFile(sbom, []byte(`{"spdxVersion":"SPDX-2.3"}`), 0o644)
+			sbom := testkit.TempFile(t, "sbom.spdx.json", []byte(`{"spdxVersion":"SPDX-2.3"}`))
 			peers.RegctlArtifactPut(t, reg.Ref("wasm/tiny", ""), subject.Digest, "application/spdx+json", sbom, "application/spdx+json", nil)
 
 			s := openSite(t, reg, "wasm/tiny")
-			res, err := referrers.Discover(ctxT(t), s.target, subject, s.opts())
+			res, err := referrers.Discover(testkit.Context(t), s.target, subject, s.opts())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +93,7 @@ func TestDiscoverPeerReferrers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := referrers.Copy(ctxT(t), s.target, subject.Digest.String(), layout, "v1", referrers.CopyOptions{Recursive: true, Discover: s.opts()}); err != nil {
+			if _, err := referrers.Copy(testkit.Context(t), s.target, subject.Digest.String(), layout, "v1", referrers.CopyOptions{Recursive: true, Discover: s.opts()}); err != nil {
 				t.Fatal(err)
 			}
 			other := testregistry.KindDistribution
@@ -103,10 +101,10 @@ func TestDiscoverPeerReferrers(t *testing.T) {
 				other = testregistry.KindGGCR
 			}
 			mirror := openSite(t, testregistry.New(t, other), "mirror/tiny")
-			if _, err := referrers.Copy(ctxT(t), layout, "v1", mirror.target, "v1", referrers.CopyOptions{Recursive: true}); err != nil {
+			if _, err := referrers.Copy(testkit.Context(t), layout, "v1", mirror.target, "v1", referrers.CopyOptions{Recursive: true}); err != nil {
 				t.Fatal(err)
 			}
-			copied, err := referrers.Discover(ctxT(t), mirror.target, subject, mirror.opts())
+			copied, err := referrers.Discover(testkit.Context(t), mirror.target, subject, mirror.opts())
 			if err != nil {
 				t.Fatal(err)
 			}

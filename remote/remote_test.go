@@ -17,27 +17,10 @@ import (
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/remote"
 )
-
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func newClient(t *testing.T, opts remote.Options) *remote.Client {
-	t.Helper()
-	if opts.Credentials == nil {
-		opts.Credentials = credentials.NewMemoryStore()
-	}
-	c, err := remote.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 func repoRef(t *testing.T, s string) registry.Reference {
 	t.Helper()
@@ -56,15 +39,15 @@ func seed(t *testing.T, reg *testregistry.Registry, repo string) {
 
 func seedWith(t *testing.T, reg *testregistry.Registry, repo string, cred auth.CredentialFunc) {
 	t.Helper()
-	c := newClient(t, remote.Options{PlainHTTP: []string{reg.Host}})
+	c := testkit.Client(t, reg, remote.Options{})
 	r := c.Repository(repoRef(t, reg.Ref(repo, "")))
 	if cred != nil {
 		r.Client = &auth.Client{Credential: cred}
 	}
-	if _, err := oras.PushBytes(ctxT(t), r, "application/octet-stream", []byte("hello")); err != nil {
+	if _, err := oras.PushBytes(testkit.Context(t), r, "application/octet-stream", []byte("hello")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := oras.TagBytes(ctxT(t), r, "application/vnd.oci.image.manifest.v1+json",
+	if _, err := oras.TagBytes(testkit.Context(t), r, "application/vnd.oci.image.manifest.v1+json",
 		[]byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2,"data":"e30="},"layers":[]}`), "v1"); err != nil {
 		t.Fatal(err)
 	}
@@ -83,9 +66,9 @@ func TestTimeouts(t *testing.T) {
 			reg := testregistry.GGCR(t)
 			seed(t, reg, "x")
 			reg.Faults.Inject("GET", "/manifests/", tc.fault)
-			c := newClient(t, remote.Options{PlainHTTP: []string{reg.Host}, Timeout: 200 * time.Millisecond})
+			c := testkit.Client(t, reg, remote.Options{Timeout: 200 * time.Millisecond})
 			start := time.Now()
-			_, _, err := oras.FetchBytes(ctxT(t), c.Repository(repoRef(t, reg.Ref("x", ""))), "v1", oras.DefaultFetchBytesOptions)
+			_, _, err := oras.FetchBytes(testkit.Context(t), c.Repository(repoRef(t, reg.Ref("x", ""))), "v1", oras.DefaultFetchBytesOptions)
 			err = remote.Classify("fetch", reg.Host, err)
 			if !errors.Is(err, remote.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("err = %v, want ErrTimeout and DeadlineExceeded", err)
@@ -103,8 +86,8 @@ func TestSlowButSteadyTransferIsNotATimeout(t *testing.T) {
 	seed(t, reg, "x")
 	// ~2.5 s for the manifest at 100 B/s, against a 1 s stall timeout.
 	reg.Faults.Inject("GET", "/manifests/v1", testregistry.Slow(100))
-	c := newClient(t, remote.Options{PlainHTTP: []string{reg.Host}, Timeout: time.Second})
-	if _, _, err := oras.FetchBytes(ctxT(t), c.Repository(repoRef(t, reg.Ref("x", ""))), "v1", oras.DefaultFetchBytesOptions); err != nil {
+	c := testkit.Client(t, reg, remote.Options{Timeout: time.Second})
+	if _, _, err := oras.FetchBytes(testkit.Context(t), c.Repository(repoRef(t, reg.Ref("x", ""))), "v1", oras.DefaultFetchBytesOptions); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -124,8 +107,8 @@ func TestClassify(t *testing.T) {
 			reg := testregistry.GGCR(t)
 			seed(t, reg, "x")
 			reg.Faults.Inject("", "/manifests/", testregistry.Status(tc.status, 0))
-			c := newClient(t, remote.Options{PlainHTTP: []string{reg.Host}, Timeout: 5 * time.Second})
-			_, err := c.Repository(repoRef(t, reg.Ref("x", ""))).Resolve(ctxT(t), "v1")
+			c := testkit.Client(t, reg, remote.Options{Timeout: 5 * time.Second})
+			_, err := c.Repository(repoRef(t, reg.Ref("x", ""))).Resolve(testkit.Context(t), "v1")
 			err = remote.Classify("resolve", reg.Host, err)
 			var re *remote.Error
 			if !errors.Is(err, tc.want) || !errors.As(err, &re) || re.Host != reg.Host {
@@ -143,14 +126,14 @@ func TestClassify(t *testing.T) {
 func TestDigestHeaderMismatch(t *testing.T) {
 	reg := testregistry.GGCR(t)
 	seed(t, reg, "x")
-	c := newClient(t, remote.Options{PlainHTTP: []string{reg.Host}})
+	c := testkit.Client(t, reg, remote.Options{})
 	repo := c.Repository(repoRef(t, reg.Ref("x", "")))
-	desc, err := repo.Resolve(ctxT(t), "v1")
+	desc, err := repo.Resolve(testkit.Context(t), "v1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg.Faults.Inject("", "/manifests/sha256:", testregistry.ReplaceBody(func(b []byte) []byte { return append(b, ' ') }))
-	_, err = repo.Fetch(ctxT(t), desc)
+	_, err = repo.Fetch(testkit.Context(t), desc)
 	if !errors.Is(remote.Classify("fetch", reg.Host, err), remote.ErrDigestMismatch) {
 		t.Fatalf("err = %v, want ErrDigestMismatch", err)
 	}
@@ -172,9 +155,9 @@ func TestRedirects(t *testing.T) {
 	}))
 	defer tlsSrv.Close()
 	host := strings.TrimPrefix(tlsSrv.URL, "https://")
-	c := newClient(t, remote.Options{Transport: tlsSrv.Client().Transport, Timeout: 5 * time.Second})
+	c := testkit.Client(t, nil, remote.Options{Transport: tlsSrv.Client().Transport, Timeout: 5 * time.Second})
 	for repo, want := range map[string]error{"downgrade": remote.ErrInsecureRedirect, "loop": remote.ErrTooManyRedirects} {
-		_, err := c.Repository(repoRef(t, host+"/"+repo+"/x")).Resolve(ctxT(t), "v1")
+		_, err := c.Repository(repoRef(t, host+"/"+repo+"/x")).Resolve(testkit.Context(t), "v1")
 		if err = remote.Classify("resolve", host, err); !errors.Is(err, want) {
 			t.Errorf("%s: err = %v, want %v", repo, err, want)
 		}
@@ -195,11 +178,11 @@ func TestLoginStoresDockerCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newClient(t, remote.Options{PlainHTTP: []string{reg.Host}, Credentials: store})
-	if err := c.Login(ctxT(t), reg.Host, "alice", "wrong"); !errors.Is(err, remote.ErrUnauthorized) {
+	c := testkit.Client(t, reg, remote.Options{Credentials: store})
+	if err := c.Login(testkit.Context(t), reg.Host, "alice", "wrong"); !errors.Is(err, remote.ErrUnauthorized) {
 		t.Fatalf("wrong password: %v, want ErrUnauthorized", err)
 	}
-	if err := c.Login(ctxT(t), reg.Host, "alice", "s3cret"); err != nil {
+	if err := c.Login(testkit.Context(t), reg.Host, "alice", "s3cret"); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(config)
@@ -211,15 +194,15 @@ func TestLoginStoresDockerCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c2 := newClient(t, remote.Options{PlainHTTP: []string{reg.Host}, Credentials: store2})
-	if _, err := c2.Repository(repoRef(t, reg.Ref("x", ""))).Resolve(ctxT(t), "v1"); err != nil {
+	c2 := testkit.Client(t, reg, remote.Options{Credentials: store2})
+	if _, err := c2.Repository(repoRef(t, reg.Ref("x", ""))).Resolve(testkit.Context(t), "v1"); err != nil {
 		t.Fatalf("resolve with stored credentials: %v", err)
 	}
-	if err := c2.Logout(ctxT(t), reg.Host); err != nil {
+	if err := c2.Logout(testkit.Context(t), reg.Host); err != nil {
 		t.Fatal(err)
 	}
-	_, err = newClient(t, remote.Options{PlainHTTP: []string{reg.Host}, Credentials: store2}).
-		Repository(repoRef(t, reg.Ref("x", ""))).Resolve(ctxT(t), "v1")
+	_, err = testkit.Client(t, reg, remote.Options{Credentials: store2}).
+		Repository(repoRef(t, reg.Ref("x", ""))).Resolve(testkit.Context(t), "v1")
 	if !errors.Is(remote.Classify("resolve", reg.Host, err), remote.ErrUnauthorized) {
 		t.Fatalf("after logout: %v, want ErrUnauthorized", err)
 	}
@@ -243,7 +226,7 @@ func TestPlainHTTPHostsFromEnv(t *testing.T) {
 	if len(got) != 2 || got[0] != "localhost:5000" || got[1] != "127.0.0.1:1234" {
 		t.Errorf("got %q", got)
 	}
-	c := newClient(t, remote.Options{PlainHTTP: got})
+	c := testkit.Client(t, nil, remote.Options{PlainHTTP: got})
 	if !c.IsPlainHTTP("LOCALHOST:5000") || c.IsPlainHTTP("localhost:5001") {
 		t.Error("IsPlainHTTP matches the wrong hosts")
 	}

@@ -4,11 +4,8 @@ import (
 	"errors"
 	"testing"
 
-	"oras.land/oras-go/v2/registry/remote/credentials"
-
-	"github.com/wasmgate/wasmgate/access"
-	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
@@ -29,27 +26,18 @@ func TestCosignAcceptsWasmgateAttestations(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			reg := testregistry.New(t, kind)
 			subject := peers.PushSubject(t, reg, "wasm/tiny")
-			c, err := remote.New(remote.Options{PlainHTTP: []string{reg.Host}, Credentials: credentials.NewMemoryStore()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ref, _ := artifact.ParseReference(reg.Ref("wasm/tiny", subject.Digest.String()))
-			o := &access.Opener{Client: c}
-			dst, err := o.Destination(ref)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := testkit.Open(t, reg, reg.Ref("wasm/tiny", subject.Digest.String()), remote.Options{})
 			for _, format := range []sign.Format{sign.FormatBundle, sign.FormatLegacy, sign.FormatDSSE} {
-				if _, err := sign.Attest(ctxT(t), dst, subject, signer, "slsaprovenance1", []byte(provenance), sign.AttestOptions{Format: format}); err != nil {
+				if _, err := sign.Attest(testkit.Context(t), s.Target, subject, signer, "slsaprovenance1", []byte(provenance), sign.AttestOptions{Format: format}); err != nil {
 					t.Fatalf("attest %s: %v", format, err)
 				}
 			}
 			for _, format := range []string{peers.CosignBundle, peers.CosignLegacy} {
-				if err := peers.CosignVerifyAttestation(t, pubPath, ref.String(), "slsaprovenance1", format); err != nil {
+				if err := peers.CosignVerifyAttestation(t, pubPath, s.Ref.String(), "slsaprovenance1", format); err != nil {
 					t.Errorf("cosign verify-attestation (%s) refused wasmgate's attestation: %v", format, err)
 				}
 			}
-			found, err := referrers.Discover(ctxT(t), dst, subject, referrers.Options{API: o.ReferrersAPI(ref)})
+			found, err := referrers.Discover(testkit.Context(t), s.Target, subject, s.Discover)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -12,15 +12,12 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/sigstore/sigstore-go/pkg/root"
-	"oras.land/oras-go/v2/registry/remote/credentials"
 
-	"github.com/wasmgate/wasmgate/access"
-	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/internal/testrig/fakesigstore"
 	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
-	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
 	"github.com/wasmgate/wasmgate/sign"
 )
@@ -37,7 +34,7 @@ func keylessSign(t *testing.T, fs *fakesigstore.Sigstore, subject digest.Digest,
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := sign.KeylessBundle(ctxT(t), st, k)
+	raw, err := sign.KeylessBundle(testkit.Context(t), st, k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +116,7 @@ func TestKeylessURIIdentity(t *testing.T) {
 	const san = "https://github.com/acme/wasm/.github/workflows/release.yml@refs/tags/v1"
 	subject := digest.FromString("a wasm manifest")
 	st, _ := sign.Statement(subject)
-	raw, err := sign.KeylessBundle(ctxT(t), st, sign.Keyless{
+	raw, err := sign.KeylessBundle(testkit.Context(t), st, sign.Keyless{
 		FulcioURL: fs.FulcioURL, IDToken: fs.IDToken(t, fakesigstore.Claims{Subject: san}), TimestampURLs: []string{fs.TSAURL},
 	})
 	if err != nil {
@@ -158,7 +155,7 @@ func TestKeylessBundleRefuses(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			raw, err := sign.KeylessBundle(ctxT(t), st, tc.k)
+			raw, err := sign.KeylessBundle(testkit.Context(t), st, tc.k)
 			if err == nil {
 				t.Fatalf("signed: %s", raw)
 			}
@@ -180,30 +177,21 @@ func TestCosignKeyless(t *testing.T) {
 	fs := fakesigstore.New(t, fakesigstore.Options{})
 	reg := testregistry.GGCR(t)
 	subject := peers.PushSubject(t, reg, "wasm/tiny")
-	c, err := remote.New(remote.Options{PlainHTTP: []string{reg.Host}, Credentials: credentials.NewMemoryStore()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, _ := artifact.ParseReference(reg.Ref("wasm/tiny", subject.Digest.String()))
-	o := &access.Opener{Client: c}
-	dst, err := o.Destination(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testkit.Open(t, reg, reg.Ref("wasm/tiny", subject.Digest.String()), remote.Options{})
 	k := sign.Keyless{
 		FulcioURL:     fs.FulcioURL,
 		IDToken:       fs.IDToken(t, fakesigstore.Claims{Subject: "1234", Email: testEmail}),
 		TimestampURLs: []string{fs.TSAURL},
 		TrustedRoot:   fs.TrustedRoot(t),
 	}
-	if _, err := sign.Cosign(ctxT(t), dst, subject, nil, sign.Options{Format: sign.FormatLegacy, Keyless: &k}); !errors.Is(err, sign.ErrKeylessLegacy) || !errors.Is(err, errors.ErrUnsupported) {
+	if _, err := sign.Cosign(testkit.Context(t), s.Target, subject, nil, sign.Options{Format: sign.FormatLegacy, Keyless: &k}); !errors.Is(err, sign.ErrKeylessLegacy) || !errors.Is(err, errors.ErrUnsupported) {
 		t.Fatalf("legacy keyless: %v", err)
 	}
-	if _, err := sign.Cosign(ctxT(t), dst, subject, nil, sign.Options{Keyless: &k}); err != nil {
+	if _, err := sign.Cosign(testkit.Context(t), s.Target, subject, nil, sign.Options{Keyless: &k}); err != nil {
 		t.Fatal(err)
 	}
 	auth := cosign.Authority{Identities: []cosign.Identity{{Issuer: fs.Issuer, SAN: testEmail}}, Roots: []cosign.TrustedRoot{{Material: fs.TrustedRoot(t), IgnoreTlogUnsafe: true, TimestampThreshold: 1, IgnoreSCTUnsafe: true}}}
-	rep, err := cosign.Check(ctxT(t), dst, subject, referrers.Options{API: o.ReferrersAPI(ref)}, auth, cosign.Options{Format: sign.FormatBundle})
+	rep, err := cosign.Check(testkit.Context(t), s.Target, subject, s.Discover, auth, cosign.Options{Format: sign.FormatBundle})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,10 +200,10 @@ func TestCosignKeyless(t *testing.T) {
 	}
 
 	t.Run("cosign verify", func(t *testing.T) {
-		if err := cosignVerifyKeyless(t, fs, testEmail, ref.String()); err != nil {
+		if err := cosignVerifyKeyless(t, fs, testEmail, s.Ref.String()); err != nil {
 			t.Fatalf("cosign verify refused a keyless signature wasmgate made: %v", err)
 		}
-		if err := cosignVerifyKeyless(t, fs, "mallory@acme.example", ref.String()); err == nil {
+		if err := cosignVerifyKeyless(t, fs, "mallory@acme.example", s.Ref.String()); err == nil {
 			t.Fatal("cosign verify accepted the signature for another identity: the check above proves nothing")
 		}
 	})
@@ -235,7 +223,7 @@ func cosignVerifyKeyless(t *testing.T, fs *fakesigstore.Sigstore, identity, ref 
 	if err := os.MkdirAll(filepath.Join(home, ".docker"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(ctxT(t), bin, "verify",
+	cmd := exec.CommandContext(testkit.Context(t), bin, "verify",
 		"--certificate-identity", identity, "--certificate-oidc-issuer", fs.Issuer,
 		"--trusted-root", tr, "--insecure-ignore-sct", "--insecure-ignore-tlog", "--use-signed-timestamps",
 		"--allow-http-registry", "--allow-insecure-registry", ref)
@@ -257,7 +245,7 @@ func cosignVerifyKeyless(t *testing.T, fs *fakesigstore.Sigstore, identity, ref 
 func TestKeylessBundleCanceled(t *testing.T) {
 	fs := fakesigstore.New(t, fakesigstore.Options{})
 	st, _ := sign.Statement(digest.FromString("a wasm manifest"))
-	ctx, cancel := context.WithCancel(ctxT(t))
+	ctx, cancel := context.WithCancel(testkit.Context(t))
 	cancel()
 	_, err := sign.KeylessBundle(ctx, st, sign.Keyless{
 		FulcioURL: fs.FulcioURL, IDToken: fs.IDToken(t, fakesigstore.Claims{Email: testEmail}), TimestampURLs: []string{fs.TSAURL},

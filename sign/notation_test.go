@@ -4,11 +4,8 @@ import (
 	"errors"
 	"testing"
 
-	"oras.land/oras-go/v2/registry/remote/credentials"
-
-	"github.com/wasmgate/wasmgate/access"
-	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
@@ -19,36 +16,27 @@ import (
 // metadata) on both registry kinds; notation-go's own verifier, set up as
 // the notation CLI sets it up, accepts them, and discovery classifies them.
 func TestNotationAcceptsWhatWasmgateSigns(t *testing.T) {
-	signer, _, rootPEM := peers.NotationKey(t)
-	trust := peers.NotationVerifyMaterial(t, rootPEM)
-	_, _, otherRoot := peers.NotationKey(t)
+	signer, root := peers.NotationKey(t)
+	trust := peers.NotationVerifyMaterial(t, root)
+	_, otherRoot := peers.NotationKey(t)
 	otherTrust := peers.NotationVerifyMaterial(t, otherRoot)
 	for _, kind := range testregistry.Kinds() {
 		for _, env := range []string{sign.EnvelopeJWS, sign.EnvelopeCOSE} {
 			t.Run(string(kind)+"/"+env, func(t *testing.T) {
 				reg := testregistry.New(t, kind)
 				subject := peers.PushSubject(t, reg, "wasm/tiny")
-				c, err := remote.New(remote.Options{PlainHTTP: []string{reg.Host}, Credentials: credentials.NewMemoryStore()})
+				s := testkit.Open(t, reg, reg.Ref("wasm/tiny", subject.Digest.String()), remote.Options{})
+				desc, err := sign.Notation(testkit.Context(t), s.Target, subject, signer, sign.NotationOptions{Envelope: env, UserMetadata: map[string]string{"build": "42"}})
 				if err != nil {
 					t.Fatal(err)
 				}
-				ref, _ := artifact.ParseReference(reg.Ref("wasm/tiny", subject.Digest.String()))
-				o := &access.Opener{Client: c}
-				dst, err := o.Destination(ref)
-				if err != nil {
-					t.Fatal(err)
-				}
-				desc, err := sign.Notation(ctxT(t), dst, subject, signer, sign.NotationOptions{Envelope: env, UserMetadata: map[string]string{"build": "42"}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := peers.NotationVerify(t, trust, reg.Repository(t, "wasm/tiny"), ref.String()); err != nil {
+				if err := peers.NotationVerify(t, trust, reg.Repository(t, "wasm/tiny"), s.Ref.String()); err != nil {
 					t.Fatalf("notation-go refused what wasmgate signed: %v", err)
 				}
-				if err := peers.NotationVerify(t, otherTrust, reg.Repository(t, "wasm/tiny"), ref.String()); err == nil {
+				if err := peers.NotationVerify(t, otherTrust, reg.Repository(t, "wasm/tiny"), s.Ref.String()); err == nil {
 					t.Fatal("notation-go accepted the signature under another root")
 				}
-				found, err := referrers.Discover(ctxT(t), dst, subject, referrers.Options{API: o.ReferrersAPI(ref)})
+				found, err := referrers.Discover(testkit.Context(t), s.Target, subject, s.Discover)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -58,7 +46,7 @@ func TestNotationAcceptsWhatWasmgateSigns(t *testing.T) {
 			})
 		}
 	}
-	if _, err := sign.Notation(ctxT(t), nil, peers.PushSubject(t, testregistry.GGCR(t), "x"), signer,
+	if _, err := sign.Notation(testkit.Context(t), nil, peers.PushSubject(t, testregistry.GGCR(t), "x"), signer,
 		sign.NotationOptions{UserMetadata: map[string]string{"io.cncf.notary.x": "y"}}); !errors.Is(err, sign.ErrNotationOptions) {
 		t.Errorf("reserved metadata key: %v", err)
 	}

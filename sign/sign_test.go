@@ -2,34 +2,23 @@ package sign_test
 
 import (
 	"bytes"
-	"context"
 	"crypto"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/opencontainers/go-digest"
-	"oras.land/oras-go/v2/registry/remote/credentials"
 
-	"github.com/wasmgate/wasmgate/access"
-	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/internal/cosignkey"
 	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
-	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
 	"github.com/wasmgate/wasmgate/sign"
 )
-
-func ctxT(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // keyFiles writes a cosign-format key pair (password "s3cret") and
 // returns the loaded signer and the public key file.
@@ -66,26 +55,17 @@ func TestCosignAcceptsWhatWasmgateSigns(t *testing.T) {
 			t.Run(string(kind)+"/"+string(format), func(t *testing.T) {
 				reg := testregistry.New(t, kind)
 				subject := peers.PushSubject(t, reg, "wasm/tiny")
-				c, err := remote.New(remote.Options{PlainHTTP: []string{reg.Host}, Credentials: credentials.NewMemoryStore()})
-				if err != nil {
-					t.Fatal(err)
-				}
-				ref, _ := artifact.ParseReference(reg.Ref("wasm/tiny", subject.Digest.String()))
-				o := &access.Opener{Client: c}
-				dst, err := o.Destination(ref)
-				if err != nil {
-					t.Fatal(err)
-				}
+				s := testkit.Open(t, reg, reg.Ref("wasm/tiny", subject.Digest.String()), remote.Options{})
 				// Twice: a second legacy signature is appended, not replacing the first.
 				for range 2 {
-					if _, err := sign.Cosign(ctxT(t), dst, subject, signer, sign.Options{Format: format, Repository: reg.Ref("wasm/tiny", "")}); err != nil {
+					if _, err := sign.Cosign(testkit.Context(t), s.Target, subject, signer, sign.Options{Format: format, Repository: reg.Ref("wasm/tiny", "")}); err != nil {
 						t.Fatal(err)
 					}
 				}
-				if err := peers.CosignVerify(t, pubPath, ref.String(), string(format)); err != nil {
+				if err := peers.CosignVerify(t, pubPath, s.Ref.String(), string(format)); err != nil {
 					t.Fatalf("cosign verify (%s) refused what wasmgate signed: %v", format, err)
 				}
-				rep, err := cosign.Check(ctxT(t), dst, subject, referrers.Options{API: o.ReferrersAPI(ref)},
+				rep, err := cosign.Check(testkit.Context(t), s.Target, subject, s.Discover,
 					cosign.Authority{Keys: []cosign.Key{cosign.NewKey(pub)}}, cosign.Options{Format: format})
 				if err != nil {
 					t.Fatal(err)

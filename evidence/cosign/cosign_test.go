@@ -1,80 +1,41 @@
 package cosign_test
 
 import (
-	"context"
-	"crypto"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
-	"oras.land/oras-go/v2/registry/remote/credentials"
 
 	"github.com/wasmgate/wasmgate/access"
-	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
 )
 
-func ctxT(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func loadKey(t testing.TB, path string) crypto.PublicKey {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := cosign.PEMPublicKey(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-// site opens repo on reg as wasmgate does and discovers subject's referrers.
-type site struct {
-	target oras.Target
-	opts   referrers.Options
-}
+// site is repo on reg opened as wasmgate opens it, where subject's
+// referrers are discovered and verified.
+type site struct{ *testkit.Site }
 
 func open(t testing.TB, reg *testregistry.Registry, repo string) *site {
 	t.Helper()
-	c, err := remote.New(remote.Options{PlainHTTP: []string{reg.Host}, Credentials: credentials.NewMemoryStore()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := artifact.ParseReference(reg.Ref(repo, "v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &access.Opener{Client: c}
-	dst, err := o.Destination(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &site{target: dst, opts: referrers.Options{API: o.ReferrersAPI(ref)}}
+	return &site{testkit.Open(t, reg, reg.Ref(repo, "v1"), remote.Options{})}
 }
 
 func (s *site) verify(t testing.TB, subject ocispec.Descriptor, auth cosign.Authority, opts cosign.Options) []cosign.Result {
 	t.Helper()
-	found, err := referrers.Discover(ctxT(t), s.target, subject, s.opts)
+	found, err := referrers.Discover(testkit.Context(t), s.Target, subject, s.Discover)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := cosign.VerifyReferrers(ctxT(t), s.target, subject, found.Referrers, auth, opts)
+	rs, err := cosign.VerifyReferrers(testkit.Context(t), s.Target, subject, found.Referrers, auth, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,11 +56,11 @@ func TestVerifyCosignSignatures(t *testing.T) {
 				peers.CosignSign(t, key, reg.Ref("wasm/tiny", subject.Digest.String()), format)
 				s := open(t, reg, "wasm/tiny")
 
-				rs := s.verify(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, pub))}}, cosign.Options{})
-				if len(rs) != 1 || !rs[0].Verified || rs[0].KeyID != cosign.KeyID(loadKey(t, pub)) || string(rs[0].Format) != format {
+				rs := s.verify(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(testkit.PublicKey(t, pub))}}, cosign.Options{})
+				if len(rs) != 1 || !rs[0].Verified || rs[0].KeyID != cosign.KeyID(testkit.PublicKey(t, pub)) || string(rs[0].Format) != format {
 					t.Fatalf("results: %+v", rs)
 				}
-				rs = s.verify(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, otherPub))}}, cosign.Options{})
+				rs = s.verify(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(testkit.PublicKey(t, otherPub))}}, cosign.Options{})
 				if len(rs) != 1 || rs[0].Verified || !errors.Is(rs[0].Err, cosign.ErrSignatureInvalid) {
 					t.Fatalf("another key: %+v", rs)
 				}
@@ -108,7 +69,7 @@ func TestVerifyCosignSignatures(t *testing.T) {
 				if format == peers.CosignLegacy {
 					other = cosign.FormatBundle
 				}
-				if rs := s.verify(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, pub))}}, cosign.Options{Format: other}); len(rs) != 0 {
+				if rs := s.verify(t, subject, cosign.Authority{Keys: []cosign.Key{cosign.NewKey(testkit.PublicKey(t, pub))}}, cosign.Options{Format: other}); len(rs) != 0 {
 					t.Errorf("format %s checked %+v", other, rs)
 				}
 			})
@@ -120,7 +81,7 @@ func TestVerifyCosignSignatures(t *testing.T) {
 func TestVerifyRefusesReplayedSignatures(t *testing.T) {
 	peers.Binary(t, "cosign")
 	_, key, pub := peers.CosignKeys(t)
-	auth := cosign.Authority{Keys: []cosign.Key{cosign.NewKey(loadKey(t, pub))}}
+	auth := cosign.Authority{Keys: []cosign.Key{cosign.NewKey(testkit.PublicKey(t, pub))}}
 	reg := testregistry.Distribution(t)
 	a := peers.PushSubject(t, reg, "wasm/a")
 	b := pushOther(t, reg, "wasm/a")
@@ -129,11 +90,11 @@ func TestVerifyRefusesReplayedSignatures(t *testing.T) {
 	s := open(t, reg, "wasm/a")
 
 	t.Run("legacy .sig of another artifact under this one's tag", func(t *testing.T) {
-		sig, err := s.target.Resolve(ctxT(t), referrers.TagSchema(b.Digest)+".sig")
+		sig, err := s.Target.Resolve(testkit.Context(t), referrers.TagSchema(b.Digest)+".sig")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.target.Tag(ctxT(t), sig, referrers.TagSchema(a.Digest)+".sig"); err != nil {
+		if err := s.Target.Tag(testkit.Context(t), sig, referrers.TagSchema(a.Digest)+".sig"); err != nil {
 			t.Fatal(err)
 		}
 		rs := s.verify(t, a, auth, cosign.Options{Format: cosign.FormatLegacy})
@@ -142,7 +103,7 @@ func TestVerifyRefusesReplayedSignatures(t *testing.T) {
 		}
 	})
 	t.Run("bundle of another artifact rewrapped with this subject", func(t *testing.T) {
-		found, err := referrers.Discover(ctxT(t), s.target, b, s.opts)
+		found, err := referrers.Discover(testkit.Context(t), s.Target, b, s.Discover)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,11 +113,11 @@ func TestVerifyRefusesReplayedSignatures(t *testing.T) {
 				bundleLayer = r.Manifest.Layers[0]
 			}
 		}
-		raw, err := content(t, s.target, bundleLayer)
+		raw, err := content(t, s.Target, bundleLayer)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := referrers.Attach(ctxT(t), s.target, a, evidence.ArtifactTypeSigstoreBundle,
+		if _, err := referrers.Attach(testkit.Context(t), s.Target, a, evidence.ArtifactTypeSigstoreBundle,
 			[]referrers.Blob{{MediaType: bundleLayer.MediaType, Data: raw}},
 			referrers.AttachOptions{Annotations: map[string]string{evidence.AnnotationBundlePredicateType: evidence.PredicateTypeCosignSign}}); err != nil {
 			t.Fatal(err)
@@ -169,21 +130,13 @@ func TestVerifyRefusesReplayedSignatures(t *testing.T) {
 }
 
 func content(t testing.TB, src oras.ReadOnlyTarget, d ocispec.Descriptor) ([]byte, error) {
-	return access.FetchVerified(ctxT(t), src, d, 1<<20, "blob")
+	return access.FetchVerified(testkit.Context(t), src, d, 1<<20, "blob")
 }
 
 // pushOther pushes the component as a second artifact in repo.
 func pushOther(t testing.TB, reg *testregistry.Registry, repo string) ocispec.Descriptor {
 	t.Helper()
-	s := open(t, reg, repo)
-	pkg, err := artifact.Pack(filepath.Join("..", "..", "testdata", "wasm", "component.wasm"), nil, artifact.BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := access.Push(ctxT(t), s.target, pkg, "other", access.PushOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return pkg.Manifest
+	return testkit.Push(t, open(t, reg, repo).Target, filepath.Join("..", "..", "testdata", "wasm", "component.wasm"), nil, "other").Manifest
 }
 
 // statement is an in-toto statement over d, as cosign v3 signs.

@@ -1,7 +1,6 @@
 package notation_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha256"
@@ -10,55 +9,32 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
-	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"oras.land/oras-go/v2"
-	"oras.land/oras-go/v2/registry/remote/credentials"
 
 	"github.com/wasmgate/wasmgate/access"
-	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testpki"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
 )
 
-func ctxT(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // site is a repository opened as wasmgate opens it, with the scope that
 // selects its trust policy.
 type site struct {
-	reg    *testregistry.Registry
-	repo   string
-	scope  string
-	target oras.Target
-	opts   referrers.Options
+	*testkit.Site
+	reg   *testregistry.Registry
+	repo  string
+	scope string
 }
 
 func open(t testing.TB, reg *testregistry.Registry, repo string) *site {
 	t.Helper()
-	c, err := remote.New(remote.Options{PlainHTTP: []string{reg.Host}, Credentials: credentials.NewMemoryStore()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := artifact.ParseReference(reg.Ref(repo, "v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &access.Opener{Client: c}
-	dst, err := o.Destination(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &site{reg: reg, repo: repo, scope: reg.Ref(repo, ""), target: dst, opts: referrers.Options{API: o.ReferrersAPI(ref)}}
+	return &site{Site: testkit.Open(t, reg, reg.Ref(repo, "v1"), remote.Options{}), reg: reg, repo: repo, scope: reg.Ref(repo, "")}
 }
 
 // sign signs subject with leaf through notation-go (notation.Sign, as
@@ -71,7 +47,7 @@ func (s *site) sign(t testing.TB, leaf *testpki.Leaf, subject ocispec.Descriptor
 
 func (s *site) check(t testing.TB, subject ocispec.Descriptor, trust *notation.Trust, opts notation.Options) *notation.Report {
 	t.Helper()
-	rep, err := notation.Check(ctxT(t), s.target, s.scope, subject, s.opts, trust, opts)
+	rep, err := notation.Check(testkit.Context(t), s.Target, s.scope, subject, s.Discover, trust, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,13 +100,13 @@ func newPKI(t testing.TB, kt testpki.KeyType) pki {
 
 func envelopeOf(t testing.TB, s *site, subject ocispec.Descriptor) (ocispec.Descriptor, []byte) {
 	t.Helper()
-	found, err := referrers.Discover(ctxT(t), s.target, subject, s.opts)
+	found, err := referrers.Discover(testkit.Context(t), s.Target, subject, s.Discover)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range found.Referrers {
 		if r.Kind == referrers.KindNotation {
-			raw, err := access.FetchVerified(ctxT(t), s.target, r.Manifest.Layers[0], 1<<20, "envelope")
+			raw, err := access.FetchVerified(testkit.Context(t), s.Target, r.Manifest.Layers[0], 1<<20, "envelope")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -143,7 +119,7 @@ func envelopeOf(t testing.TB, s *site, subject ocispec.Descriptor) (ocispec.Desc
 
 func attachEnvelope(t testing.TB, s *site, subject ocispec.Descriptor, mediaType string, raw []byte) {
 	t.Helper()
-	if _, err := referrers.Attach(ctxT(t), s.target, subject, evidence.ArtifactTypeNotation,
+	if _, err := referrers.Attach(testkit.Context(t), s.Target, subject, evidence.ArtifactTypeNotation,
 		[]referrers.Blob{{MediaType: mediaType, Data: raw}}, referrers.AttachOptions{}); err != nil {
 		t.Fatal(err)
 	}

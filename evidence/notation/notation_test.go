@@ -12,10 +12,9 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/wasmgate/wasmgate/access"
-	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testpki"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 )
@@ -239,11 +238,11 @@ func TestScopes(t *testing.T) {
 		t.Fatalf("exact scope: %+v", r)
 	}
 	elsewhere := trustRoots(t, policy(t, testpki.Policy{Scopes: []string{"registry.example/other"}}), p.root.Cert)
-	if _, err := notation.Check(ctxT(t), s.target, s.scope, subject, s.opts, elsewhere, notation.Options{}); !errors.Is(err, notation.ErrNoTrustPolicy) {
+	if _, err := notation.Check(testkit.Context(t), s.Target, s.scope, subject, s.Discover, elsewhere, notation.Options{}); !errors.Is(err, notation.ErrNoTrustPolicy) {
 		t.Fatalf("no applicable policy: %v", err)
 	}
 	for _, bad := range []string{"", "no-slash", "Registry.example/UPPER", "host/repo@sha256:00"} {
-		if _, err := notation.Check(ctxT(t), s.target, bad, subject, s.opts, exact, notation.Options{}); !errors.Is(err, notation.ErrInvalidScope) {
+		if _, err := notation.Check(testkit.Context(t), s.Target, bad, subject, s.Discover, exact, notation.Options{}); !errors.Is(err, notation.ErrInvalidScope) {
 			t.Errorf("scope %q: %v", bad, err)
 		}
 	}
@@ -344,12 +343,5 @@ func tamper(t testing.TB, env string, raw []byte) []byte {
 
 func pushOther(t testing.TB, s *site) ocispec.Descriptor {
 	t.Helper()
-	pkg, err := artifact.Pack(filepath.Join("..", "..", "testdata", "wasm", "component.wasm"), nil, artifact.BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := access.Push(ctxT(t), s.target, pkg, "other", access.PushOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return pkg.Manifest
+	return testkit.Push(t, s.Target, filepath.Join("..", "..", "testdata", "wasm", "component.wasm"), nil, "other").Manifest
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/internal/ocilayout"
 	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testpki"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/internal/testrig/testrevocation"
@@ -40,7 +41,7 @@ func TestRevocation(t *testing.T) {
 
 	rev.SetHang(true)
 	start := time.Now()
-	rep, err := notation.Check(ctxT(t), s.target, s.scope, subject, s.opts, strict, notation.Options{RevocationTimeout: 500 * time.Millisecond})
+	rep, err := notation.Check(testkit.Context(t), s.Target, s.scope, subject, s.Discover, strict, notation.Options{RevocationTimeout: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,11 +82,11 @@ func TestVerifyInOCILayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := referrers.Copy(ctxT(t), s.target, subject.Digest.String(), store, "v1", referrers.CopyOptions{Recursive: true, Discover: s.opts}); err != nil {
+	if _, err := referrers.Copy(testkit.Context(t), s.Target, subject.Digest.String(), store, "v1", referrers.CopyOptions{Recursive: true, Discover: s.Discover}); err != nil {
 		t.Fatal(err)
 	}
 	trust := trustRoots(t, policy(t, testpki.Policy{Scopes: []string{"local/tiny"}}), p.root.Cert)
-	rep, err := notation.Check(ctxT(t), store, "local/tiny", subject, referrers.Options{}, trust, notation.Options{})
+	rep, err := notation.Check(testkit.Context(t), store, "local/tiny", subject, referrers.Options{}, trust, notation.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/internal/testrig/fakesigstore"
 	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testpki"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 )
@@ -41,7 +42,7 @@ func TestAuthenticTimestamp(t *testing.T) {
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(tsa.Root)
-	if _, err := notationgo.Sign(ctxT(t), leaf.NotationSigner(t), registry.NewRepository(reg.Repository(t, "wasm/tiny")), notationgo.SignOptions{
+	if _, err := notationgo.Sign(testkit.Context(t), leaf.NotationSigner(t), registry.NewRepository(reg.Repository(t, "wasm/tiny")), notationgo.SignOptions{
 		SignerSignOptions: notationgo.SignerSignOptions{SignatureMediaType: jws.MediaTypeEnvelope, Timestamper: timestamper, TSARootCAs: pool},
 		ArtifactReference: reg.Ref("wasm/tiny", subject.Digest.String()),
 	}); err != nil {

@@ -99,6 +99,23 @@ func (c *cosignCLI) write(t *testing.T, name string, data []byte) {
 	}
 }
 
+// verifyBlob signs blob with s and fails the test unless `cosign
+// verify-blob --key pubFile` accepts the signature.
+func (c *cosignCLI) verifyBlob(t *testing.T, password string, s crypto.Signer, pubFile string, blob []byte) {
+	t.Helper()
+	c.write(t, "blob", blob)
+	// `cosign verify-blob --key` hashes with SHA-256 whatever the key, even
+	// P-384 (while `cosign sign-blob` signs P-384 keys over SHA-384, so
+	// v3.1.3 fails to verify its own P-384 signatures); sign what it checks.
+	digest := sha256.Sum256(blob)
+	sig, err := s.Sign(rand.Reader, digest[:], crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.write(t, "blob.sig", []byte(base64.StdEncoding.EncodeToString(sig)))
+	c.mustRun(t, password, "verify-blob", "--key", pubFile, "--signature", "blob.sig", "--insecure-ignore-tlog", "blob")
+}
+
 // passwords are the two cases cosign users have: a real password, and the
 // empty one CI jobs often use.
 var passwords = []string{"hunter2", ""}
@@ -129,15 +146,7 @@ func TestCosignGeneratedKeysLoad(t *testing.T) {
 			signAndVerify(t, s, pub, []byte("wasm module bytes"))
 
 			// cosign verifies what our signer signs with its key.
-			blob := []byte("a blob signed by wasmgate\n")
-			c.write(t, "blob", blob)
-			digest := sha256.Sum256(blob)
-			sig, err := s.Sign(rand.Reader, digest[:], crypto.SHA256)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.write(t, "blob.sig", []byte(base64.StdEncoding.EncodeToString(sig)))
-			c.mustRun(t, pw, "verify-blob", "--key", "cosign.pub", "--signature", "blob.sig", "--insecure-ignore-tlog", "blob")
+			c.verifyBlob(t, pw, s, "cosign.pub", []byte("a blob signed by wasmgate\n"))
 
 			calls = 0
 			if _, err := LoadPrivateKey(c.read(t, "cosign.key"), static(pw+"x", &calls)); !errors.Is(err, ErrWrongPassword) {
@@ -255,19 +264,7 @@ func TestCosignImportedKeys(t *testing.T) {
 			if !tc.cosignVerifies {
 				return
 			}
-			blob := []byte("blob\n")
-			c.write(t, "blob", blob)
-			// `cosign verify-blob --key` hashes with SHA-256 whatever the
-			// key, even P-384 (while `cosign sign-blob` signs P-384 keys
-			// over SHA-384, so v3.1.3 fails to verify its own P-384
-			// signatures); sign what it checks.
-			digest := sha256.Sum256(blob)
-			sig, err := s.Sign(rand.Reader, digest[:], crypto.SHA256)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.write(t, "blob.sig", []byte(base64.StdEncoding.EncodeToString(sig)))
-			c.mustRun(t, pw, "verify-blob", "--key", "imported.pub", "--signature", "blob.sig", "--insecure-ignore-tlog", "blob")
+			c.verifyBlob(t, pw, s, "imported.pub", []byte("blob\n"))
 		})
 	}
 	for _, tc := range []struct {

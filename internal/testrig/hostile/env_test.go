@@ -6,8 +6,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"testing"
@@ -22,6 +20,7 @@ import (
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/cache"
 	"github.com/wasmgate/wasmgate/internal/sample"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testpki"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/loader"
@@ -37,7 +36,6 @@ import (
 type env struct {
 	reg     *testregistry.Registry
 	client  *remote.Client // the pipeline's
-	setup   *remote.Client // for crafting the scenario
 	creds   credentials.Store
 	cache   *cache.Cache
 	opener  *access.Opener // with the cache
@@ -67,35 +65,19 @@ policies:
     layers: {requirePolicy: true, allowUnknown: false, maxBytes: 64Mi}
 `
 
-func ctxT(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 func newEnv(t *testing.T, kind testregistry.Kind, timeout time.Duration, signed bool) *env {
 	t.Helper()
 	e := &env{reg: testregistry.New(t, kind), dir: t.TempDir(), timeout: timeout}
 	e.out = filepath.Join(e.dir, "out")
 	var err error
 	e.creds = credentials.NewMemoryStore()
-	if e.client, err = remote.New(remote.Options{PlainHTTP: []string{e.reg.Host}, Credentials: e.creds, Timeout: timeout}); err != nil {
-		t.Fatal(err)
-	}
+	e.client = testkit.Client(t, e.reg, remote.Options{Credentials: e.creds, Timeout: timeout})
 	if e.cache, err = cache.Open(filepath.Join(e.dir, "cache")); err != nil {
 		t.Fatal(err)
 	}
 	e.opener = &access.Opener{Client: e.client, Cache: e.cache}
 	e.ref = e.reg.Ref("wasm/app", "v1")
-	ref, _ := artifact.ParseReference(e.ref)
-	// Setting up goes through a client with the default timeout: a
-	// scenario's short stall timeout is for the pipeline under attack.
-	if e.setup, err = remote.New(remote.Options{PlainHTTP: []string{e.reg.Host}, Credentials: credentials.NewMemoryStore()}); err != nil {
-		t.Fatal(err)
-	}
-	if e.dst, err = (&access.Opener{Client: e.setup}).Destination(ref); err != nil {
-		t.Fatal(err)
-	}
+	e.dst = e.repo(t, "wasm/app")
 	e.pkg = e.push(t, e.dst, sample.HelloWasm(), sample.PolicyYAML(), "v1")
 	e.pinned = e.reg.Ref("wasm/app", e.pkg.Manifest.Digest.String())
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -106,10 +88,7 @@ func newEnv(t *testing.T, kind testregistry.Kind, timeout time.Duration, signed 
 	if signed {
 		e.sign(t, e.dst, e.pkg.Manifest)
 	}
-	der, _ := x509.MarshalPKIXPublicKey(k.Public())
-	if err := os.WriteFile(filepath.Join(e.dir, "release.pub"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testkit.WritePublicKey(t, filepath.Join(e.dir, "release.pub"), k.Public())
 	e.setPolicy(t, "[]")
 	return e
 }
@@ -135,38 +114,24 @@ func (e *env) setPolicyFile(t *testing.T, path string) {
 // push packs wasm and policy and pushes them to dst under tag.
 func (e *env) push(t *testing.T, dst oras.Target, wasm, policy []byte, tag string) *artifact.Package {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "m.wasm")
-	if err := os.WriteFile(path, wasm, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	pkg, err := artifact.Pack(path, policy, artifact.BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := access.Push(ctxT(t), dst, pkg, tag, access.PushOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return pkg
+	return testkit.Push(t, dst, testkit.TempFile(t, "m.wasm", wasm), policy, tag)
 }
 
 func (e *env) sign(t *testing.T, dst oras.Target, subject ocispec.Descriptor) ocispec.Descriptor {
 	t.Helper()
-	d, err := sign.Cosign(ctxT(t), dst, subject, e.key, sign.Options{})
+	d, err := sign.Cosign(testkit.Context(t), dst, subject, e.key, sign.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return d
 }
 
-// repo opens another repository of the registry, direct.
+// repo opens a repository of the registry, direct (no cache), for
+// crafting a scenario. Its client has the default stall timeout: a
+// scenario's short one is for the pipeline under attack.
 func (e *env) repo(t *testing.T, name string) oras.Target {
 	t.Helper()
-	ref, _ := artifact.ParseReference(e.reg.Ref(name, "v1"))
-	dst, err := (&access.Opener{Client: e.setup}).Destination(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
+	return testkit.Open(t, e.reg, e.reg.Ref(name, "v1"), remote.Options{}).Target
 }
 
 // pull is wasmgate pull through the cache into e.out.
@@ -179,7 +144,7 @@ func (e *env) pull(t *testing.T, ref string) error {
 	if err != nil {
 		return err
 	}
-	_, err = access.Pull(ctxT(t), src, r.Object(), e.out, access.PullOptions{})
+	_, err = access.Pull(testkit.Context(t), src, r.Object(), e.out, access.PullOptions{})
 	return err
 }
 
@@ -187,7 +152,15 @@ func (e *env) pull(t *testing.T, ref string) error {
 // It returns every error met on the way (the undecided cause, and the
 // typed errors of the checks that failed) and whether a module loaded.
 func (e *env) gate(t *testing.T, ref string) ([]error, bool) {
-	a, res, err := verify.New(e.policy, e.opener, verify.Options{}).Fetch(ctxT(t), ref)
+	v, err := verify.New(e.policy, e.opener, verify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := artifact.ParseReference(ref)
+	if err != nil {
+		return []error{err}, false
+	}
+	a, res, err := v.Fetch(testkit.Context(t), parsed)
 	errs := []error{err}
 	if res != nil {
 		for _, c := range res.Failed() {
@@ -210,10 +183,10 @@ func (e *env) gate(t *testing.T, ref string) ([]error, bool) {
 	if err != nil {
 		return errs, false
 	}
-	m, err := loader.Load(ctxT(t), a, loader.Host{Mounts: []loader.Mount{{Path: "/data", Dir: e.dir}}, EnvKeys: []string{"GREETING"}})
+	m, err := loader.Load(testkit.Context(t), a, loader.Host{Mounts: []loader.Mount{{Path: "/data", Dir: e.dir}}, EnvKeys: []string{"GREETING"}})
 	if err != nil {
 		return append(errs, err), false
 	}
-	m.Close(ctxT(t))
+	m.Close(testkit.Context(t))
 	return errs, true
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/sample"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testpki"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/remote"
@@ -46,11 +47,11 @@ func newKey(t *testing.T) crypto.Signer {
 
 // oras_pushManifest pushes raw as an image manifest tagged tag in wasm/app.
 func oras_pushManifest(t *testing.T, e *env, raw []byte, tag string) (ocispec.Descriptor, error) {
-	return oras.TagBytes(ctxT(t), e.dst, ocispec.MediaTypeImageManifest, raw, tag)
+	return oras.TagBytes(testkit.Context(t), e.dst, ocispec.MediaTypeImageManifest, raw, tag)
 }
 
 func pushBlob(t *testing.T, e *env, mediaType string, data []byte) (ocispec.Descriptor, error) {
-	return oras.PushBytes(ctxT(t), e.dst, mediaType, data)
+	return oras.PushBytes(testkit.Context(t), e.dst, mediaType, data)
 }
 
 // pushRaw pushes bytes that are not wasm as a wasm layer, in the shape
@@ -83,10 +84,7 @@ func (e *env) pushRaw(t *testing.T, notWasm []byte, tag string) ocispec.Descript
 // the same repository, tagged "other".
 func (e *env) otherArtifact(t *testing.T) *artifact.Package {
 	t.Helper()
-	tiny, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "wasm", "tiny.wasm"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tiny := testkit.ReadFile(t, filepath.Join("..", "..", "..", "testdata", "wasm", "tiny.wasm"))
 	return e.push(t, e.dst, tiny, sample.PolicyYAML(), "other")
 }
 
@@ -108,16 +106,11 @@ func (e *env) serveReferrers(t *testing.T, subject digest.Digest, descs []ocispe
 func (e *env) copyFallbackIndex(t *testing.T, from, to digest.Digest) {
 	t.Helper()
 	tag := func(d digest.Digest) string { return strings.Replace(d.String(), ":", "-", 1) }
-	desc, rc, err := oras.Fetch(ctxT(t), e.dst, tag(from), oras.DefaultFetchOptions)
+	_, raw, err := oras.FetchBytes(testkit.Context(t), e.dst, tag(from), oras.DefaultFetchBytesOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := content.ReadAll(rc, desc)
-	rc.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := oras.TagBytes(ctxT(t), e.dst, ocispec.MediaTypeImageIndex, raw, tag(to)); err != nil {
+	if _, err := oras.TagBytes(testkit.Context(t), e.dst, ocispec.MediaTypeImageIndex, raw, tag(to)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -126,12 +119,7 @@ func (e *env) copyFallbackIndex(t *testing.T, from, to digest.Digest) {
 // changed to subject: the signature inside still names the old one.
 func (e *env) resubject(t *testing.T, desc ocispec.Descriptor, subject ocispec.Descriptor) ocispec.Descriptor {
 	t.Helper()
-	rc, err := e.dst.Fetch(ctxT(t), desc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := content.ReadAll(rc, desc)
-	rc.Close()
+	raw, err := content.FetchAll(testkit.Context(t), e.dst, desc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +131,7 @@ func (e *env) resubject(t *testing.T, desc ocispec.Descriptor, subject ocispec.D
 	raw, _ = json.Marshal(m)
 	copied := content.NewDescriptorFromBytes(ocispec.MediaTypeImageManifest, raw)
 	copied.ArtifactType = m.ArtifactType
-	if err := e.dst.Push(ctxT(t), copied, bytes.NewReader(raw)); err != nil {
+	if err := e.dst.Push(testkit.Context(t), copied, bytes.NewReader(raw)); err != nil {
 		t.Fatal(err)
 	}
 	return copied
@@ -172,7 +160,7 @@ policies:
 
 func (e *env) notationSign(t *testing.T, subject ocispec.Descriptor) ocispec.Descriptor {
 	t.Helper()
-	d, err := sign.Notation(ctxT(t), e.dst, subject, e.notary.NotationSigner(t), sign.NotationOptions{})
+	d, err := sign.Notation(testkit.Context(t), e.dst, subject, e.notary.NotationSigner(t), sign.NotationOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,10 +175,7 @@ func (e *env) tlsRedirectToHTTP(t *testing.T) string {
 		http.Redirect(w, r, "http://"+e.reg.Host+r.URL.RequestURI(), http.StatusTemporaryRedirect)
 	}))
 	t.Cleanup(srv.Close)
-	c, err := remote.New(remote.Options{Credentials: e.creds, Transport: srv.Client().Transport, Timeout: e.timeout})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testkit.Client(t, nil, remote.Options{Credentials: e.creds, Transport: srv.Client().Transport, Timeout: e.timeout})
 	e.opener = &access.Opener{Client: c, Cache: e.cache}
 	u, _ := url.Parse(srv.URL)
 	return u.Host + "/wasm/app:v1"

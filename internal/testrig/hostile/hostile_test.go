@@ -22,6 +22,7 @@ import (
 	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/internal/sample"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/loader"
 	"github.com/wasmgate/wasmgate/referrers"
@@ -105,12 +106,12 @@ func TestHostile(t *testing.T) {
 			}
 			// The cache's trusted area holds only blobs that match their
 			// digests: re-hash all of it.
-			if rep, err := e.cache.Verify(ctxT(t)); err != nil || len(rep.Corrupt) > 0 {
+			if rep, err := e.cache.Verify(testkit.Context(t)); err != nil || len(rep.Corrupt) > 0 {
 				t.Errorf("cache verify: %v %+v", err, rep)
 			}
 			if s.untrusted != nil {
 				for _, d := range s.untrusted(e) {
-					if has, _ := e.cache.Has(ctxT(t), d); has {
+					if has, _ := e.cache.Has(testkit.Context(t), d); has {
 						t.Errorf("the attacked blob %s was cached", d)
 					}
 				}
@@ -269,7 +270,7 @@ func scenarios() []scenario {
 		{name: "the fallback tag resolving to the subject itself", kind: testregistry.KindDistribution, unsigned: true, stage: "gate", want: referrers.ErrSelfReference,
 			attack: func(t *testing.T, e *env) string {
 				tag := strings.Replace(e.pkg.Manifest.Digest.String(), ":", "-", 1)
-				if err := e.dst.Tag(ctxT(t), e.pkg.Manifest, tag); err != nil {
+				if err := e.dst.Tag(testkit.Context(t), e.pkg.Manifest, tag); err != nil {
 					t.Fatal(err)
 				}
 				return e.ref
@@ -297,7 +298,7 @@ func scenarios() []scenario {
 			attack: func(t *testing.T, e *env) string {
 				e.setPolicy(t, "[{predicateType: slsaprovenance1, signedBy: [release]}]")
 				other := e.otherArtifact(t)
-				d, err := sign.Attest(ctxT(t), e.dst, other.Manifest, e.key, "slsaprovenance1", []byte(`{"buildDefinition":{},"runDetails":{"builder":{"id":"x"}}}`), sign.AttestOptions{})
+				d, err := sign.Attest(testkit.Context(t), e.dst, other.Manifest, e.key, "slsaprovenance1", []byte(`{"buildDefinition":{},"runDetails":{"builder":{"id":"x"}}}`), sign.AttestOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -347,7 +348,7 @@ func scenarios() []scenario {
 			}},
 		{name: "a 401 loop (credentials refused again and again)", stage: "gate", want: remote.ErrUnauthorized,
 			attack: func(t *testing.T, e *env) string {
-				if err := e.creds.Put(ctxT(t), e.reg.Host, auth.Credential{Username: "user", Password: "wrong"}); err != nil {
+				if err := e.creds.Put(testkit.Context(t), e.reg.Host, auth.Credential{Username: "user", Password: "wrong"}); err != nil {
 					t.Fatal(err)
 				}
 				e.reg.Faults.Inject("", "", testregistry.Unauthorized())
@@ -357,7 +358,7 @@ func scenarios() []scenario {
 			attack: func(t *testing.T, e *env) string {
 				other := e.otherArtifact(t)
 				tag := strings.Replace(e.pkg.Manifest.Digest.String(), ":", "-", 1)
-				if err := e.dst.Tag(ctxT(t), other.Manifest, tag); err != nil {
+				if err := e.dst.Tag(testkit.Context(t), other.Manifest, tag); err != nil {
 					t.Fatal(err)
 				}
 				return e.ref

@@ -2,31 +2,23 @@ package peers
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/notaryproject/notation-core-go/signature/cose"
 	"github.com/notaryproject/notation-core-go/signature/jws"
 	"github.com/notaryproject/notation-go"
 	"github.com/notaryproject/notation-go/dir"
 	"github.com/notaryproject/notation-go/registry"
-	"github.com/notaryproject/notation-go/signer"
 	"github.com/notaryproject/notation-go/verifier"
 	"github.com/notaryproject/notation-go/verifier/trustpolicy"
 	"github.com/notaryproject/notation-go/verifier/truststore"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	orasregistry "oras.land/oras-go/v2/registry"
 	"oras.land/oras-go/v2/registry/remote"
+
+	"github.com/wasmgate/wasmgate/internal/testrig/testpki"
 )
 
 // Notation envelopes, the envelope argument of [NotationSign].
@@ -35,76 +27,17 @@ const (
 	NotationCOSE = "cose" // application/cose
 )
 
-// NotationKey makes an ECDSA P-256 signing key and a two-certificate chain
-// for it, valid for a day: a self-signed root CA (basic constraints CA,
-// key usage keyCertSign) and a leaf it issued (key usage digitalSignature
-// only, extended key usage codeSigning), the profile the Notary Project
-// requires. It returns a notation-go signer holding them, the chain as PEM
-// (leaf first, as in a notation signing certificate file) and the root as
-// PEM, which is what a verifier's trust store holds.
-func NotationKey(t testing.TB) (notation.Signer, []byte, []byte) {
+// NotationKey makes a signing key and a two-certificate chain for it with
+// internal/testrig/testpki, valid for a day: a self-signed ECDSA P-256 root
+// CA and a P-256 leaf it issued in the profile the Notary Project requires
+// (key usage digitalSignature only, extended key usage codeSigning). It
+// returns a notation-go signer holding the leaf's key and chain, and the
+// root, which is what a verifier's trust store holds
+// ([NotationVerifyMaterial]).
+func NotationKey(t testing.TB) (notation.Signer, *x509.Certificate) {
 	t.Helper()
-	now := time.Now()
-	rootKey := newECKey(t)
-	root := issue(t, &x509.Certificate{
-		Subject:               pkix.Name{CommonName: "wasmgate test root (TEST ONLY)", Organization: []string{"wasmgate"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLen:            1,
-	}, nil, rootKey, rootKey)
-	leafKey := newECKey(t)
-	leaf := issue(t, &x509.Certificate{
-		Subject:               pkix.Name{CommonName: "wasmgate test signer (TEST ONLY)", Organization: []string{"wasmgate"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
-		BasicConstraintsValid: true,
-	}, root, leafKey, rootKey)
-	s, err := signer.NewGenericSigner(leafKey, []*x509.Certificate{leaf, root})
-	if err != nil {
-		t.Fatalf("peers: notation signer: %v", err)
-	}
-	certPEM := append(pemCert(leaf), pemCert(root)...)
-	return s, certPEM, pemCert(root)
-}
-
-func newECKey(t testing.TB) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-// issue signs tmpl with parentKey; a nil parent makes it self-signed.
-func issue(t testing.TB, tmpl, parent *x509.Certificate, key, parentKey *ecdsa.PrivateKey) *x509.Certificate {
-	t.Helper()
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl.SerialNumber = serial
-	if parent == nil {
-		parent = tmpl
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
-	if err != nil {
-		t.Fatalf("peers: certificate %q: %v", tmpl.Subject.CommonName, err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
-}
-
-func pemCert(c *x509.Certificate) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+	root := testpki.NewRoot(t, "wasmgate test root (TEST ONLY)", testpki.P256)
+	return root.Issue(t, testpki.LeafOptions{}).NotationSigner(t), root.Root()
 }
 
 func envelopeMediaType(t testing.TB, envelope string) string {
@@ -198,34 +131,12 @@ type NotationTrust struct {
 }
 
 // NotationVerifyMaterial writes a trust policy and a trust store holding
-// rootPEM into a new temporary directory.
-func NotationVerifyMaterial(t testing.TB, rootPEM []byte) NotationTrust {
+// root into a new temporary directory, with testpki.WriteNotationTrust.
+func NotationVerifyMaterial(t testing.TB, root *x509.Certificate) NotationTrust {
 	t.Helper()
 	tr := NotationTrust{Dir: t.TempDir(), Store: "wasmgate-test"}
-	doc := trustpolicy.Document{
-		Version: "1.0",
-		TrustPolicies: []trustpolicy.TrustPolicy{{
-			Name:                  "wasmgate-test",
-			RegistryScopes:        []string{"*"},
-			SignatureVerification: trustpolicy.SignatureVerification{VerificationLevel: trustpolicy.LevelStrict.Name},
-			TrustStores:           []string{"ca:" + tr.Store},
-			TrustedIdentities:     []string{"*"},
-		}},
-	}
-	var err error
-	if tr.Policy, err = json.MarshalIndent(doc, "", "  "); err != nil {
-		t.Fatal(err)
-	}
-	store := filepath.Join(tr.Dir, filepath.FromSlash(dir.X509TrustStoreDir("ca", tr.Store)))
-	if err := os.MkdirAll(store, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(store, "root.pem"), rootPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(tr.Dir, dir.PathTrustPolicy), tr.Policy, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tr.Policy = []byte(testpki.NotationPolicy(t, tr.Store, testpki.Policy{}))
+	testpki.WriteNotationTrust(t, tr.Dir, tr.Store, []*x509.Certificate{root}, string(tr.Policy))
 	return tr
 }
 

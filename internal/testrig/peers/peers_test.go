@@ -3,8 +3,6 @@ package peers
 import (
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry/remote"
 
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 )
 
@@ -95,8 +94,8 @@ func TestSubject(t *testing.T) {
 func TestProducers(t *testing.T) {
 	_, key, pub := CosignKeys(t)
 	_, otherPub := otherCosignKey(t)
-	notary, _, rootPEM := NotationKey(t)
-	trust := NotationVerifyMaterial(t, rootPEM)
+	notary, root := NotationKey(t)
+	trust := NotationVerifyMaterial(t, root)
 	predicate := writePredicate(t)
 
 	producers := []producer{
@@ -176,10 +175,7 @@ func TestProducers(t *testing.T) {
 			want: shape{artifactType: mtSPDX, config: mtEmpty, layers: []string{mtSPDX}, subject: true,
 				annotations: map[string]string{"org.example.note": "from regctl"}},
 			make: func(t *testing.T, reg *testregistry.Registry, repo string, subject ocispec.Descriptor) {
-				sbom := filepath.Join(t.TempDir(), "sbom.spdx.json")
-				if err := os.WriteFile(sbom, []byte(`{"spdxVersion":"SPDX-2.3"}`), 0o600); err != nil {
-					t.Fatal(err)
-				}
+				sbom := testkit.TempFile(t, "sbom.spdx.json", []byte(`{"spdxVersion":"SPDX-2.3"}`))
 				d := RegctlArtifactPut(t, reg.Ref(repo, ""), subject.Digest, mtSPDX, sbom, mtSPDX,
 					map[string]string{"org.example.note": "from regctl"})
 				if _, err := reg.Repository(t, repo).Resolve(t.Context(), d.String()); err != nil {
@@ -257,13 +253,9 @@ func otherCosignKey(t *testing.T) (key, pub string) {
 
 func writePredicate(t *testing.T) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "provenance.json")
 	const slsa = `{"buildDefinition":{"buildType":"https://wasmgate.dev/test/build/v1","externalParameters":{"source":"tiny.wat"}},` +
 		`"runDetails":{"builder":{"id":"https://wasmgate.dev/test/builder"}}}`
-	if err := os.WriteFile(p, []byte(slsa), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testkit.TempFile(t, "provenance.json", []byte(slsa))
 }
 
 func listTags(t *testing.T, r *remote.Repository) []string {

@@ -72,37 +72,38 @@ const (
 // usage keyCertSign and cRLSign, path length 2).
 func NewRoot(t testing.TB, cn string, kt KeyType) *CA {
 	t.Helper()
-	key := NewKey(t, kt)
-	now := time.Now()
-	cert := create(t, &x509.Certificate{
-		Subject:               name(cn),
-		NotBefore:             now.Add(-defaultBackdate),
-		NotAfter:              now.Add(defaultLifetime),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLen:            2,
-	}, nil, key.Public(), key)
-	return &CA{Cert: cert, Key: key, Chain: []*x509.Certificate{cert}}
+	return newCA(t, cn, kt, nil, 2)
 }
 
 // NewIntermediate makes a CA named cn that ca issues (path length 0: it
 // issues leaves only).
 func (ca *CA) NewIntermediate(t testing.TB, cn string, kt KeyType) *CA {
 	t.Helper()
+	return newCA(t, cn, kt, ca, 0)
+}
+
+// newCA makes a CA named cn with a new key of type kt, issued by parent or
+// self-signed when parent is nil.
+func newCA(t testing.TB, cn string, kt KeyType, parent *CA, maxPathLen int) *CA {
+	t.Helper()
 	key := NewKey(t, kt)
 	now := time.Now()
-	cert := create(t, &x509.Certificate{
+	tmpl := &x509.Certificate{
 		Subject:               name(cn),
 		NotBefore:             now.Add(-defaultBackdate),
 		NotAfter:              now.Add(defaultLifetime),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-		MaxPathLen:            0,
-		MaxPathLenZero:        true,
-	}, ca.Cert, key.Public(), ca.Key)
-	return &CA{Cert: cert, Key: key, Chain: append([]*x509.Certificate{cert}, ca.Chain...)}
+		MaxPathLen:            maxPathLen,
+		MaxPathLenZero:        maxPathLen == 0,
+	}
+	if parent == nil {
+		cert := create(t, tmpl, nil, key.Public(), key)
+		return &CA{Cert: cert, Key: key, Chain: []*x509.Certificate{cert}}
+	}
+	cert := create(t, tmpl, parent.Cert, key.Public(), parent.Key)
+	return &CA{Cert: cert, Key: key, Chain: append([]*x509.Certificate{cert}, parent.Chain...)}
 }
 
 // LeafOptions shape [CA.Issue]. The zero value is a P-256 code-signing

@@ -144,7 +144,7 @@ func TestNotationRevocation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // the hang cases wait out real timeouts
 			ca := newCA(t, "root")
-			s := New(t, ca.cert, ca.key)
+			s := New(t, ca.Cert, ca.Key)
 			var ocspURL, crlURL string
 			if tc.ocsp {
 				ocspURL = s.OCSPURL()
@@ -152,7 +152,7 @@ func TestNotationRevocation(t *testing.T) {
 			if tc.crl {
 				crlURL = s.CRLURL()
 			}
-			leaf := ca.leaf(t, 4242, ocspURL, crlURL)
+			leaf := issueLeaf(t, ca, ocspURL, crlURL)
 			if tc.setup != nil {
 				tc.setup(s, leaf)
 			}
@@ -165,7 +165,7 @@ func TestNotationRevocation(t *testing.T) {
 
 			start := time.Now()
 			results, err := newValidator(t).ValidateContext(ctx, revocation.ValidateContextOptions{
-				CertChain: []*x509.Certificate{leaf, ca.cert},
+				CertChain: []*x509.Certificate{leaf, ca.Cert},
 			})
 			took := time.Since(start)
 			if err != nil {

@@ -61,10 +61,10 @@ func askOCSP(t *testing.T, form, ocspURL string, der []byte) []byte {
 
 func TestOCSPStatuses(t *testing.T) {
 	ca := newCA(t, "root")
-	s := New(t, ca.cert, ca.key)
-	good := ca.leaf(t, 1001, s.OCSPURL(), s.CRLURL())
-	revoked := ca.leaf(t, 1002, s.OCSPURL(), s.CRLURL())
-	unknown := ca.leaf(t, 1003, s.OCSPURL(), s.CRLURL())
+	s := New(t, ca.Cert, ca.Key)
+	good := issueLeaf(t, ca, s.OCSPURL(), s.CRLURL())
+	revoked := issueLeaf(t, ca, s.OCSPURL(), s.CRLURL())
+	unknown := issueLeaf(t, ca, s.OCSPURL(), s.CRLURL())
 	revokedAt := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 	s.Revoke(revoked.SerialNumber, revokedAt)
 	s.SetUnknown(unknown.SerialNumber)
@@ -81,13 +81,13 @@ func TestOCSPStatuses(t *testing.T) {
 				{"unknown", unknown, ocsp.Unknown},
 			} {
 				t.Run(form+"/"+hash.String()+"/"+tc.name, func(t *testing.T) {
-					req, err := ocsp.CreateRequest(tc.leaf, ca.cert, &ocsp.RequestOptions{Hash: hash})
+					req, err := ocsp.CreateRequest(tc.leaf, ca.Cert, &ocsp.RequestOptions{Hash: hash})
 					if err != nil {
 						t.Fatal(err)
 					}
 					before := time.Now()
 					// ParseResponseForCert checks the issuer's signature.
-					resp, err := ocsp.ParseResponseForCert(askOCSP(t, form, s.OCSPURL(), req), tc.leaf, ca.cert)
+					resp, err := ocsp.ParseResponseForCert(askOCSP(t, form, s.OCSPURL(), req), tc.leaf, ca.Cert)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -121,9 +121,9 @@ func TestOCSPStatuses(t *testing.T) {
 func TestOCSPErrorResponses(t *testing.T) {
 	ca := newCA(t, "root")
 	other := newCA(t, "other root")
-	s := New(t, ca.cert, ca.key)
-	foreign := other.leaf(t, 7, s.OCSPURL(), "")
-	foreignReq, err := ocsp.CreateRequest(foreign, other.cert, nil)
+	s := New(t, ca.Cert, ca.Key)
+	foreign := issueLeaf(t, other, s.OCSPURL(), "")
+	foreignReq, err := ocsp.CreateRequest(foreign, other.Cert, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestOCSPErrorResponses(t *testing.T) {
 
 func TestCRL(t *testing.T) {
 	ca := newCA(t, "root")
-	s := New(t, ca.cert, ca.key)
+	s := New(t, ca.Cert, ca.Key)
 	fetch := func(t *testing.T) *x509.RevocationList {
 		t.Helper()
 		resp, err := http.Get(s.CRLURL())
@@ -170,7 +170,7 @@ func TestCRL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := crl.CheckSignatureFrom(ca.cert); err != nil {
+		if err := crl.CheckSignatureFrom(ca.Cert); err != nil {
 			t.Fatalf("CRL signature: %v", err)
 		}
 		now := time.Now()
@@ -211,7 +211,7 @@ func TestCRL(t *testing.T) {
 
 func TestFaults(t *testing.T) {
 	ca := newCA(t, "root")
-	s := New(t, ca.cert, ca.key)
+	s := New(t, ca.Cert, ca.Key)
 	get := func(client *http.Client, u string) (int, error) {
 		resp, err := client.Get(u)
 		if err != nil {
@@ -265,7 +265,7 @@ func TestHangEndsWithTheTest(t *testing.T) {
 	ca := newCA(t, "root")
 	errc := make(chan error, 1)
 	t.Run("inner", func(t *testing.T) {
-		s := New(t, ca.cert, ca.key)
+		s := New(t, ca.Cert, ca.Key)
 		s.SetHang(true)
 		go func() {
 			resp, err := http.Get(s.CRLURL())
@@ -294,7 +294,7 @@ func TestHangEndsWithTheTest(t *testing.T) {
 // redirected as http.ServeMux would.
 func TestOCSPGetWithDoubleSlash(t *testing.T) {
 	ca := newCA(t, "root")
-	s := New(t, ca.cert, ca.key)
+	s := New(t, ca.Cert, ca.Key)
 	// No certificate is needed to find such a request: CreateRequest reads
 	// only the serial and the issuer. 16 pseudo-random serial bytes give
 	// "//" about once in 200 serials; the seed is fixed, so the search
@@ -306,7 +306,7 @@ func TestOCSPGetWithDoubleSlash(t *testing.T) {
 			b[i] = byte(rng.Uint32())
 		}
 		leaf := &x509.Certificate{SerialNumber: new(big.Int).SetBytes(b)}
-		der, err := ocsp.CreateRequest(leaf, ca.cert, nil)
+		der, err := ocsp.CreateRequest(leaf, ca.Cert, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -314,7 +314,7 @@ func TestOCSPGetWithDoubleSlash(t *testing.T) {
 			continue
 		}
 		s.Revoke(leaf.SerialNumber, time.Now())
-		resp, err := ocsp.ParseResponseForCert(askOCSP(t, "GET unescaped", s.OCSPURL(), der), leaf, ca.cert)
+		resp, err := ocsp.ParseResponseForCert(askOCSP(t, "GET unescaped", s.OCSPURL(), der), leaf, ca.Cert)
 		if err != nil {
 			t.Fatal(err)
 		}
