@@ -6,17 +6,16 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/wasmgate/wasmgate/access"
-	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/sample"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/loader"
+	"github.com/wasmgate/wasmgate/remote"
 	"github.com/wasmgate/wasmgate/sign"
 	"github.com/wasmgate/wasmgate/verify"
 )
@@ -27,46 +26,22 @@ import (
 // key in an OCI layout, verified under a trust policy; then the tag is
 // pointed at the probe module, signed by the same key.
 func TestLoadRunsTheVerifiedBytesAfterTheTagMoved(t *testing.T) {
-	ctx := context.Background()
+	ctx := testkit.Context(t)
 	dir := t.TempDir()
-	layout := "oci-layout:" + filepath.Join(dir, "app") + ":v1"
-	ref, err := artifact.ParseReference(layout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &access.Opener{}
-	dst, err := o.Destination(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
+	site := testkit.Open(t, nil, "oci-layout:"+filepath.Join(dir, "app")+":v1", remote.Options{})
+	o, dst, layoutRef := &access.Opener{}, site.Target, site.Ref
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	publish := func(wasm []byte) {
-		path := filepath.Join(t.TempDir(), "m.wasm")
-		if err := os.WriteFile(path, wasm, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		pkg, err := artifact.Pack(path, sample.PolicyYAML(), artifact.BuildOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := access.Push(ctx, dst, pkg, "v1", access.PushOptions{}); err != nil {
-			t.Fatal(err)
-		}
+		pkg := testkit.Push(t, dst, testkit.TempFile(t, "m.wasm", wasm), sample.PolicyYAML(), "v1")
 		if _, err := sign.Cosign(ctx, dst, pkg.Manifest, key, sign.Options{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	publish(sample.HelloWasm())
-	der, err := x509.MarshalPKIXPublicKey(key.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "k.pub"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testkit.WritePublicKey(t, filepath.Join(dir, "k.pub"), key.Public())
 	if err := os.WriteFile(filepath.Join(dir, "trust.yaml"), []byte("version: v1\npolicies:\n  - name: p\n    scopes: [\"*\"]\n    signatures:\n      authorities:\n        - name: k\n          cosign: {key: k.pub, insecureIgnoreTlog: true}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -75,10 +50,6 @@ func TestLoadRunsTheVerifiedBytesAfterTheTagMoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := verify.New(policy, o, verify.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	layoutRef, err := artifact.ParseReference(layout)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/sign"
 	"github.com/wasmgate/wasmgate/verify"
 )
@@ -25,7 +26,7 @@ func BenchmarkVerify(b *testing.B) {
 	ref := mustRef(b, f.ref)
 	b.ResetTimer()
 	for b.Loop() {
-		res, err := v.Verify(ctxT(b), ref)
+		res, err := v.Verify(testkit.Context(b), ref)
 		if err != nil || res.Verdict != verify.VerdictVerified {
 			b.Fatalf("%v %+v", err, res.Failed())
 		}

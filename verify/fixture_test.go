@@ -7,7 +7,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,11 +14,11 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
-	"oras.land/oras-go/v2/registry/remote/credentials"
 
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/sample"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testpki"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/remote"
@@ -30,12 +29,6 @@ import (
 // provenance is a SLSA v1 predicate as a CI builder writes it.
 const provenance = `{"buildDefinition":{"buildType":"https://example.com/go@v1","externalParameters":{}},
 "runDetails":{"builder":{"id":"https://github.com/acme/builder@v1"},"metadata":{"finishedOn":"%s"}}}`
-
-func ctxT(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // where is the kind of place an artifact is verified in: both registries
 // and an OCI layout.
@@ -65,37 +58,17 @@ type fixture struct {
 func newFixture(t testing.TB, at where) *fixture {
 	t.Helper()
 	f := &fixture{dir: t.TempDir(), keys: map[string]crypto.Signer{}}
+	var site *testkit.Site
 	switch at {
 	case atLayout:
-		f.opener = &access.Opener{}
-		f.ref = "oci-layout:" + filepath.Join(t.TempDir(), "app") + ":v1"
+		site = testkit.Open(t, nil, "oci-layout:"+filepath.Join(t.TempDir(), "app")+":v1", remote.Options{})
+		site.Opener = &access.Opener{} // a layout needs no client
 	default:
 		reg := testregistry.New(t, testregistry.Kind(at))
-		c, err := remote.New(remote.Options{PlainHTTP: []string{reg.Host}, Credentials: credentials.NewMemoryStore()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.opener = &access.Opener{Client: c}
-		f.ref = reg.Ref("wasm/app", "v1")
+		site = testkit.Open(t, reg, reg.Ref("wasm/app", "v1"), remote.Options{})
 	}
-	ref, err := artifact.ParseReference(f.ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.dst, err = f.opener.Destination(ref); err != nil {
-		t.Fatal(err)
-	}
-	wasm := filepath.Join(t.TempDir(), "hello.wasm")
-	if err := os.WriteFile(wasm, sample.HelloWasm(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	pkg, err := artifact.Pack(wasm, sample.PolicyYAML(), artifact.BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := access.Push(ctxT(t), f.dst, pkg, ref.Object(), access.PushOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	f.opener, f.ref, f.dst = site.Opener, site.Ref.String(), site.Target
+	pkg := testkit.Push(t, f.dst, testkit.TempFile(t, "hello.wasm", sample.HelloWasm()), sample.PolicyYAML(), site.Ref.Object())
 	f.subject = pkg.Manifest
 	for _, name := range []string{"release", "ci", "other"} {
 		f.key(t, name)
@@ -113,30 +86,23 @@ func (f *fixture) key(t testing.TB, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, err := x509.MarshalPKIXPublicKey(k.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := os.MkdirAll(filepath.Join(f.dir, "keys"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	pub := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-	if err := os.WriteFile(filepath.Join(f.dir, "keys", name+".pub"), pub, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testkit.WritePublicKey(t, filepath.Join(f.dir, "keys", name+".pub"), k.Public())
 	f.keys[name] = k
 }
 
 func (f *fixture) cosign(t testing.TB, key string, format sign.Format) {
 	t.Helper()
-	if _, err := sign.Cosign(ctxT(t), f.dst, f.subject, f.keys[key], sign.Options{Format: format}); err != nil {
+	if _, err := sign.Cosign(testkit.Context(t), f.dst, f.subject, f.keys[key], sign.Options{Format: format}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func (f *fixture) notation(t testing.TB) {
 	t.Helper()
-	if _, err := sign.Notation(ctxT(t), f.dst, f.subject, f.notary.NotationSigner(t), sign.NotationOptions{}); err != nil {
+	if _, err := sign.Notation(testkit.Context(t), f.dst, f.subject, f.notary.NotationSigner(t), sign.NotationOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -144,7 +110,7 @@ func (f *fixture) notation(t testing.TB) {
 func (f *fixture) attest(t testing.TB, key string, finished time.Time) {
 	t.Helper()
 	pred := []byte(sprintf(provenance, finished.UTC().Format(time.RFC3339)))
-	if _, err := sign.Attest(ctxT(t), f.dst, f.subject, f.keys[key], "slsaprovenance1", pred, sign.AttestOptions{}); err != nil {
+	if _, err := sign.Attest(testkit.Context(t), f.dst, f.subject, f.keys[key], "slsaprovenance1", pred, sign.AttestOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -165,7 +131,7 @@ func (f *fixture) policy(t testing.TB, yaml string) *verify.Policy {
 
 func (f *fixture) verify(t testing.TB, p *verify.Policy, opts verify.Options, ref string) (*verify.Result, error) {
 	t.Helper()
-	return mustVerifier(t, p, f.opener, opts).Verify(ctxT(t), mustRef(t, ref))
+	return mustVerifier(t, p, f.opener, opts).Verify(testkit.Context(t), mustRef(t, ref))
 }
 
 func mustVerifier(t testing.TB, p *verify.Policy, o *access.Opener, opts verify.Options) *verify.Verifier {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wasmgate/wasmgate/evidence/cosign"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/verify"
 )
 
@@ -41,7 +42,7 @@ func TestUnsignedProbe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := mustVerifier(t, p, f.opener, verify.Options{}).Verify(ctxT(t), ref)
+	res, err := mustVerifier(t, p, f.opener, verify.Options{}).Verify(testkit.Context(t), ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestPolicyImmutable(t *testing.T) {
 	got := p.Statements()
 	got[0].Authorities = nil
 	got[0].Scopes[0] = "nothing/here"
-	res, err := mustVerifier(t, p, f.opener, verify.Options{}).Verify(ctxT(t), ref)
+	res, err := mustVerifier(t, p, f.opener, verify.Options{}).Verify(testkit.Context(t), ref)
 	if err != nil || res.Verdict != verify.VerdictDenied {
 		t.Fatalf("an unsigned artifact under a policy that requires a signature: %v %s", err, res.Verdict)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/sign"
 	"github.com/wasmgate/wasmgate/verify"
@@ -44,7 +45,7 @@ func TestVerifyOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := referrers.Copy(ctxT(t), src, f.subject.Digest.String(), dst, "v1", referrers.CopyOptions{Recursive: true, Discover: referrers.Options{API: f.opener.ReferrersAPI(ref)}}); err != nil {
+	if _, err := referrers.Copy(testkit.Context(t), src, f.subject.Digest.String(), dst, "v1", referrers.CopyOptions{Recursive: true, Discover: referrers.Options{API: f.opener.ReferrersAPI(ref)}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -57,7 +58,7 @@ func TestVerifyOffline(t *testing.T) {
 	t.Cleanup(func() { http.DefaultTransport = saved })
 
 	p := f.policy(t, policyOf(scope, 3, "release ci corp", sprintf(slsaRule, "release")+"    layers: {requirePolicy: true}\n"))
-	res, err := mustVerifier(t, p, offline, verify.Options{Scope: scope}).Verify(ctxT(t), mustRef(t, layout))
+	res, err := mustVerifier(t, p, offline, verify.Options{Scope: scope}).Verify(testkit.Context(t), mustRef(t, layout))
 	if err != nil || res.Verdict != verify.VerdictVerified {
 		t.Fatalf("offline: %v %s %+v", err, res.Verdict, res.Failed())
 	}
@@ -66,7 +67,7 @@ func TestVerifyOffline(t *testing.T) {
 	}
 	// Without the scope override the layout is local/<dir>, which no
 	// statement covers: denied before anything is read.
-	res, err = mustVerifier(t, p, offline, verify.Options{}).Verify(ctxT(t), mustRef(t, layout))
+	res, err = mustVerifier(t, p, offline, verify.Options{}).Verify(testkit.Context(t), mustRef(t, layout))
 	if err != nil || res.Verdict != verify.VerdictDenied || !errors.Is(res.Failed()[0].Err, verify.ErrNoScope) {
 		t.Errorf("no scope: %v %s %+v", err, res.Verdict, res.Failed())
 	}

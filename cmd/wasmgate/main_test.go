@@ -2,16 +2,15 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wasmgate/wasmgate/internal/sample"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/verify"
 )
@@ -30,10 +29,8 @@ func cliEnv(t *testing.T, reg *testregistry.Registry) {
 // output.
 func wasmgate(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	var stdout, stderr bytes.Buffer
-	code := run(ctx, append([]string{"wasmgate"}, args...), &stdout, &stderr)
+	code := run(testkit.Context(t), append([]string{"wasmgate"}, args...), &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
 
