@@ -2,11 +2,9 @@ package attest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
@@ -41,22 +39,7 @@ func (v *verifier) inToto(ctx context.Context, ref referrers.Referrer) (*Result,
 // legacy .att layer without annotations, that is against the authority's
 // keys (there is no certificate to check an identity by).
 func (v *verifier) dsse(ctx context.Context, r *Result, layer ocispec.Descriptor) (*Result, error) {
-	raw, err := access.FetchVerified(ctx, v.src, layer, MaxEnvelopeBytes, "DSSE envelope")
-	if err != nil {
-		if artifact.IsBadContent(err) {
-			return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err)), nil
-		}
-		return nil, err
-	}
-	var env dsse.Envelope
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return r.fail(fmt.Errorf("%w: DSSE envelope: %w", ErrMalformed, err)), nil
-	}
-	if err := payloadType(env.PayloadType); err != nil {
-		return r.fail(err), nil
-	}
-	res, _ := cosign.VerifyLegacyAttestation(raw, nil, v.subject.Digest, v.auth)
-	return v.check(ctx, r, res, &env), nil
+	return v.envelope(ctx, r, layer, nil)
 }
 
 // signedStatement verifies an unsigned in-toto statement referrer by the

@@ -311,7 +311,14 @@ func (v *verifier) bundle(ctx context.Context, ref referrers.Referrer) (*Result,
 
 // legacy verifies one DSSE layer of cosign's legacy .att tag.
 func (v *verifier) legacy(ctx context.Context, ref referrers.Referrer, i int, layer ocispec.Descriptor) (*Result, error) {
-	r := &Result{Referrer: ref.Digest, Layer: i, Format: cosign.FormatLegacy, PredicateType: layer.Annotations["predicateType"]}
+	r := &Result{Referrer: ref.Digest, Layer: i, Format: cosign.FormatLegacy, PredicateType: layer.Annotations[evidence.AnnotationCosignPredicateType]}
+	return v.envelope(ctx, r, layer, layer.Annotations)
+}
+
+// envelope fetches and verifies one DSSE envelope layer; annotations are
+// a legacy layer's (its certificate, chain and Rekor entry), nil for a
+// plain DSSE referrer.
+func (v *verifier) envelope(ctx context.Context, r *Result, layer ocispec.Descriptor, annotations map[string]string) (*Result, error) {
 	raw, err := access.FetchVerified(ctx, v.src, layer, MaxEnvelopeBytes, "DSSE envelope")
 	if err != nil {
 		if artifact.IsBadContent(err) {
@@ -326,7 +333,7 @@ func (v *verifier) legacy(ctx context.Context, ref referrers.Referrer, i int, la
 	if err := payloadType(env.PayloadType); err != nil {
 		return r.fail(err), nil
 	}
-	res, _ := cosign.VerifyLegacyAttestation(raw, layer.Annotations, v.subject.Digest, v.auth)
+	res, _ := cosign.VerifyLegacyAttestation(raw, annotations, v.subject.Digest, v.auth)
 	return v.check(ctx, r, res, &env), nil
 }
 
