@@ -76,7 +76,10 @@ type Root struct {
 }
 
 // Provider obtains trusted roots, each at most once for its lifetime, and
-// is safe for concurrent use.
+// is safe for concurrent use. What it obtained — a root, or the error that
+// no root could be had — is kept for its lifetime (a caller's cancellation
+// excepted); a long-running process that wants fresh roots makes a new
+// Provider, as it reloads its policy.
 type Provider struct {
 	opts Options
 	mu   sync.Mutex

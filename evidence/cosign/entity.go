@@ -153,6 +153,9 @@ func verifyKeyless(entity verify.SignedEntity, artifact verify.ArtifactPolicyOpt
 			}
 		}
 		if matched < 0 {
+			if claimErr == nil { // sigstore-go matched an identity our own check does not: refuse, never guess
+				claimErr = fmt.Errorf("%w: no identity matches the certificate", ErrIdentityMismatch)
+			}
 			return r.fail(claimErr)
 		}
 		r.Verified, r.Root, r.Timestamps = true, tr.Name, timestamps(res)
