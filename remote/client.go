@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -23,7 +24,8 @@ const DefaultTimeout = 30 * time.Second
 const DefaultMaxMetadataBytes = 4 << 20
 
 // Options configure a [Client]. The zero value is a client that speaks
-// https only, uses Docker's credentials and the default timeout.
+// https only, uses Docker's credentials, the default timeout, minimum rate
+// and deadline, and writes no trace.
 type Options struct {
 	// PlainHTTP lists registry hosts ("host" or "host:port") that are spoken
 	// to over plain HTTP. Every other host is https only.
@@ -39,11 +41,33 @@ type Options struct {
 	Transport http.RoundTripper
 	// UserAgent is sent with every request. Empty means "wasmgate".
 	UserAgent string
+	// MinRate is the slowest, in bytes per second, that a response body may
+	// arrive, averaged over MinRateWindow of waiting for it; a slower body
+	// fails with a [*RateError] (an [ErrTimeout]). The stall timeout bounds
+	// pauses; this bounds progress, so that a registry sending a byte at a
+	// time cannot hold a transfer forever. Zero means [DefaultMinRate];
+	// negative turns the check off.
+	MinRate int64
+	// MinRateWindow is how long a body may stay below MinRate before it
+	// fails. Zero means [DefaultMinRateWindow].
+	MinRateWindow time.Duration
+	// Deadline bounds one whole operation, as [Client.WithDeadline] applies
+	// it. Zero means [DefaultDeadline]; negative means none.
+	Deadline time.Duration
+	// Trace, when set, receives a line for every request (method, URL,
+	// relevant headers), response (status, duration, headers) and finished
+	// body (its length, never its content), retries and token requests
+	// included. Credentials are never written: Authorization shows its
+	// scheme only, bodies are not printed, and query parameters that are
+	// not known to be harmless (pre-signed URLs' signatures, tokens) are
+	// redacted. Writes are serialized: one line per Write.
+	Trace io.Writer
 }
 
 // Client reaches registries. It is safe for concurrent use; one per
 // process is the intent.
 type Client struct {
+	deadline  time.Duration
 	plainHTTP []string
 	creds     credentials.Store
 	http      *http.Client
@@ -68,9 +92,24 @@ func New(opts Options) (*Client, error) {
 	if base == nil {
 		base = http.DefaultTransport.(*http.Transport).Clone()
 	}
+	// Each attempt gets its own stall timer and rate window, and is traced
+	// with the error they gave it; retries wrap attempts.
+	var rt http.RoundTripper = &stallTransport{base: base, timeout: timeout}
+	if opts.MinRate >= 0 {
+		rate := &rateTransport{base: rt, min: opts.MinRate, window: opts.MinRateWindow}
+		if rate.min == 0 {
+			rate.min = DefaultMinRate
+		}
+		if rate.window <= 0 {
+			rate.window = DefaultMinRateWindow
+		}
+		rt = rate
+	}
+	if opts.Trace != nil {
+		rt = &traceTransport{base: rt, w: opts.Trace}
+	}
 	hc := &http.Client{
-		// Each attempt gets its own stall timer; retries wrap attempts.
-		Transport:     retry.NewTransport(&digestTransport{base: &stallTransport{base: base, timeout: timeout}}),
+		Transport:     retry.NewTransport(&digestTransport{base: rt}),
 		CheckRedirect: checkRedirect,
 	}
 	ua := opts.UserAgent
@@ -83,7 +122,7 @@ func New(opts Options) (*Client, error) {
 		Cache:      auth.NewCache(),
 		Credential: credentials.Credential(creds),
 	}
-	return &Client{plainHTTP: normalizeHosts(opts.PlainHTTP), creds: creds, http: hc, auth: ac}, nil
+	return &Client{deadline: opts.Deadline, plainHTTP: normalizeHosts(opts.PlainHTTP), creds: creds, http: hc, auth: ac}, nil
 }
 
 // PlainHTTPHostsFromEnv splits a comma-separated host list, the format of

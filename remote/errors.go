@@ -37,6 +37,10 @@ var (
 	ErrInsecureRedirect = errors.New("refused redirect from https to http")
 	// ErrTooManyRedirects: more than 10 redirects.
 	ErrTooManyRedirects = errors.New("too many redirects")
+	// ErrPlainHTTP: the registry answered an https request in plain HTTP
+	// (net/http's ErrSchemeMismatch): it speaks only HTTP, and this client
+	// was not told to speak HTTP to it ([Options.PlainHTTP]).
+	ErrPlainHTTP = errors.New("the registry speaks plain HTTP, not HTTPS")
 )
 
 // Error is a classified registry failure.
@@ -53,13 +57,20 @@ func (e *Error) Error() string {
 	if e.Status != 0 {
 		msg += fmt.Sprintf(" (HTTP %d)", e.Status)
 	}
+	// What to do next, for the failures where the host is enough to say.
 	switch e.Kind {
 	case ErrUnauthorized:
 		msg += "; run `wasmgate login " + e.Host + "` or check the credentials in Docker's config.json"
 	case ErrDenied:
-		msg += "; the credentials for " + e.Host + " do not allow this"
+		msg += "; the credentials for " + e.Host + " do not allow this: log in as a user who may (`wasmgate login " + e.Host + "`)"
+	case ErrNotFound:
+		msg += "; check the repository and the tag or digest"
 	case ErrUnreachable:
 		msg += "; check the host name and your network"
+	case ErrServer:
+		msg += "; the registry is failing: retry later"
+	case ErrPlainHTTP:
+		msg += "; to speak plain HTTP to it (only on a network you trust), pass --plain-http or set WASMGATE_PLAIN_HTTP=" + e.Host
 	}
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
@@ -97,6 +108,8 @@ func Classify(op, host string, err error) error {
 		e.Kind = ErrInsecureRedirect
 	case errors.Is(err, ErrTooManyRedirects):
 		e.Kind = ErrTooManyRedirects
+	case errors.Is(err, http.ErrSchemeMismatch):
+		e.Kind = ErrPlainHTTP
 	case errors.Is(err, auth.ErrBasicCredentialNotFound):
 		// A Basic challenge and nothing stored for the host.
 		e.Kind = ErrUnauthorized

@@ -100,3 +100,24 @@ func ExampleClassify() {
 	fmt.Println(errors.Is(err, remote.ErrNotFound), errors.As(err, &re) && re.Op == "resolve")
 	// Output: true true
 }
+
+// A whole operation (a pull: every request, retry and pause of it) is
+// bounded by the client's deadline; when it passes, the cause is a
+// DeadlineError, which is a timeout like a stall or a too-slow body.
+func ExampleClient_WithDeadline() {
+	c, err := remote.New(remote.Options{Credentials: credentials.NewMemoryStore(), Deadline: 20 * time.Millisecond})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := c.WithDeadline(context.Background())
+	defer cancel()
+	<-ctx.Done() // an operation that never ends, cut short
+
+	err = context.Cause(ctx)
+	var de *remote.DeadlineError
+	fmt.Println(errors.Is(err, remote.ErrTimeout), errors.Is(err, context.DeadlineExceeded), errors.As(err, &de))
+	fmt.Println(err)
+	// Output:
+	// true true true
+	// not done within the deadline of 20ms
+}

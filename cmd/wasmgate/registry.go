@@ -1,7 +1,12 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,17 +16,26 @@ import (
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/cache"
+	"github.com/wasmgate/wasmgate/permissions"
 	"github.com/wasmgate/wasmgate/remote"
 )
 
 // envPlainHTTP lists hosts spoken to over plain HTTP, comma-separated.
 const envPlainHTTP = "WASMGATE_PLAIN_HTTP"
 
+// defaultMinRate is --min-rate's default, remote.DefaultMinRate as a
+// quantity.
+const defaultMinRate = "1Ki"
+
 // registryFlags are the flags of every command that reaches a registry.
 func registryFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "plain-http", Usage: "speak plain HTTP to the registry of this command's reference (also: " + envPlainHTTP + "=host,host)"},
 		&cli.DurationFlag{Name: "timeout", Value: remote.DefaultTimeout, Usage: "fail when a registry sends nothing for this long"},
+		&cli.StringFlag{Name: "min-rate", Value: defaultMinRate, Usage: "fail a download slower than this many bytes per second (a quantity: 1Ki, 500k) over --min-rate-window; 0 turns the check off"},
+		&cli.DurationFlag{Name: "min-rate-window", Value: remote.DefaultMinRateWindow, Usage: "how long a download may stay below --min-rate"},
+		&cli.DurationFlag{Name: "deadline", Value: remote.DefaultDeadline, Usage: "fail the whole command after this long (0: no deadline); run's module is bounded by --max-time instead"},
+		&cli.BoolFlag{Name: "debug", Aliases: []string{"d"}, Usage: "print every registry request and response to stderr (credentials, tokens and signed URL parameters redacted)"},
 		&cli.BoolFlag{Name: "offline", Usage: "use only the local cache (artifacts, TUF trust roots), never the network"},
 		&cli.BoolFlag{Name: "no-cache", Usage: "neither read nor write the local cache"},
 	}
@@ -29,6 +43,7 @@ func registryFlags() []cli.Flag {
 
 // newClient builds the registry client from the flags. hosts are the
 // registries the command's references name; --plain-http applies to them.
+// A command without the registry flags (logout) gets the defaults.
 func newClient(c *cli.Context, hosts ...string) (*remote.Client, error) {
 	plain := remote.PlainHTTPHostsFromEnv(os.Getenv(envPlainHTTP))
 	if c.Bool("plain-http") {
@@ -38,11 +53,102 @@ func newClient(c *cli.Context, hosts ...string) (*remote.Client, error) {
 			}
 		}
 	}
-	return remote.New(remote.Options{
-		PlainHTTP: plain,
-		Timeout:   c.Duration("timeout"),
-		UserAgent: "wasmgate/" + version,
-	})
+	minRate, err := parseMinRate(c.String("min-rate"))
+	if err != nil {
+		return nil, err
+	}
+	if c.Duration("min-rate-window") < 0 {
+		return nil, usageError("--min-rate-window must not be negative")
+	}
+	opts := remote.Options{
+		PlainHTTP:     plain,
+		Timeout:       c.Duration("timeout"),
+		MinRate:       minRate,
+		MinRateWindow: c.Duration("min-rate-window"),
+		Deadline:      deadlineOption(c.Duration("deadline")),
+		UserAgent:     "wasmgate/" + version,
+	}
+	if c.Bool("debug") {
+		opts.Trace = c.App.ErrWriter
+	}
+	return remote.New(opts)
+}
+
+// parseMinRate reads --min-rate: a byte quantity per second as
+// permissions.ParseBytes reads it, "/s" allowed, "0" for no check, "" (a
+// command without the flag) for the default. It returns remote's
+// convention: negative for off, 0 for the default.
+func parseMinRate(s string) (int64, error) {
+	s = strings.TrimSuffix(strings.TrimSpace(s), "/s")
+	switch s {
+	case "":
+		return 0, nil
+	case "0":
+		return -1, nil
+	}
+	n, err := permissions.ParseBytes(s)
+	if err != nil {
+		return 0, usageError("--min-rate: %v (bytes per second; 0 turns the check off)", err)
+	}
+	if n > math.MaxInt64 {
+		return 0, usageError("--min-rate: %q is too large", s)
+	}
+	return int64(n), nil
+}
+
+// deadlineOption turns --deadline into remote's convention: the flag's 0
+// means none, which remote spells negative.
+func deadlineOption(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
+// withDeadlines bounds every command that has --deadline by it: the
+// action runs with a context that ends then, with a *remote.DeadlineError
+// as its cause. An error the deadline caused names it, and wraps
+// remote.ErrTimeout whatever layer reported it (a retry wait, a verifier),
+// so it exits as a timed-out registry does.
+func withDeadlines(cmds []*cli.Command) {
+	for _, cmd := range cmds {
+		withDeadlines(cmd.Subcommands)
+		if cmd.Action == nil || !slices.ContainsFunc(cmd.Flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), "deadline") }) {
+			continue
+		}
+		action := cmd.Action
+		cmd.Action = func(c *cli.Context) error {
+			d := c.Duration("deadline")
+			if d < 0 {
+				return usageError("--deadline must not be negative (0: no deadline)")
+			}
+			parent := c.Context
+			ctx, cancel := remote.WithDeadline(parent, deadlineOption(d))
+			defer cancel()
+			c.Context = context.WithValue(ctx, unboundedKey{}, parent)
+			err := action(c)
+			var de *remote.DeadlineError
+			if err == nil || !errors.As(context.Cause(ctx), &de) || !errors.Is(err, context.DeadlineExceeded) {
+				return err
+			}
+			if !errors.As(err, new(*remote.DeadlineError)) {
+				err = fmt.Errorf("%w: %w", de, err)
+			}
+			return fmt.Errorf("%w (--deadline %s; raise it, or 0 for none)", err, d)
+		}
+	}
+}
+
+type unboundedKey struct{}
+
+// unbounded is the command's context without its --deadline (still
+// cancelled by a signal), for what the deadline must not cut short: the
+// module run runs for as long as its own --max-time allows.
+func unbounded(c *cli.Context) context.Context {
+	if parent, ok := c.Context.Value(unboundedKey{}).(context.Context); ok {
+		return parent
+	}
+	return c.Context
 }
 
 // registryHost is the registry a reference names, "" for other kinds.

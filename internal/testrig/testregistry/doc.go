@@ -25,8 +25,9 @@
 // Both listen on 127.0.0.1 through [httptest.Server] and stop at the end of
 // the test. Every request passes through [Faults], an http.Handler
 // middleware that logs requests and, on demand, answers with an error, hangs,
-// dribbles, truncates, tampers with or replaces the body. Faults sit on the
-// HTTP layer only, so they work in front of any registry.
+// dribbles, truncates, tampers with or replaces the body, or puts the
+// registry behind a login ([BasicAuth], or the token flow of [TokenAuth]).
+// Faults sit on the HTTP layer only, so they work in front of any registry.
 //
 // [NewDistributionHandler], [NewGGCRHandler] and [ListenLoopback] need no
 // testing.TB; cmd/wasmgate-testregistry builds on them to run either registry
