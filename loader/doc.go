@@ -4,13 +4,16 @@
 // The pipeline is strict: [Load] takes only a [verify.Artifact], which
 // only package verify builds, and refuses one without a policy layer. The
 // policy (Wassette's policy v1.0, parsed by package permissions) is
-// intersected with a [Host] ceiling by [Effective]; the result, a
+// checked against a [Host] ceiling by [Effective]; the result, a
 // [Sandbox], becomes the module's WASI preview 1 configuration:
 // directory mounts, environment variables, a memory limit and a timeout.
 // A policy that asks for more than the host allows, or for something WASI
 // preview 1 cannot express, is refused with a [*CeilingError] listing
-// every difference, so that nothing is granted silently and nothing the
-// publisher restricted is silently widened.
+// every difference and the [Grant] that would admit it, so that nothing
+// is granted silently and nothing the publisher restricted is silently
+// widened. A host may instead run a policy's memory and time limits under
+// its own ceiling (Host.ClampLimits); the sandbox then lists what it
+// lowered.
 //
 //	m, err := loader.Load(ctx, verified, loader.Host{
 //		Mounts:   []loader.Mount{{Path: "/var/cache/weather", Write: true}},

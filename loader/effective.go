@@ -11,10 +11,15 @@ import (
 	"github.com/wasmgate/wasmgate/permissions"
 )
 
-// Effective intersects a publisher's policy with the host's ceiling and
+// Effective checks a publisher's policy against the host's ceiling and
 // returns the sandbox a module gets. It grants nothing the policy does not
-// ask for and nothing the host does not allow. perms may be nil, which
-// asks for nothing.
+// ask for and nothing the host does not allow: a request beyond the
+// ceiling is refused, never silently narrowed, because a module that was
+// promised a directory, a variable, 64 MiB or 30 s and gets less fails in
+// ways its publisher did not test. The one exception is opt-in:
+// [Host.ClampLimits] lowers a memory or time limit over the ceiling to the
+// ceiling, and the sandbox lists each one in Sandbox.Clamped. perms may be
+// nil, which asks for nothing.
 //
 // The policy maps onto WASI preview 1 as follows:
 //
@@ -31,11 +36,13 @@ import (
 //   - environment: the listed variables the host allows, with values
 //     from Host.Env; a variable the host has no value for stays unset.
 //   - resources.limits.memory (or the legacy resources.memory): the
-//     memory limit, min(policy, host), rounded down to whole 64 KiB
-//     pages. A policy without one gets the host's ceiling.
-//   - resources.limits.timeout: the run-time limit, min(policy, host). A
-//     policy without one gets the host's ceiling; absence means "not
-//     declared", not "forever", since Wassette has no timeout at all.
+//     memory limit, rounded down to whole 64 KiB pages. A policy without
+//     one gets the host's ceiling; one over the ceiling is refused, or
+//     gets the ceiling with Host.ClampLimits.
+//   - resources.limits.timeout: the run-time limit, likewise: the
+//     policy's when it is within the ceiling, the ceiling when the policy
+//     sets none (absence means "not declared", not "forever", since
+//     Wassette has no timeout at all), refused or clamped when over it.
 //   - network: WASI preview 1 has no sockets, so any allow rule is
 //     refused, unless Host.AllowNoNetwork, which runs without network and
 //     lists the dropped rules. ipc allow rules are refused.
@@ -45,8 +52,8 @@ import (
 //
 // When the policy asks for more than the host allows, or for something
 // the sandbox cannot express, Effective returns a [*CeilingError] that
-// lists every such request. An invalid Host gives an error wrapping
-// [ErrHost].
+// lists every such request, each with the [Grant] that would admit it. An
+// invalid Host gives an error wrapping [ErrHost].
 func Effective(perms *permissions.Policy, host Host) (*Sandbox, error) {
 	hostMounts, err := host.mounts()
 	if err != nil {
@@ -86,10 +93,10 @@ func storage(sp permissions.StoragePermissions, host []Mount, c *CeilingError) [
 		dir, ok := wholeDir(r.Path())
 		switch {
 		case !ok:
-			c.Unsupported = append(c.Unsupported, fmt.Sprintf("storage %s: a mount is a whole absolute directory; ask for fs:///DIR/** or fs:///DIR", r.URI))
+			c.Unsupported = append(c.Unsupported, Difference{Request: "storage " + r.URI, Reason: "a mount is a whole absolute directory; ask for fs:///DIR/** or fs:///DIR"})
 			continue
 		case dir == "/":
-			c.Missing = append(c.Missing, fmt.Sprintf("storage %s: the root directory is never mounted", r.URI))
+			c.Missing = append(c.Missing, Difference{Request: "storage " + r.URI, Reason: "the root directory is never mounted"})
 			continue
 		}
 		req := asked[dir]
@@ -107,11 +114,21 @@ func storage(sp permissions.StoragePermissions, host []Mount, c *CeilingError) [
 		hm, ok := coveringMount(host, dir)
 		switch {
 		case !req.read:
-			c.Unsupported = append(c.Unsupported, fmt.Sprintf("storage %s: write without read; WASI preview 1 cannot grant write-only access", req.uri))
+			c.Unsupported = append(c.Unsupported, Difference{Request: "storage " + req.uri, Reason: "write without read; WASI preview 1 cannot grant write-only access"})
 		case !ok:
-			c.Missing = append(c.Missing, fmt.Sprintf("storage %s: host allows no directory that contains %s", req.uri, dir))
+			c.Missing = append(c.Missing, Difference{
+				Request: "storage " + req.uri,
+				Reason:  "host allows no directory that contains " + dir,
+				Grant:   Grant{Kind: GrantDir, Mount: Mount{Path: dir, Write: req.write}},
+			})
 		case req.write && !hm.Write:
-			c.Missing = append(c.Missing, fmt.Sprintf("storage %s write: host allows %s read only", req.uri, hm.Path))
+			// The fix widens the host's mount: a second, writable mount
+			// below it would nest, which a Host refuses.
+			c.Missing = append(c.Missing, Difference{
+				Request: "storage " + req.uri + " write",
+				Reason:  "host allows " + hm.Path + " read only",
+				Grant:   Grant{Kind: GrantDir, Mount: Mount{Path: hm.Path, Dir: hm.Dir, Write: true}},
+			})
 		default:
 			rel := strings.TrimPrefix(dir, hm.Path)
 			mounts = append(mounts, Mount{Path: dir, Dir: filepath.Join(hm.Dir, filepath.FromSlash(rel)), Write: req.write})
@@ -128,7 +145,7 @@ func applyDeny(mounts []Mount, deny []permissions.StorageRule, c *CeilingError) 
 			dir = literalPrefix(d.Path())
 		}
 		if !path.IsAbs(dir) {
-			c.Unsupported = append(c.Unsupported, fmt.Sprintf("storage deny %s: relative paths cannot be matched against mounts", d.URI))
+			c.Unsupported = append(c.Unsupported, Difference{Request: "storage deny " + d.URI, Reason: "relative paths cannot be matched against mounts"})
 			continue
 		}
 		var kept []Mount
@@ -143,7 +160,10 @@ func applyDeny(mounts []Mount, deny []permissions.StorageRule, c *CeilingError) 
 				}
 			case within(dir, m.Path) || within(m.Path, dir): // part of it, or a pattern
 				if denyRead || (denyWrite && m.Write) {
-					c.Unsupported = append(c.Unsupported, fmt.Sprintf("storage deny %s: lies within mount %s, and WASI preview 1 cannot take part of a mounted directory away", d.URI, m.Path))
+					c.Unsupported = append(c.Unsupported, Difference{
+						Request: "storage deny " + d.URI,
+						Reason:  "lies within mount " + m.Path + ", and WASI preview 1 cannot take part of a mounted directory away",
+					})
 				}
 			}
 			kept = append(kept, m)
@@ -193,7 +213,7 @@ func environment(env permissions.EnvironmentPermissions, host Host, c *CeilingEr
 	for _, r := range env.Allow {
 		switch {
 		case !host.allowsEnv(r.Key):
-			c.Missing = append(c.Missing, fmt.Sprintf("environment %s: host does not allow it", r.Key))
+			c.Missing = append(c.Missing, Difference{Request: "environment " + r.Key, Reason: "host does not allow it", Grant: Grant{Kind: GrantEnv, Env: r.Key}})
 		case !slices.ContainsFunc(vars, func(v EnvVar) bool { return v.Key == r.Key }):
 			v, ok := host.lookupEnv(r.Key)
 			vars = append(vars, EnvVar{Key: r.Key, Set: ok, value: v})
@@ -217,18 +237,27 @@ func network(p permissions.Permissions, host Host, sb *Sandbox, c *CeilingError)
 	if host.AllowNoNetwork {
 		sb.NetworkDropped = asked
 	} else {
-		c.Network = asked
+		for _, a := range asked {
+			c.Network = append(c.Network, Difference{Request: a, Grant: Grant{Kind: GrantNoNetwork}})
+		}
 	}
 	for _, r := range p.IPC.Allow {
-		c.Unsupported = append(c.Unsupported, fmt.Sprintf("ipc %s: WASI preview 1 has no IPC", r.URI))
+		c.Unsupported = append(c.Unsupported, Difference{Request: "ipc " + r.URI, Reason: "WASI preview 1 has no IPC"})
 	}
 }
 
 func resources(p permissions.Permissions, host Host, sb *Sandbox, c *CeilingError) {
 	mem, hostMem := p.Resources.MemoryBytes(), host.maxMemory()
 	switch {
+	case mem > hostMem && host.ClampLimits:
+		sb.Clamped = append(sb.Clamped, Clamp{Limit: "memory", Asked: formatBytes(mem), Granted: formatBytes(hostMem / PageSize * PageSize)})
+		mem = hostMem
 	case mem > hostMem:
-		c.Missing = append(c.Missing, fmt.Sprintf("memory %s: host allows at most %s", formatBytes(mem), formatBytes(hostMem)))
+		c.Missing = append(c.Missing, Difference{
+			Request: "memory " + formatBytes(mem),
+			Reason:  "host allows at most " + formatBytes(hostMem),
+			Grant:   Grant{Kind: GrantMemory, MemoryBytes: mem},
+		})
 	case mem == 0:
 		mem = hostMem
 	}
@@ -236,8 +265,15 @@ func resources(p permissions.Permissions, host Host, sb *Sandbox, c *CeilingErro
 
 	t, hostTime := p.Resources.Limits.Timeout, host.maxTime()
 	switch {
+	case hostTime > 0 && t > hostTime && host.ClampLimits:
+		sb.Clamped = append(sb.Clamped, Clamp{Limit: "timeout", Asked: t.String(), Granted: hostTime.String()})
+		t = hostTime
 	case hostTime > 0 && t > hostTime:
-		c.Missing = append(c.Missing, fmt.Sprintf("timeout %s: host allows at most %s", t, hostTime))
+		c.Missing = append(c.Missing, Difference{
+			Request: "timeout " + t.String(),
+			Reason:  "host allows at most " + hostTime.String(),
+			Grant:   Grant{Kind: GrantTime, Time: t},
+		})
 	case t == 0:
 		t = hostTime
 	}

@@ -233,9 +233,9 @@ func TestEffectiveRefuses(t *testing.T) {
 				got, want  []string
 				sectionFor string
 			}{
-				{loader.ErrExceedsCeiling, ce.Missing, tt.missing, "Missing"},
-				{loader.ErrNetwork, ce.Network, tt.network, "Network"},
-				{loader.ErrUnsupported, ce.Unsupported, tt.unsupported, "Unsupported"},
+				{loader.ErrExceedsCeiling, lines(ce.Missing), tt.missing, "Missing"},
+				{loader.ErrNetwork, lines(ce.Network), tt.network, "Network"},
+				{loader.ErrUnsupported, lines(ce.Unsupported), tt.unsupported, "Unsupported"},
 			} {
 				if !slices.Equal(c.got, c.want) {
 					t.Errorf("%s =\n  %s\nwant\n  %s", c.sectionFor, strings.Join(c.got, "\n  "), strings.Join(c.want, "\n  "))
@@ -245,6 +245,144 @@ func TestEffectiveRefuses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func lines(diffs []loader.Difference) []string {
+	var out []string
+	for _, d := range diffs {
+		out = append(out, d.String())
+	}
+	return out
+}
+
+// Each difference carries the host setting that would admit it, in the
+// Host's terms, so that a front end can name its own flag or key; what
+// no setting admits carries none.
+func TestCeilingErrorGrants(t *testing.T) {
+	host := loader.Host{
+		Mounts:    []loader.Mount{{Path: "/data", Dir: "/srv/data"}},
+		Env:       noEnv,
+		MaxMemory: 64 << 20,
+		MaxTime:   2 * time.Second,
+	}
+	p := policy(t, `  storage:
+    allow:
+      - uri: "fs:///data/cache/**"
+        access: [read, write]
+      - uri: "fs:///home/**"
+        access: [read]
+      - uri: "fs:///out/**"
+        access: [read, write]
+      - uri: "fs:///**"
+        access: [read]
+      - uri: "fs:///data/*.txt"
+        access: [read]
+  environment:
+    allow:
+      - key: GREETING
+  network:
+    allow:
+      - host: "api.example.com"
+      - cidr: "10.0.0.0/8"
+  resources:
+    limits:
+      memory: "512Mi"
+      timeout: "5s"
+`)
+	_, err := loader.Effective(p, host)
+	var ce *loader.CeilingError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Effective = %v, want a *CeilingError", err)
+	}
+	want := map[string]loader.Grant{
+		"storage fs:///** (root)":           {},
+		"storage fs:///data/cache/** write": {Kind: loader.GrantDir, Mount: loader.Mount{Path: "/data", Dir: "/srv/data", Write: true}},
+		"storage fs:///home/**":             {Kind: loader.GrantDir, Mount: loader.Mount{Path: "/home"}},
+		"storage fs:///out/**":              {Kind: loader.GrantDir, Mount: loader.Mount{Path: "/out", Write: true}},
+		"environment GREETING":              {Kind: loader.GrantEnv, Env: "GREETING"},
+		"memory 512 MiB":                    {Kind: loader.GrantMemory, MemoryBytes: 512 << 20},
+		"timeout 5s":                        {Kind: loader.GrantTime, Time: 5 * time.Second},
+		"host api.example.com":              {Kind: loader.GrantNoNetwork},
+		"cidr 10.0.0.0/8":                   {Kind: loader.GrantNoNetwork},
+		"storage fs:///data/*.txt":          {},
+	}
+	got := map[string]loader.Grant{}
+	for _, d := range slices.Concat(ce.Missing, ce.Network, ce.Unsupported) {
+		key := d.Request
+		if d.Reason == "the root directory is never mounted" {
+			key += " (root)"
+		}
+		got[key] = d.Grant
+	}
+	for req, g := range want {
+		if got[req] != g {
+			t.Errorf("%s: Grant = %+v, want %+v", req, got[req], g)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("differences %v, want %d", got, len(want))
+	}
+	// Grants: each setting once, none for what nothing admits.
+	grants := ce.Grants()
+	kinds := map[loader.GrantKind]int{}
+	for _, g := range grants {
+		kinds[g.Kind]++
+	}
+	if kinds[loader.GrantNone] != 0 || kinds[loader.GrantNoNetwork] != 1 || kinds[loader.GrantDir] != 3 || len(grants) != 7 {
+		t.Errorf("Grants() = %+v", grants)
+	}
+}
+
+// A policy over the host's memory or time ceiling is refused by default
+// (docs/hosts.md, issue 21 item 2); with ClampLimits it runs under the
+// ceiling and the sandbox says what it lowered. Directories and variables
+// are never clamped.
+func TestEffectiveLimitsOverCeiling(t *testing.T) {
+	p := policy(t, "  environment:\n    allow:\n      - key: GREETING\n  resources:\n    limits:\n      memory: \"512Mi\"\n      timeout: \"5s\"\n")
+	host := loader.Host{EnvKeys: []string{"GREETING"}, Env: noEnv, MaxMemory: 64 << 20, MaxTime: 2 * time.Second}
+
+	_, err := loader.Effective(p, host)
+	var ce *loader.CeilingError
+	if !errors.As(err, &ce) || !errors.Is(err, loader.ErrExceedsCeiling) {
+		t.Fatalf("default: Effective = %v, want a *CeilingError", err)
+	}
+	if want := []string{"memory 512 MiB: host allows at most 64 MiB", "timeout 5s: host allows at most 2s"}; !slices.Equal(lines(ce.Missing), want) {
+		t.Errorf("default: Missing = %q, want %q", lines(ce.Missing), want)
+	}
+
+	host.ClampLimits = true
+	sb, err := loader.Effective(p, host)
+	if err != nil {
+		t.Fatalf("ClampLimits: Effective = %v", err)
+	}
+	if sb.MemoryBytes != 64<<20 || sb.Timeout != 2*time.Second {
+		t.Errorf("ClampLimits: memory %d, timeout %v; want the host's 64 MiB and 2s", sb.MemoryBytes, sb.Timeout)
+	}
+	wantClamped := []loader.Clamp{{Limit: "memory", Asked: "512 MiB", Granted: "64 MiB"}, {Limit: "timeout", Asked: "5s", Granted: "2s"}}
+	if !slices.Equal(sb.Clamped, wantClamped) {
+		t.Errorf("Clamped = %+v, want %+v", sb.Clamped, wantClamped)
+	}
+	for _, l := range []string{"memory 64 MiB (clamped to the host's ceiling; the policy asks for 512 MiB)", "timeout 2s (clamped to the host's ceiling; the policy asks for 5s)"} {
+		if !slices.Contains(sb.Lines(), l) {
+			t.Errorf("Lines lack %q:\n%s", l, sb)
+		}
+	}
+	b, err := json.Marshal(sb)
+	if err != nil || !strings.Contains(string(b), `"clamped":[{"limit":"memory","asked":"512 MiB","granted":"64 MiB"},{"limit":"timeout","asked":"5s","granted":"2s"}]`) {
+		t.Errorf("JSON %s, %v", b, err)
+	}
+
+	// Within the ceiling nothing is clamped, with or without the option.
+	sb, err = loader.Effective(policy(t, "  resources:\n    limits:\n      timeout: \"1s\"\n"), host)
+	if err != nil || sb.Timeout != time.Second || len(sb.Clamped) != 0 || strings.Contains(sb.String(), "clamped") {
+		t.Errorf("within the ceiling: %v, %+v", err, sb)
+	}
+
+	// A variable the host does not grant is refused even with ClampLimits.
+	host.EnvKeys = nil
+	if _, err := loader.Effective(p, host); !errors.Is(err, loader.ErrExceedsCeiling) {
+		t.Errorf("ClampLimits, variable not granted: Effective = %v, want ErrExceedsCeiling", err)
 	}
 }
 

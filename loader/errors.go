@@ -3,6 +3,7 @@ package loader
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -56,17 +57,81 @@ var (
 
 // CeilingError lists everything a policy asks for that this host does not
 // grant, all at once, so that a user can fix the host (or ask the
-// publisher) in one pass. Each line names the policy entry and the reason,
-// such as `storage fs:///data/** write: host allows /data read only`.
+// publisher) in one pass. Each [Difference] names the policy entry, the
+// reason and, when a host setting would admit it, that setting ([Grant]).
 type CeilingError struct {
 	// Missing are requests beyond the [Host] ceiling (ErrExceedsCeiling).
-	Missing []string
+	Missing []Difference
 	// Network are the network rules, when the host did not set
 	// AllowNoNetwork (ErrNetwork).
-	Network []string
+	Network []Difference
 	// Unsupported are requests that WASI preview 1 cannot express exactly
-	// (ErrUnsupported).
-	Unsupported []string
+	// (ErrUnsupported). No host setting grants them.
+	Unsupported []Difference
+}
+
+// Difference is one request of a policy that the host does not grant.
+type Difference struct {
+	// Request names the policy entry, such as "storage fs:///data/** write"
+	// or "environment GREETING".
+	Request string
+	// Reason says why it is not granted, such as "host allows /data read
+	// only"; empty for network rules, whose reason is their section's.
+	Reason string
+	// Grant is the host setting that would admit the request; its Kind is
+	// [GrantNone] when none would (the root directory, what WASI preview 1
+	// cannot express).
+	Grant Grant
+}
+
+// String is the line [CeilingError.Error] prints: "Request: Reason".
+func (d Difference) String() string {
+	if d.Reason == "" {
+		return d.Request
+	}
+	return d.Request + ": " + d.Reason
+}
+
+// GrantKind names the [Host] setting that a [Grant] is about.
+type GrantKind string
+
+// The kinds of [Grant], one per Host setting a policy can need.
+const (
+	// GrantNone: no host setting admits the request.
+	GrantNone GrantKind = ""
+	// GrantDir: a directory in Host.Mounts, see Grant.Mount.
+	GrantDir GrantKind = "dir"
+	// GrantEnv: a variable in Host.EnvKeys, see Grant.Env.
+	GrantEnv GrantKind = "env"
+	// GrantMemory: Host.MaxMemory of at least Grant.MemoryBytes, or
+	// Host.ClampLimits to run under the host's ceiling instead.
+	GrantMemory GrantKind = "memory"
+	// GrantTime: Host.MaxTime of at least Grant.Time, or Host.ClampLimits
+	// to run under the host's ceiling instead.
+	GrantTime GrantKind = "time"
+	// GrantNoNetwork: Host.AllowNoNetwork, which runs the module without
+	// the network it asks for (WASI preview 1 has no sockets).
+	GrantNoNetwork GrantKind = "noNetwork"
+)
+
+// Grant is what a host would have to grant for one request to pass. It is
+// stated in [Host]'s terms, not a command line's, so that each front end
+// (a CLI flag, a grants file key, a Go field) can name it its own way.
+type Grant struct {
+	Kind GrantKind
+	// Mount, for GrantDir: the directory to allow, with Write when the
+	// policy writes there. Dir is the host directory of the host's
+	// existing, read-only, mount of Path, which would need Write; it is
+	// empty when the host mounts nothing there and must choose one.
+	Mount Mount
+	// Env, for GrantEnv: the variable's name.
+	Env string
+	// MemoryBytes, for GrantMemory: the policy's memory limit, the least
+	// Host.MaxMemory that admits it.
+	MemoryBytes uint64
+	// Time, for GrantTime: the policy's timeout, the least Host.MaxTime
+	// that admits it.
+	Time time.Duration
 }
 
 func (e *CeilingError) empty() bool {
@@ -76,19 +141,34 @@ func (e *CeilingError) empty() bool {
 func (e *CeilingError) Error() string {
 	var b strings.Builder
 	b.WriteString("loader: the policy asks for more than this host can grant")
-	section := func(title string, lines []string) {
-		if len(lines) == 0 {
+	section := func(title string, diffs []Difference) {
+		if len(diffs) == 0 {
 			return
 		}
 		b.WriteString("\n" + title + ":")
-		for _, l := range lines {
-			b.WriteString("\n  " + l)
+		for _, d := range diffs {
+			b.WriteString("\n  " + d.String())
 		}
 	}
 	section("beyond the host's limits", e.Missing)
 	section("network (WASI preview 1 has no sockets; allow running without network to continue)", e.Network)
 	section("not expressible in WASI preview 1", e.Unsupported)
 	return b.String()
+}
+
+// Grants returns the distinct host settings that the differences need, in
+// their order; differences that no setting admits are left out (see
+// [CeilingError.Unsupported] and the GrantNone entries of Missing).
+func (e *CeilingError) Grants() []Grant {
+	var out []Grant
+	for _, list := range [][]Difference{e.Missing, e.Network, e.Unsupported} {
+		for _, d := range list {
+			if d.Grant.Kind != GrantNone && !slices.Contains(out, d.Grant) {
+				out = append(out, d.Grant)
+			}
+		}
+	}
+	return out
 }
 
 // Unwrap returns the sentinel of every non-empty list.

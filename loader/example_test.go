@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/wasmgate/wasmgate/loader"
 	"github.com/wasmgate/wasmgate/permissions"
@@ -74,6 +75,17 @@ permissions:
 	if errors.As(err, &ce) {
 		fmt.Println(errors.Is(err, loader.ErrExceedsCeiling), errors.Is(err, loader.ErrNetwork))
 		fmt.Println(err)
+		// What the host would have to grant, in Host's terms.
+		for _, g := range ce.Grants() {
+			switch g.Kind {
+			case loader.GrantDir:
+				fmt.Println("grant: mount", g.Mount.Path, "write", g.Mount.Write)
+			case loader.GrantMemory:
+				fmt.Println("grant: MaxMemory", g.MemoryBytes, "or ClampLimits")
+			case loader.GrantNoNetwork:
+				fmt.Println("grant: AllowNoNetwork")
+			}
+		}
 	}
 	// Output:
 	// true true
@@ -83,6 +95,30 @@ permissions:
 	//   memory 1 GiB: host allows at most 256 MiB
 	// network (WASI preview 1 has no sockets; allow running without network to continue):
 	//   host api.example.com
+	// grant: mount /data write true
+	// grant: MaxMemory 1073741824 or ClampLimits
+	// grant: AllowNoNetwork
+}
+
+func ExampleHost_clampLimits() {
+	policy, err := permissions.Parse([]byte("version: \"1.0\"\npermissions:\n  resources:\n    limits:\n      timeout: \"5s\"\n"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// By default a policy over the ceiling is refused.
+	_, err = loader.Effective(policy, loader.Host{MaxTime: 2 * time.Second})
+	fmt.Println(errors.Is(err, loader.ErrExceedsCeiling))
+	// ClampLimits runs it under the ceiling, and says so.
+	sb, err := loader.Effective(policy, loader.Host{MaxTime: 2 * time.Second, ClampLimits: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(sb.Timeout, sb.Clamped)
+	// Output:
+	// true
+	// 2s [{timeout 5s 2s}]
 }
 
 func ExampleLoad() {

@@ -27,6 +27,7 @@ const MaxGrantsBytes = 1 << 20
 //	maxMemory: 64Mi
 //	maxTime: 10s
 //	allowNoNetwork: false
+//	clampLimits: false   # true: a policy over maxMemory or maxTime runs under them (Host.ClampLimits)
 //
 // A relative HOSTDIR is relative to the file that names it. For files
 // written for `run --host-policy` before this format, env may also be a
@@ -38,6 +39,7 @@ type Grants struct {
 	MaxMemory      string             `yaml:"maxMemory"`
 	MaxTime        string             `yaml:"maxTime"`
 	AllowNoNetwork bool               `yaml:"allowNoNetwork"`
+	ClampLimits    bool               `yaml:"clampLimits"`
 	// Mounts is the older spelling of Dirs.
 	Mounts []Mount `yaml:"mounts"`
 }
@@ -51,13 +53,14 @@ func (g *Grants) UnmarshalYAML(n *yaml.Node) error {
 		MaxMemory      string    `yaml:"maxMemory"`
 		MaxTime        string    `yaml:"maxTime"`
 		AllowNoNetwork bool      `yaml:"allowNoNetwork"`
+		ClampLimits    bool      `yaml:"clampLimits"`
 		Mounts         []Mount   `yaml:"mounts"`
 	}
 	var p plain
 	if err := decodeStrict(n, &p); err != nil {
 		return err
 	}
-	*g = Grants{Dirs: p.Dirs, MaxMemory: p.MaxMemory, MaxTime: p.MaxTime, AllowNoNetwork: p.AllowNoNetwork, Mounts: p.Mounts}
+	*g = Grants{Dirs: p.Dirs, MaxMemory: p.MaxMemory, MaxTime: p.MaxTime, AllowNoNetwork: p.AllowNoNetwork, ClampLimits: p.ClampLimits, Mounts: p.Mounts}
 	switch p.Env.Kind {
 	case 0:
 	case yaml.MappingNode:
@@ -135,6 +138,7 @@ func (g Grants) Host(base string) (Host, error) {
 		h.MaxTime = d
 	}
 	h.AllowNoNetwork = g.AllowNoNetwork
+	h.ClampLimits = g.ClampLimits
 	return h, nil
 }
 

@@ -27,6 +27,7 @@ env: {GREETING: hello, HOME: null}
 maxMemory: 64Mi
 maxTime: 10s
 allowNoNetwork: true
+clampLimits: true
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +48,7 @@ allowNoNetwork: true
 	if v, ok := h.Env("HOME"); !ok || v != "/home/test" {
 		t.Errorf("HOME (null: the host's) = %q %v", v, ok)
 	}
-	if len(h.EnvKeys) != 2 || h.MaxMemory != 64<<20 || h.MaxTime != 10*time.Second || !h.AllowNoNetwork {
+	if len(h.EnvKeys) != 2 || h.MaxMemory != 64<<20 || h.MaxTime != 10*time.Second || !h.AllowNoNetwork || !h.ClampLimits {
 		t.Errorf("host %+v", h)
 	}
 

@@ -51,8 +51,8 @@ type Mount struct {
 }
 
 // Host is what a host is willing to grant a module: the ceiling that a
-// publisher's policy is intersected with (see [Effective]), and the
-// module's standard streams and arguments.
+// publisher's policy must fit within (see [Effective]), and the module's
+// standard streams and arguments.
 //
 // The zero value grants nothing: no directories, no environment
 // variables, no network, [DefaultMaxMemory] and [DefaultMaxTime].
@@ -75,6 +75,13 @@ type Host struct {
 	// without it: WASI preview 1 has no sockets, so the grant cannot be
 	// honoured. The dropped rules are listed in Sandbox.NetworkDropped.
 	AllowNoNetwork bool
+	// ClampLimits runs a module whose policy asks for more memory or time
+	// than MaxMemory or MaxTime under those ceilings instead of refusing
+	// it. The module then has less than its publisher declared and may
+	// fail for it; each lowered limit is listed in Sandbox.Clamped.
+	// Directories, variables and network are never clamped: a request for
+	// one the host does not grant is always refused.
+	ClampLimits bool
 
 	// Args are the module's arguments, program name first (os.Args style);
 	// empty means the program name "module" alone.

@@ -59,7 +59,7 @@ func Load(ctx context.Context, a *verify.Artifact, host Host) (*Module, error) {
 }
 
 // LoadUnsafe compiles wasm bytes that nobody verified, under the same
-// sandbox as [Load]: perms (nil asks for nothing) intersected with host.
+// sandbox as [Load]: perms (nil asks for nothing) within the host's ceiling.
 // The bytes and the policy are whatever the caller says they are; a CLI
 // that uses this must say so loudly. [Module.Unsafe] reports it.
 func LoadUnsafe(ctx context.Context, wasm []byte, perms *permissions.Policy, host Host) (*Module, error) {

@@ -159,6 +159,20 @@ func TestRunTimeLimit(t *testing.T) {
 	}
 }
 
+// With ClampLimits, a policy that asks for an hour runs under the host's
+// ceiling, and that ceiling is what stops it.
+func TestRunClampedTimeLimit(t *testing.T) {
+	start := time.Now()
+	r := runProbe(t, policy(t, "  resources:\n    limits:\n      timeout: \"1h\"\n"), loader.Host{MaxTime: 300 * time.Millisecond, ClampLimits: true}, "loop")
+	var le *loader.LimitError
+	if !errors.As(r.err, &le) || !errors.Is(r.err, loader.ErrTimeLimit) || le.Limit != "300ms" {
+		t.Fatalf("Run = %d, %v; want ErrTimeLimit with limit 300ms", r.code, r.err)
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("stopped after %v, for a 300ms ceiling", took)
+	}
+}
+
 // The caller's own deadline or cancellation is not the sandbox's time limit.
 func TestRunCallerContext(t *testing.T) {
 	ctx := context.Background()

@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// Sandbox is what a module is granted: its publisher's policy intersected
-// with the [Host] ceiling. Only [Effective] builds one.
+// Sandbox is what a module is granted: its publisher's policy, which fits
+// within the [Host] ceiling (or had its limits clamped to it, see
+// Host.ClampLimits). Only [Effective] builds one.
 //
 // Its JSON form (for `wasmgate run --print-permissions --json`) holds
 // environment variable names, never their values.
@@ -28,6 +29,19 @@ type Sandbox struct {
 	// Unenforced lists limits the policy sets that the sandbox does not
 	// enforce, such as a CPU quota, so that a user sees them.
 	Unenforced []string `json:"unenforced,omitempty"`
+	// Clamped lists the limits that Host.ClampLimits lowered to the
+	// host's ceiling: the module gets less than its policy asks for.
+	Clamped []Clamp `json:"clamped,omitempty"`
+}
+
+// Clamp is one limit lowered by Host.ClampLimits.
+type Clamp struct {
+	// Limit is "memory" or "timeout".
+	Limit string `json:"limit"`
+	// Asked is the policy's limit and Granted the host's ceiling, which
+	// the module gets, as Lines prints them ("512 MiB", "5s").
+	Asked   string `json:"asked"`
+	Granted string `json:"granted"`
 }
 
 // EnvVar is one granted environment variable.
@@ -73,8 +87,8 @@ func (s *Sandbox) Lines() []string {
 		lines = append(lines, "env none")
 	}
 	lines = append(lines,
-		"memory "+formatBytes(s.MemoryBytes),
-		"timeout "+formatTimeout(s.Timeout))
+		"memory "+formatBytes(s.MemoryBytes)+s.clampNote("memory"),
+		"timeout "+formatTimeout(s.Timeout)+s.clampNote("timeout"))
 	if len(s.NetworkDropped) > 0 {
 		lines = append(lines, "network none; dropped: "+strings.Join(s.NetworkDropped, ", "))
 	} else {
@@ -84,6 +98,16 @@ func (s *Sandbox) Lines() []string {
 		lines = append(lines, "not enforced: "+u)
 	}
 	return lines
+}
+
+// clampNote says, after a limit's line, that it was clamped and from what.
+func (s *Sandbox) clampNote(limit string) string {
+	for _, c := range s.Clamped {
+		if c.Limit == limit {
+			return " (clamped to the host's ceiling; the policy asks for " + c.Asked + ")"
+		}
+	}
+	return ""
 }
 
 // String is Lines joined by newlines.

@@ -106,7 +106,7 @@ func TestRunCLI(t *testing.T) {
 	// The ceiling: without GREETING the publisher asks for more than the
 	// host allows; refused, with the difference.
 	code, _, stderr = wasmgate(t, "run", "--policy", trust, ref, "--allow-dir", "/data="+data)
-	if code != exitRunRefused || !strings.Contains(stderr, "environment GREETING: host does not allow it") {
+	if code != exitRunRefused || !strings.Contains(stderr, "environment GREETING: host does not allow it") || !strings.Contains(stderr, "--allow-env GREETING") {
 		t.Errorf("ceiling: exit %d\n%s", code, stderr)
 	}
 	code, _, stderr = wasmgate(t, "run", ref)
