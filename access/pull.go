@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -22,13 +23,36 @@ import (
 // blob is done. It may return nil.
 type ProgressFunc func(desc ocispec.Descriptor, title string) io.WriteCloser
 
+// DefaultMaxLayers bounds the layers of a manifest that [Pull] accepts.
+// A wasm artifact has one wasm layer, at most one policy layer and, from
+// some publishers, a few others (an SBOM, a README); a manifest that lists
+// more is refused before anything else is fetched.
+const DefaultMaxLayers = 16
+
+// Sentinel errors of [Pull]'s layer rules ([CheckLayers]).
+var (
+	// ErrTooManyLayers: the manifest lists more layers than
+	// PullOptions.MaxLayers.
+	ErrTooManyLayers = errors.New("too many layers for a wasm artifact")
+	// ErrUnknownLayers: layers that are neither wasm nor policy, and
+	// PullOptions.AllowUnknownLayers is not set.
+	ErrUnknownLayers = errors.New("layers that are neither wasm nor policy")
+)
+
 // PullOptions bound and shape a pull. The zero value uses the defaults.
 type PullOptions struct {
 	MaxManifestBytes int64 // 0: DefaultMaxManifestBytes
 	MaxConfigBytes   int64 // 0: DefaultMaxConfigBytes
 	MaxLayerBytes    int64 // 0: DefaultMaxLayerBytes; for the wasm layer
-	Concurrency      int   // blobs fetched at once; 0: 3
-	Progress         ProgressFunc
+	MaxLayers        int   // layers the manifest may list; 0: DefaultMaxLayers
+	// AllowUnknownLayers accepts layers that are neither wasm nor policy;
+	// they are reported in Layers.Unknown and never fetched or written.
+	// The zero value refuses them, as verify's default layer rules do: a
+	// pull does not hand over less than the publisher shipped without
+	// being told to.
+	AllowUnknownLayers bool
+	Concurrency        int // blobs fetched at once; 0: 3
+	Progress           ProgressFunc
 }
 
 func (o PullOptions) withDefaults() PullOptions {
@@ -41,10 +65,40 @@ func (o PullOptions) withDefaults() PullOptions {
 	if o.MaxLayerBytes <= 0 {
 		o.MaxLayerBytes = artifact.DefaultMaxLayerBytes
 	}
+	if o.MaxLayers <= 0 {
+		o.MaxLayers = DefaultMaxLayers
+	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 3
 	}
 	return o
+}
+
+// CheckLayers applies [Pull]'s layer rules to a manifest's layers without
+// fetching anything: at most opts.MaxLayers of them, and none that is
+// neither wasm nor policy unless opts.AllowUnknownLayers. The error wraps
+// [ErrTooManyLayers] or [ErrUnknownLayers]. Inspect uses it to say whether
+// a pull would take an artifact it describes.
+func CheckLayers(layers []ocispec.Descriptor, opts PullOptions) error {
+	opts = opts.withDefaults()
+	if len(layers) > opts.MaxLayers {
+		return fmt.Errorf("%w: the manifest lists %d layers, more than %d (a wasm artifact has one wasm layer, "+
+			"at most one policy layer and a few others)", ErrTooManyLayers, len(layers), opts.MaxLayers)
+	}
+	if opts.AllowUnknownLayers {
+		return nil
+	}
+	var unknown []ocispec.Descriptor
+	for _, d := range layers {
+		if artifact.RoleOf(d.MediaType) == artifact.RoleUnknown {
+			unknown = append(unknown, d)
+		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("%w: %d of the %d layers (first: %s %s) are refused unless unknown layers are allowed",
+			ErrUnknownLayers, len(unknown), len(layers), unknown[0].MediaType, unknown[0].Digest)
+	}
+	return nil
 }
 
 // Pulled describes an artifact written to a directory.
@@ -70,8 +124,10 @@ type File struct {
 // config and every layer are streamed with their size and digest checked
 // in the same pass, into temporary files that are renamed into place only
 // after every blob has passed. On error nothing is left in dir (and dir is
-// removed again if Pull created it). Unknown layers are reported in the
-// manifest's Layers.Unknown and not written.
+// removed again if Pull created it). Before anything but the manifest is
+// fetched, the layers must pass [CheckLayers]; unknown layers that
+// opts.AllowUnknownLayers lets through are reported in the manifest's
+// Layers.Unknown and neither fetched nor written.
 func Pull(ctx context.Context, src oras.ReadOnlyTarget, reference, dir string, opts PullOptions) (*Pulled, error) {
 	opts = opts.withDefaults()
 	m, err := FetchManifest(ctx, src, reference, opts.MaxManifestBytes)
@@ -86,6 +142,9 @@ func Pull(ctx context.Context, src oras.ReadOnlyTarget, reference, dir string, o
 // pulls exactly what it verified.
 func PullManifest(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manifest, dir string, opts PullOptions) (_ *Pulled, err error) {
 	opts = opts.withDefaults()
+	if err := CheckLayers(m.OCI.Layers, opts); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", m.Descriptor.Digest, err)
+	}
 	if m.Layers.Wasm.Size > opts.MaxLayerBytes {
 		return nil, &artifact.SizeError{What: "wasm layer", Digest: m.Layers.Wasm.Digest, Limit: opts.MaxLayerBytes, Actual: -1, Err: artifact.ErrTooLarge}
 	}

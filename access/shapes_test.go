@@ -29,6 +29,7 @@ func TestPullOtherPublishersShapes(t *testing.T) {
 		kind         artifact.Kind
 		wantPolicy   bool
 		wantUnknown  int
+		opts         access.PullOptions
 	}{
 		{
 			// FORMATS.md, last row: `oras push` of a wasm artifact.
@@ -70,13 +71,13 @@ func TestPullOtherPublishersShapes(t *testing.T) {
 			kind: artifact.KindComponent, wantPolicy: true,
 		},
 		{
-			name:   "unknown extra layer is reported, not written",
+			name:   "unknown extra layer, allowed, is reported, not written",
 			config: wasmConfig,
 			layers: []blob{
 				{mediaType: artifact.MediaTypeWasm, data: tiny},
 				{mediaType: "application/spdx+json", data: []byte(`{"spdxVersion":"SPDX-2.3"}`), title: "sbom.json"},
 			},
-			kind: artifact.KindModule, wantUnknown: 1,
+			kind: artifact.KindModule, wantUnknown: 1, opts: access.PullOptions{AllowUnknownLayers: true},
 		},
 	}
 	reg := testregistry.Distribution(t)
@@ -85,7 +86,7 @@ func TestPullOtherPublishersShapes(t *testing.T) {
 			dst, _ := registryTarget(t, reg, "shapes/"+sanitize(tc.name), 5*time.Second)
 			desc := seed(t, dst, "v1", tc.artifactType, tc.config, tc.layers...)
 			out := t.TempDir()
-			p, err := access.Pull(testkit.Context(t), dst, "v1", out, access.PullOptions{})
+			p, err := access.Pull(testkit.Context(t), dst, "v1", out, tc.opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasmgate/wasmgate/access"
@@ -17,11 +19,12 @@ func inspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "inspect",
 		Usage: "describe a wasm artifact: manifest, config, layers, policy",
-		Description: "For a registry or layout reference every digest is checked. For a local FILE.wasm " +
-			"(with --policy), it describes the artifact push would create.",
+		Description: "For a registry or layout reference every digest is checked, and an artifact that pull would " +
+			"refuse (too many layers, unknown layers) is still shown, with the reason. For a local FILE.wasm " +
+			"(with --permissions), it describes the artifact push would create.",
 		ArgsUsage: "REF",
 		Flags: withCommon(append(append(registryFlags(), boundFlags()...),
-			&cli.StringFlag{Name: "policy", Usage: "for a local file: the policy push would add"},
+			permissionsFlags("for a local FILE.wasm: the permission policy push would add")...,
 		)...),
 		Before: before,
 		Action: inspectAction,
@@ -32,18 +35,24 @@ func inspectAction(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return usageError("inspect wants one REF, got %d arguments", c.NArg())
 	}
+	maxLayer, err := maxLayerSize(c)
+	if err != nil {
+		return err
+	}
 	ref, err := parseRef(c.Args().First())
 	if err != nil {
 		return err
 	}
+	if ref.Kind != artifact.RefFile && (c.IsSet("permissions") || c.IsSet("policy")) {
+		return usageError("--permissions is for a local FILE.wasm; an artifact carries its own policy layer")
+	}
+	out := inspectOutput{}
 	var in *artifact.Inspection
 	switch ref.Kind {
 	case artifact.RefFile:
-		var policy []byte
-		if p := c.String("policy"); p != "" {
-			if policy, err = os.ReadFile(p); err != nil {
-				return err
-			}
+		policy, err := readPermissions(c)
+		if err != nil {
+			return err
 		}
 		pkg, err := artifact.Pack(ref.Path, policy, artifact.BuildOptions{})
 		if err != nil {
@@ -58,17 +67,46 @@ func inspectAction(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		in, err = access.Inspect(c.Context, src, object, access.PullOptions{MaxLayerBytes: c.Int64("max-layer-size")})
+		in, err = access.Inspect(c.Context, src, object, access.PullOptions{MaxLayerBytes: maxLayer})
 		if err != nil {
 			return wrapRegistry("inspect", ref, err)
 		}
 		in.Reference = ref.String()
+		out.PullRefused = pullRefusal(in)
 	}
+	out.Inspection = in
 	if jsonOutput(c) {
-		return printJSON(c, in)
+		return printJSON(c, out)
 	}
 	printInspection(c, in)
+	if out.PullRefused != "" {
+		fmt.Fprintf(c.App.Writer, "Pull:          refused: %s\n", out.PullRefused)
+	}
 	return nil
+}
+
+// inspectOutput is inspect's JSON: the inspection and, when `pull` would
+// refuse the artifact, why.
+type inspectOutput struct {
+	*artifact.Inspection
+	PullRefused string `json:"pullRefused,omitempty"`
+}
+
+// pullRefusal says why pull (without --verified) would refuse the
+// artifact in, by the library's own layer rules; "" when it would not.
+func pullRefusal(in *artifact.Inspection) string {
+	layers := make([]ocispec.Descriptor, len(in.Layers))
+	for i, l := range in.Layers {
+		layers[i] = ocispec.Descriptor{MediaType: l.MediaType, Digest: digest.Digest(l.Digest), Size: l.Size}
+	}
+	err := access.CheckLayers(layers, access.PullOptions{})
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, access.ErrUnknownLayers):
+		return err.Error() + " (pull --allow-unknown-layers accepts them and skips them)"
+	}
+	return err.Error()
 }
 
 func printInspection(c *cli.Context, in *artifact.Inspection) {

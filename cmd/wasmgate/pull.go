@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/opencontainers/go-digest"
@@ -15,7 +16,7 @@ import (
 // Flags that bound what pull and inspect read.
 func boundFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.Int64Flag{Name: "max-layer-size", Value: artifact.DefaultMaxLayerBytes, Usage: "largest wasm layer, in bytes, that will be read"},
+		&cli.StringFlag{Name: "max-layer-size", Value: "256Mi", Usage: "largest wasm layer that will be read: bytes, or a quantity such as 64Mi or 1Gi"},
 		&cli.StringFlag{Name: "digest", Usage: "sha256:… the content must have (required for https URLs)"},
 	}
 }
@@ -27,6 +28,7 @@ func pullCommand() *cli.Command {
 		ArgsUsage: "REF",
 		Flags: withCommon(append(append(registryFlags(), boundFlags()...),
 			&cli.StringFlag{Name: "output-dir", Aliases: []string{"o"}, Value: ".", Usage: "directory to write the wasm and policy files into"},
+			&cli.BoolFlag{Name: "allow-unknown-layers", Usage: "pull an artifact with layers that are neither wasm nor policy (they are skipped, never written); without it such an artifact is refused, as verify refuses it by default"},
 			&cli.BoolFlag{Name: "verified", Usage: "write the files only after the artifact passed verification under --policy (for an external component runtime)"},
 			&cli.StringFlag{Name: "policy", Usage: "the trust policy for --verified"},
 			&cli.StringFlag{Name: "scope", Usage: "with --verified: select policies by this repository name (an OCI layout copied from a registry)"},
@@ -56,12 +58,19 @@ func pullAction(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return usageError("pull wants one REF, got %d arguments", c.NArg())
 	}
+	maxLayer, err := maxLayerSize(c)
+	if err != nil {
+		return err
+	}
 	ref, err := parseRef(c.Args().First())
 	if err != nil {
 		return err
 	}
 	dir := c.String("output-dir")
 	if c.Bool("verified") {
+		if c.Bool("allow-unknown-layers") {
+			return usageError("--allow-unknown-layers is for a pull without --verified; with --verified the trust policy's layers.allowUnknown decides")
+		}
 		return pullVerified(c, ref, dir)
 	}
 	if c.IsSet("policy") {
@@ -78,7 +87,7 @@ func pullAction(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		file, kind, err := access.FetchURL(c.Context, client.HTTPClient(), ref, pinned, dir, c.Int64("max-layer-size"))
+		file, kind, err := access.FetchURL(c.Context, client.HTTPClient(), ref, pinned, dir, maxLayer)
 		if err != nil {
 			return err
 		}
@@ -92,9 +101,13 @@ func pullAction(c *cli.Context) error {
 		}
 		logger(c).Debug("pull", "ref", ref.String(), "object", object, "dir", dir)
 		p, err := access.Pull(c.Context, src, object, dir, access.PullOptions{
-			MaxLayerBytes: c.Int64("max-layer-size"),
-			Progress:      progress(c),
+			MaxLayerBytes:      maxLayer,
+			AllowUnknownLayers: c.Bool("allow-unknown-layers"),
+			Progress:           progress(c),
 		})
+		if errors.Is(err, access.ErrUnknownLayers) {
+			return fmt.Errorf("%w; pass --allow-unknown-layers to pull the wasm and policy layers anyway (the others are skipped, never written)", wrapRegistry("pull", ref, err))
+		}
 		if err != nil {
 			return wrapRegistry("pull", ref, err)
 		}
@@ -190,9 +203,28 @@ func fetchVerified(c *cli.Context, ref artifact.Reference, denied, undecided int
 	if res != nil && !jsonOutput(c) {
 		printReport(c.App.ErrWriter, verify.Report{Results: []*verify.Result{res}})
 	}
+	// A denial is the caller's code; an undecided result its cause's (not
+	// found, authentication, configuration) from the exit-code table, and
+	// the caller's "could not decide" only when a retry may help.
 	code := undecided
-	if res != nil && res.Verdict == verify.VerdictDenied {
+	switch {
+	case res != nil && res.Verdict == verify.VerdictDenied:
 		code = denied
+	case res != nil:
+		if rc := referenceExit(res, err); rc != exitUndecided && rc != exitOK {
+			code = rc
+		}
+	default:
+		code = registryExit(err, undecided)
 	}
 	return nil, res, cli.Exit(err.Error(), code)
+}
+
+// maxLayerSize is --max-layer-size in bytes: a plain number of bytes, or a
+// quantity as --max-memory and trust policies take it (64Mi, 1Gi).
+func maxLayerSize(c *cli.Context) (int64, error) {
+	if n := layerLimit(c); n > 0 {
+		return n, nil
+	}
+	return 0, usageError("--max-layer-size %q is not a size: give bytes or a quantity such as 64Mi", c.String("max-layer-size"))
 }
