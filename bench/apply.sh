@@ -21,7 +21,7 @@ all="$out/all.yaml"
 printf 'version: v1\npolicy: trust.yaml\ncomponents:\n' >"$all"
 for i in $(seq -w 1 50); do
 	ref="$host/bench/c$i:v1"
-	digest=$("$out/wasmgate" push internal/sample/hello.wasm --policy internal/sample/policy.yaml "$ref")
+	digest=$("$out/wasmgate" push internal/sample/hello.wasm --permissions internal/sample/policy.yaml "$ref")
 	"$out/wasmgate" sign --key "$out/release.key" "$ref" >/dev/null
 	entry="  - name: c$i\n    ref: $host/bench/c$i@$digest\n    grants: {dirs: [\"/data\"], env: {GREETING: hi}}\n"
 	printf "$entry" >>"$all"

@@ -13,7 +13,7 @@ source "$(dirname "$0")/lib.sh" gate
 go build -o "$out/notation-verify" ./bench/notation-verify
 start_registry ggcr host
 
-digest=$("$out/wasmgate" push internal/sample/hello.wasm --policy internal/sample/policy.yaml "$host/bench/hello:v1")
+digest=$("$out/wasmgate" push internal/sample/hello.wasm --permissions internal/sample/policy.yaml "$host/bench/hello:v1")
 ref="$host/bench/hello@$digest"
 
 # cosign: a key, a v3 bundle signature and a SLSA provenance attestation.

@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh" run
 mkdir -p "$out/data"
 echo "bench data" >"$out/data/in.txt"
 layout="oci-layout:$out/layout"
-digest=$("$out/wasmgate" push internal/sample/hello.wasm --policy internal/sample/policy.yaml "$layout:v1")
+digest=$("$out/wasmgate" push internal/sample/hello.wasm --permissions internal/sample/policy.yaml "$layout:v1")
 ref="$layout@$digest"
 "$out/wasmgate" generate-key-pair --output-key-prefix "$out/release" >/dev/null
 "$out/wasmgate" sign --key "$out/release.key" "$ref" >/dev/null

@@ -6,7 +6,7 @@
 # hyperfine and cosign (go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3).
 source "$(dirname "$0")/lib.sh" verify
 start_registry ggcr host
-digest=$("$out/wasmgate" push internal/sample/hello.wasm --policy internal/sample/policy.yaml "$host/bench/hello:v1")
+digest=$("$out/wasmgate" push internal/sample/hello.wasm --permissions internal/sample/policy.yaml "$host/bench/hello:v1")
 ref="$host/bench/hello@$digest"
 (cd "$out" && cosign generate-key-pair >/dev/null 2>&1)
 cosign signing-config create --out "$out/sc.json" >/dev/null 2>&1

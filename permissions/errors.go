@@ -7,8 +7,9 @@ import (
 )
 
 // Sentinel errors. Every error that [Parse] returns is an [*Error] that wraps
-// exactly one of these, so callers branch with [errors.Is] and read the
-// position with [errors.As], never by matching text.
+// one of these (ErrTrustPolicy, being ErrInvalid too, wraps both), so
+// callers branch with [errors.Is] and read the position with [errors.As],
+// never by matching text.
 var (
 	// ErrTooLarge: the policy is larger than [MaxSize]. Nothing was parsed.
 	ErrTooLarge = errors.New("policy too large")
@@ -29,6 +30,13 @@ var (
 	// a missing required field, a value outside what is allowed, a
 	// duplicate key, an alias, or more than one document.
 	ErrInvalid = errors.New("invalid policy")
+
+	// ErrTrustPolicy: the document is a wasmgate trust policy (version: v1,
+	// policies:), the other kind of policy file: it says who must have
+	// signed an artifact, not what a module may do. Reported before the
+	// version or any field, so the error names the mix-up instead of the
+	// first key that does not fit. It wraps ErrInvalid, which it is too.
+	ErrTrustPolicy = fmt.Errorf("%w: a trust policy, not a permission policy", ErrInvalid)
 )
 
 // Error reports where and why a policy was rejected.
@@ -42,7 +50,7 @@ type Error struct {
 	// Reason says what is wrong and what is allowed.
 	Reason string
 	// Err is the sentinel: ErrTooLarge, ErrSyntax, ErrUnsupportedVersion,
-	// ErrUnknownField or ErrInvalid.
+	// ErrUnknownField, ErrInvalid or ErrTrustPolicy (which wraps ErrInvalid).
 	Err error
 	// Cause is a foreign error behind this one (the YAML parser's), or nil.
 	Cause error

@@ -29,6 +29,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("version: 1.0\npermissions: {resources: {limits: {memory: 512, cpu: 1.5, timeout: 1m}}}\n"))
 	f.Add([]byte("version: \"1.0\"\npermissions:\n  network: {allow: [{cidr: \"fd00::/8\"}, {host: \"*\"}]}\n"))
 	f.Add([]byte("version: \"1.0\"\nx: &a [*a]\npermissions: {}\n"))
+	f.Add([]byte("version: v1\npolicies:\n  - name: all\n    scopes: [\"*\"]\n    allowUnsigned: true\n")) // a trust policy
 
 	sentinels := []error{ErrTooLarge, ErrSyntax, ErrUnsupportedVersion, ErrUnknownField, ErrInvalid}
 	f.Fuzz(func(t *testing.T, data []byte) {

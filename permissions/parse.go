@@ -61,6 +61,14 @@ func decodePolicy(root *yaml.Node) (*Policy, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, errAt(root, "", ErrInvalid, "the document must be a mapping with version and permissions, not %s", describe(root))
 	}
+	// A trust policy is the other file people pass by mistake (push once
+	// took this one as --policy, verify takes that one); say so rather
+	// than blame its version.
+	if n := trustPolicyKey(root); n != nil {
+		return nil, errAt(n, "", ErrTrustPolicy,
+			`this is a trust policy (version: v1, policies:), not a permission policy; a trust policy is given to verify, run or pull --verified as --policy, `+
+				`and a permission policy has version: "1.0" and permissions:`)
+	}
 	// The version decides what every other key means, so it is checked
 	// before the keys are: a "2.0" document is reported as such, not as a
 	// list of unknown fields.
@@ -90,6 +98,34 @@ func decodePolicy(root *yaml.Node) (*Policy, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// trustPolicyKey returns the node that shows root is a trust policy
+// rather than a permission policy: a policies key, or version v1, in a
+// document without a permissions key. nil otherwise, including for a
+// permission policy with a wrong version, which checkVersion reports.
+func trustPolicyKey(root *yaml.Node) *yaml.Node {
+	var policies, v1 *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			continue
+		}
+		switch k.Value {
+		case "permissions":
+			return nil
+		case "policies":
+			policies = k
+		case "version":
+			if v.Kind == yaml.ScalarNode && v.Value == "v1" {
+				v1 = v
+			}
+		}
+	}
+	if policies != nil {
+		return policies
+	}
+	return v1
 }
 
 // checkVersion accepts "1.0" as a string and 1.0 as a YAML number, since

@@ -39,6 +39,12 @@ var (
 	ErrNotVerified = errors.New("artifact not verified")
 )
 
+// ErrPermissionPolicy: the document is a permission policy (Wassette's
+// version "1.0" with permissions:), the other kind of policy file, not a
+// trust policy. ParsePolicy returns it in a *PolicyError before looking at
+// any field. It wraps ErrPolicyInvalid, which it is too.
+var ErrPermissionPolicy = fmt.Errorf("%w: a permission policy, not a trust policy", ErrPolicyInvalid)
+
 // PolicyError says where and why a trust policy was rejected. It wraps one
 // of ErrPolicySyntax, ErrPolicyUnknownField, ErrPolicyInvalid or
 // ErrTrustMaterial and, when there is one, the cause (a parser's error, a

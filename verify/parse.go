@@ -97,6 +97,15 @@ func (p *parser) parse(data []byte) (*Policy, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A permission policy is the other file people pass by mistake (push
+	// once took it as --policy, as verify takes this one); say so rather
+	// than blame its keys.
+	if n := permissionPolicyKey(root); n != nil {
+		return nil, &PolicyError{Line: n.Line, Column: n.Column, Err: ErrPermissionPolicy,
+			Reason: "this is a permission policy (permissions:), not a trust policy; a permission policy is packed into the artifact " +
+				"(wasmgate push --permissions FILE) or names a local module's permissions (run --permissions FILE); " +
+				"--policy wants a trust policy (version: v1, policies:)"}
+	}
 	f, err := yamlnode.Mapping(root, "", nil, "version", "policies")
 	if err != nil {
 		return nil, err
@@ -137,6 +146,25 @@ func (p *parser) parse(data []byte) (*Policy, error) {
 	}
 	pol.trustDigest = p.trustDigest()
 	return pol, nil
+}
+
+// permissionPolicyKey returns the permissions key of a document that has
+// one and no policies key: a permission policy given as a trust policy.
+func permissionPolicyKey(root *yaml.Node) *yaml.Node {
+	if root.Kind != yaml.MappingNode {
+		return nil
+	}
+	var perms *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		switch k := root.Content[i]; {
+		case k.Kind != yaml.ScalarNode:
+		case k.Value == "policies":
+			return nil
+		case k.Value == "permissions":
+			perms = k
+		}
+	}
+	return perms
 }
 
 func orNull(n *yaml.Node) *yaml.Node {

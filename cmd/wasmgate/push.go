@@ -1,13 +1,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/internal/boundedio"
+	"github.com/wasmgate/wasmgate/permissions"
 )
 
 func pushCommand() *cli.Command {
@@ -15,8 +17,7 @@ func pushCommand() *cli.Command {
 		Name:      "push",
 		Usage:     "push a wasm module or component, with its permission policy, as an OCI artifact",
 		ArgsUsage: "FILE.wasm REF",
-		Flags: withCommon(append(registryFlags(),
-			&cli.StringFlag{Name: "policy", Usage: "permission policy (Wassette policy v1.0 YAML), validated before anything is pushed"},
+		Flags: withCommon(append(append(registryFlags(), permissionsFlags("the permission policy (Wassette policy v1.0 YAML) to add as a layer, validated before anything is pushed")...),
 			&cli.StringSliceFlag{Name: "annotation", Aliases: []string{"a"}, Usage: "manifest annotation key=value (repeatable)"},
 			&cli.StringFlag{Name: "created", Usage: "creation time, RFC 3339 or \"now\"; empty (the default) keeps digests reproducible"},
 		)...),
@@ -44,11 +45,9 @@ func pushAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var policy []byte
-	if p := c.String("policy"); p != "" {
-		if policy, err = os.ReadFile(p); err != nil {
-			return err
-		}
+	policy, err := readPermissions(c)
+	if err != nil {
+		return err
 	}
 	annotations, err := parseAnnotations(c.StringSlice("annotation"))
 	if err != nil {
@@ -98,3 +97,53 @@ func pushAction(c *cli.Context) error {
 	fmt.Fprintln(c.App.Writer, res.Digest)
 	return nil
 }
+
+// permissionsFlags are --permissions and its old spelling --policy, kept
+// on the commands where it can only mean a permission policy (push, and
+// inspect of a local file); everywhere else --policy is the trust policy.
+func permissionsFlags(usage string) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "permissions", Usage: usage},
+		&cli.StringFlag{Name: "policy", Usage: "deprecated: the old name of --permissions here (--policy is the trust policy of verify, run and pull --verified)"},
+	}
+}
+
+// readPermissions reads the permission policy --permissions (or the
+// deprecated --policy) names, nil without one. A trust policy given there
+// is refused as such, naming the flag that takes it; other errors in the
+// policy are left to artifact.Pack, which reports them as layer errors.
+func readPermissions(c *cli.Context) ([]byte, error) {
+	flag, path := "--permissions", c.String("permissions")
+	if old := c.String("policy"); old != "" {
+		if path != "" {
+			return nil, usageError("--policy is the old name of --permissions; give one of them")
+		}
+		flag, path = "--policy", old
+		fmt.Fprintf(c.App.ErrWriter, "wasmgate: warning: %s --policy is deprecated: use --permissions (--policy is the trust policy of verify, run and pull --verified)\n", c.Command.Name)
+	}
+	if path == "" {
+		return nil, nil
+	}
+	data, err := boundedio.ReadFile(path, permissions.MaxSize)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := permissions.Parse(data); errors.Is(err, permissions.ErrTrustPolicy) {
+		return nil, &wrongPolicyError{err: err, msg: fmt.Sprintf(
+			"%s is a trust policy (policies:), not a permission policy; %s %s wants the module's permission policy "+
+				"(version: \"1.0\", permissions:); give a trust policy to verify, run or pull --verified as --policy",
+			path, c.Command.Name, flag)}
+	}
+	return data, nil
+}
+
+// wrongPolicyError is one kind of policy file given where the other is
+// expected. Its message names the flag each kind belongs to; it is a usage
+// error and still wraps the parser's typed error.
+type wrongPolicyError struct {
+	msg string
+	err error
+}
+
+func (e *wrongPolicyError) Error() string   { return e.msg }
+func (e *wrongPolicyError) Unwrap() []error { return []error{errUsage, e.err} }
