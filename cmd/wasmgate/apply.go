@@ -77,16 +77,21 @@ func applyAction(c *cli.Context) error {
 			return err
 		}
 	}
+	// The verify table, component by component: a denial or refusal is 1;
+	// an error takes its cause's code (not found, auth, configuration) and
+	// 3 only when a retry may help; the most pressing wins.
 	code, counts := exitOK, map[apply.Status]int{}
 	for _, o := range outcomes {
 		counts[o.Status]++
 		switch o.Status {
 		case apply.StatusDenied, apply.StatusRefused:
-			code = exitDenied
+			code = worseExit(code, exitDenied)
 		case apply.StatusError:
-			if code == exitOK {
-				code = exitUndecided
+			oc := registryExit(o.Err, exitUndecided)
+			if o.Result != nil {
+				oc = referenceExit(o.Result, o.Err)
 			}
+			code = worseExit(code, oc)
 		}
 	}
 	if code != exitOK {

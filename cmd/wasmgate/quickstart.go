@@ -446,7 +446,7 @@ func (q *quickstart) sayNext() {
 	} else {
 		q.say("(%s was temporary and is removed now; keep it with --dir DIR)", q.work)
 	}
-	q.say("Next: wasmgate push your.wasm --policy policy.yaml REGISTRY/REPO:TAG; wasmgate sign --key cosign.key REGISTRY/REPO:TAG;")
+	q.say("Next: wasmgate push your.wasm --permissions policy.yaml REGISTRY/REPO:TAG; wasmgate sign --key cosign.key REGISTRY/REPO:TAG;")
 	q.say("      wasmgate policy lint trust.yaml; wasmgate verify --policy trust.yaml REGISTRY/REPO:TAG;")
 	q.say("      wasmgate run --policy trust.yaml --allow-dir /data=./data --allow-env GREETING REGISTRY/REPO@DIGEST -- ARGS")
 }

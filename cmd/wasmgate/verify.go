@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,12 +19,6 @@ import (
 	"github.com/wasmgate/wasmgate/sign"
 	"github.com/wasmgate/wasmgate/sigstoreroot"
 	"github.com/wasmgate/wasmgate/verify"
-)
-
-// verify's exit codes, beyond 0 and 2.
-const (
-	exitDenied    = 1 // not verified
-	exitUndecided = 3 // registry, network, time
 )
 
 // authorityFlags are cosign's flags for one authority, and how its
@@ -136,7 +131,7 @@ func authority(c *cli.Context) (*verify.Built, error) {
 func loadPolicy(c *cli.Context, path string) (*verify.Policy, error) {
 	p, err := verify.LoadPolicy(c.Context, path, verify.LoadOptions{Roots: sigstoreRoots(c)})
 	if err != nil {
-		return nil, usageError("%v", err)
+		return nil, fmt.Errorf("%w: %w", errUsage, err) // keeps *verify.PolicyError for errors.As
 	}
 	printPolicyWarnings(c, p)
 	return p, nil
@@ -165,14 +160,13 @@ func verifyCommand() *cli.Command {
 		Description: "Runs the whole pipeline on each REF: resolve once, check the manifest and every layer digest, " +
 			"discover referrers, verify cosign and Notation signatures and in-toto attestations, decide under the policy.\n\n" +
 			"Exit codes: 0 verified (or passed in warn/audit mode), 1 denied by policy, 2 usage or configuration error, " +
-			"3 could not decide (registry, network, timeout). With several REFs: 2 if the configuration is wrong, " +
-			"else 1 if any was denied, else 3 if any could not be decided.",
-		Flags: withCommon(append(append(append(registryFlags(), authorityFlags()...), discoverFlags()[1:]...),
+			"3 could not decide and a retry may help (network, timeout, 429, 5xx), 4 not found, 5 authentication refused. " +
+			"With several REFs, the first of 2, 1, 5, 4, 3 that any REF has: 3 only when every failure may pass on a retry.",
+		Flags: withOutputFormats("text, json or sarif", withCommon(append(append(append(registryFlags(), authorityFlags()...), discoverFlags()[1:]...),
 			&cli.StringFlag{Name: "format", Value: "auto", Usage: "cosign signatures: auto (both formats), bundle or legacy"},
 			&cli.StringFlag{Name: "policy", Usage: "the trust policy file (YAML); instead of the cosign and Notation flags"},
 			&cli.StringFlag{Name: "scope", Usage: "select policies by this repository name instead of the reference's (an OCI layout copied from a registry)"},
 			&cli.IntFlag{Name: "concurrency", Value: verify.DefaultConcurrency, Usage: "references verified at once"},
-			&cli.DurationFlag{Name: "deadline", Value: verify.DefaultTimeout, Usage: "the most one reference's verification may take (undecided after it)"},
 			&cli.StringFlag{Name: "attestation-type", Aliases: []string{"type"}, Usage: "require a signed in-toto attestation of this predicate type (URI or cosign short name), checked against --key or the keyless identity"},
 			&cli.StringSliceFlag{Name: "condition", Usage: "CEL condition over predicate, predicateType, subject that the attestation must meet (repeatable)"},
 			&cli.DurationFlag{Name: "max-age", Usage: "the attestation may be at most this old"},
@@ -184,7 +178,7 @@ func verifyCommand() *cli.Command {
 			&cli.StringFlag{Name: "notation-scope", Usage: "Notation: the registry scope to pick the trust policy by (default: host/repository; local/<dir name> for OCI layouts)"},
 			&cli.StringSliceFlag{Name: "notation-user-metadata", Usage: "Notation: signed metadata key=value that must be present (repeatable)"},
 			&cli.StringFlag{Name: "digest", Usage: "sha256:… the artifact must have (one REF)"},
-		)...),
+		)...)),
 		Before: verifyBefore,
 		Action: verifyAction,
 	}
@@ -286,13 +280,17 @@ func verifyAction(c *cli.Context) error {
 		fmt.Fprintf(c.App.ErrWriter, "wasmgate: warning: %s is %s under policy %s, which is in warn mode: passing anyway\n", r.Reference, r.Verdict, r.Policy)
 	}
 	if code := verifyExit(results, errs); code != exitOK {
-		var msgs []string
+		var msgs, hints []string
 		for _, err := range errs {
-			if err != nil {
-				msgs = append(msgs, err.Error())
+			if err == nil {
+				continue
+			}
+			msgs = append(msgs, err.Error())
+			if h := nextStep(err); h != "" && !slices.Contains(hints, h) {
+				hints = append(hints, h)
 			}
 		}
-		return cli.Exit(strings.Join(msgs, "\n"), code)
+		return cli.Exit(strings.Join(append(msgs, hints...), "\nwasmgate: "), code)
 	}
 	if path := c.String("emit-vsa"); path != "" {
 		return emitVSA(c, path, policy, results[0])
@@ -300,23 +298,45 @@ func verifyAction(c *cli.Context) error {
 	return nil
 }
 
-// verifyExit is verify's exit code: 2 for configuration, then 1 if any
-// result is denied, then 3 if any could not be decided.
+// verifyExit is verify's exit code. Each reference has one: 0 passed, 1
+// denied, 2 when its trust material cannot decide it (isConfigError), and
+// when it could not be decided, the class of the cause (registryExit: 2
+// plain HTTP, 5 credentials, 4 not found), 3 only for what a retry may
+// mend. Several references take the first of 2, 1, 5, 4, 3 that any of
+// them has: the configuration to fix first, then a definite denial, and 3
+// only when every reference that failed may pass on a retry.
 func verifyExit(results []*verify.Result, errs []error) int {
 	code := exitOK
 	for i, r := range results {
-		if isConfigError(errs[i]) {
-			return exitUsage
-		}
-		switch {
-		case r.Pass:
-		case r.Verdict == verify.VerdictDenied:
-			code = exitDenied
-		case code == exitOK:
-			code = exitUndecided
-		}
+		code = worseExit(code, referenceExit(r, errs[i]))
 	}
 	return code
+}
+
+// referenceExit is the exit code of one reference's result.
+func referenceExit(r *verify.Result, err error) int {
+	switch {
+	case isConfigError(err):
+		return exitUsage
+	case r.Pass:
+		return exitOK
+	case r.Verdict == verify.VerdictDenied:
+		return exitDenied
+	}
+	// The library could not decide: by the cause's type when it has one
+	// of remote's, else "could not decide".
+	return registryExit(err, exitUndecided)
+}
+
+// exitPrecedence orders verify's codes, most pressing first.
+var exitPrecedence = []int{exitUsage, exitDenied, exitAuth, exitNotFound, exitUndecided, exitOK}
+
+// worseExit is the more pressing of two codes.
+func worseExit(a, b int) int {
+	if slices.Index(exitPrecedence, b) < slices.Index(exitPrecedence, a) {
+		return b
+	}
+	return a
 }
 
 // isConfigError: the trust material cannot decide this reference at all
@@ -441,7 +461,7 @@ func signatureLine(r cosign.Result) string {
 		where += fmt.Sprintf(" layer %d", r.Layer)
 	}
 	if !r.Verified {
-		return "✗ " + where + ": " + r.Reason
+		return "✗ " + where + ": " + r.Reason + claimedLine(r.Claimed)
 	}
 	who := "key " + r.KeyID
 	if r.Identity != nil {
@@ -461,6 +481,20 @@ func signatureLine(r cosign.Result) string {
 		line += "; " + strings.Join(when, ", ")
 	}
 	return line
+}
+
+// claimedLine says what a refused signature names as its signer, to
+// compare with the key or identity the authority trusts.
+func claimedLine(s *cosign.Signer) string {
+	switch {
+	case s == nil:
+		return ""
+	case s.KeyID != "":
+		return fmt.Sprintf("; it names key %.16s as its signer (not verified)", s.KeyID)
+	case s.Identity != nil:
+		return "; its certificate names identity " + s.Identity.SAN + " (issuer " + s.Identity.Issuer + ")"
+	}
+	return "; it names key hint " + s.Hint + " as its signer (not verified)"
 }
 
 // verifyAttestationCommand is verify under cosign's name for checking

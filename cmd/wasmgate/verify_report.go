@@ -33,7 +33,11 @@ func printReport(w io.Writer, rep verify.Report) {
 			if c.Subject != "" {
 				label += " " + c.Subject
 			}
-			fmt.Fprintf(w, "  %s %s: %s\n", mark(c.Status), label, orElse(c.Reason, string(c.Status)))
+			reason := orElse(c.Reason, string(c.Status))
+			if c.Name == verify.CheckSignatures && r.Signatures != nil {
+				reason = signaturesReason(c, r.Signatures)
+			}
+			fmt.Fprintf(w, "  %s %s: %s\n", mark(c.Status), label, reason)
 			if c.Name == verify.CheckSignatures && r.Signatures != nil {
 				printAuthorities(w, r.Signatures)
 			}
@@ -47,6 +51,34 @@ func printReport(w io.Writer, rep verify.Report) {
 		}
 		fmt.Fprintf(w, "%s\n", verdictLine(r))
 	}
+}
+
+// signaturesReason is the signatures check without the reasons of each
+// authority and signature, which printAuthorities lists below it: the
+// check's own Reason (for JSON and SARIF) holds them all.
+func signaturesReason(c verify.Check, s *verify.SignatureReport) string {
+	if c.Status == verify.StatusPassed || c.Status == verify.StatusNotRun {
+		return orElse(c.Reason, string(c.Status))
+	}
+	var missing []string
+	for _, a := range s.Authorities {
+		switch {
+		case a.Satisfied:
+		case a.Err != nil && isConfigError(a.Err):
+			missing = append(missing, a.Name+" (configuration error)")
+		case a.Err != nil:
+			missing = append(missing, a.Name+" (could not decide)")
+		case len(a.Cosign)+len(a.Notation) == 0:
+			missing = append(missing, a.Name+" (no signature found)")
+		default:
+			missing = append(missing, fmt.Sprintf("%s (%d refused)", a.Name, len(a.Cosign)+len(a.Notation)))
+		}
+	}
+	what := verify.ErrThreshold.Error()
+	if c.Status == verify.StatusError {
+		what = "could not decide"
+	}
+	return fmt.Sprintf("%s: %d of %d required authorities signed; missing %s", what, s.Satisfied, s.Threshold, strings.Join(missing, "; "))
 }
 
 func mark(s verify.Status) string {
@@ -101,10 +133,23 @@ func verdictLine(r *verify.Result) string {
 	switch {
 	case r.Verdict == verify.VerdictVerified:
 		return "VERIFIED"
+	case r.Verdict == verify.VerdictUndecided && configuration(r):
+		return "UNDECIDED: a configuration error, not the artifact's: fix the trust policy or its trust material (exit 2; a retry will not help)"
 	case r.Pass:
 		return fmt.Sprintf("%s, passed anyway: policy %s is in %s mode", strings.ToUpper(string(r.Verdict)), r.Policy, r.Mode)
 	}
 	return strings.ToUpper(string(r.Verdict))
+}
+
+// configuration reports whether a check of r could not decide because of
+// the trust configuration (isConfigError), as verifyExit exits 2 for it.
+func configuration(r *verify.Result) bool {
+	for _, c := range r.Checks {
+		if c.Status == verify.StatusError && isConfigError(c.Err) {
+			return true
+		}
+	}
+	return false
 }
 
 // printSARIF writes the report as SARIF 2.1.0 for code-scanning uploads:

@@ -1,11 +1,16 @@
 package cosign
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/verify"
 )
@@ -38,6 +43,51 @@ type Result struct {
 	// Reason says why verification failed; Err is the typed error.
 	Reason string `json:"reason,omitempty"`
 	Err    error  `json:"-"`
+	// Claimed is, for a refused signature, what it names as its signer:
+	// read from the signature, never verified, and so never a reason to
+	// accept; it tells which key or identity did sign (a wrong --key).
+	Claimed *Signer `json:"claimedSigner,omitempty"`
+}
+
+// Signer is what a signature names as its signer: the key ID of a
+// bundle's public-key hint (cosign's legacy signatures carry none), or
+// the identity of its certificate.
+type Signer struct {
+	// KeyID is the hint as a key ID ([KeyID]'s form) when it is one (hex,
+	// as wasmgate writes it, or base64, as cosign writes it); Hint is any
+	// other hint, quoted and cut short.
+	KeyID    string    `json:"keyId,omitempty"`
+	Hint     string    `json:"hint,omitempty"`
+	Identity *Identity `json:"identity,omitempty"`
+}
+
+// maxHint bounds a hint that is no key ID, as shown.
+const maxHint = 64
+
+// claimedSigner is what vc names as its signer, nil when nothing.
+func claimedSigner(vc verify.VerificationContent) *Signer {
+	if c := vc.Certificate(); c != nil {
+		s, err := certificate.SummarizeCertificate(c)
+		if err != nil {
+			return nil
+		}
+		return &Signer{Identity: &Identity{SAN: s.SubjectAlternativeName, Issuer: s.Extensions.Issuer}}
+	}
+	pk := vc.PublicKey()
+	if pk == nil || pk.Hint() == "" {
+		return nil
+	}
+	hint := pk.Hint()
+	if b, err := hex.DecodeString(hint); err == nil && len(b) == sha256.Size {
+		return &Signer{KeyID: hex.EncodeToString(b)}
+	}
+	if b, err := base64.StdEncoding.DecodeString(hint); err == nil && len(b) == sha256.Size {
+		return &Signer{KeyID: hex.EncodeToString(b)}
+	}
+	if len(hint) > maxHint {
+		hint = hint[:maxHint] + "…"
+	}
+	return &Signer{Hint: strconv.Quote(hint)}
 }
 
 // LogEntry is a transparency-log entry a signature carried. A Rekor v2
@@ -85,6 +135,11 @@ func verifyEntity(entity verify.SignedEntity, artifact verify.ArtifactPolicyOpti
 	if err != nil {
 		return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err))
 	}
+	defer func() {
+		if !r.Verified {
+			r.Claimed = claimedSigner(vc)
+		}
+	}()
 	entries, err := entity.TlogEntries()
 	if err != nil {
 		return r.fail(fmt.Errorf("%w: %w", ErrMalformed, err))

@@ -27,11 +27,11 @@ type Report struct {
 // registry failed, the scope or the trust material is wrong);
 // Report.Verified is the verdict.
 func Check(ctx context.Context, src oras.ReadOnlyTarget, scope string, subject ocispec.Descriptor, discover referrers.Options, trust *Trust, opts Options) (*Report, error) {
-	if err := validScope(scope); err != nil {
+	if err := validScope(scope, subject.Digest); err != nil {
 		return nil, err
 	}
 	if trust != nil {
-		if _, _, err := trust.applicable(scope); err != nil {
+		if _, _, err := trust.applicable(scope, subject.Digest); err != nil {
 			return nil, err
 		}
 	}

@@ -1,6 +1,9 @@
 package notation
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Configuration errors, returned by [LoadTrust] and, for a scope no trust
 // policy covers, by [VerifyReferrers]: no verdict can be reached until the
@@ -71,3 +74,20 @@ var (
 	// asks for, an unexpected error).
 	ErrInconclusive = errors.New("verification inconclusive")
 )
+
+// NoTrustPolicyError: no statement of the trust policy covers Scope, so
+// no signature of Reference can be judged. It wraps [ErrNoTrustPolicy]
+// and notation-go's error.
+type NoTrustPolicyError struct {
+	Scope     string // the scope statements were selected by
+	Reference string // the artifact being verified, scope@digest
+	Err       error
+}
+
+func (e *NoTrustPolicyError) Error() string {
+	return fmt.Sprintf("%v to %q (verifying %s): no statement of the trust policy lists it in registryScopes, and none has \"*\"; "+
+		"add it to a statement's registryScopes, or verify under a scope a statement lists", ErrNoTrustPolicy, e.Scope, e.Reference)
+}
+
+// Unwrap returns ErrNoTrustPolicy and notation-go's error.
+func (e *NoTrustPolicyError) Unwrap() []error { return []error{ErrNoTrustPolicy, e.Err} }

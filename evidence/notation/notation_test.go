@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -240,6 +241,14 @@ func TestScopes(t *testing.T) {
 	elsewhere := trustRoots(t, policy(t, testpki.Policy{Scopes: []string{"registry.example/other"}}), p.root.Cert)
 	if _, err := notation.Check(testkit.Context(t), s.Target, s.scope, subject, s.Discover, elsewhere, notation.Options{}); !errors.Is(err, notation.ErrNoTrustPolicy) {
 		t.Fatalf("no applicable policy: %v", err)
+	}
+	// Regression: the error named a made-up scope@sha256:0000… reference.
+	_, err := notation.VerifyReferrers(testkit.Context(t), s.Target, s.scope, subject, nil, elsewhere, notation.Options{})
+	var npe *notation.NoTrustPolicyError
+	if !errors.As(err, &npe) || npe.Scope != s.scope || npe.Reference != s.scope+"@"+subject.Digest.String() ||
+		!strings.Contains(err.Error(), npe.Reference) || strings.Contains(err.Error(), strings.Repeat("0", 64)) ||
+		!strings.Contains(err.Error(), "registryScopes") {
+		t.Errorf("no applicable policy names %v", err)
 	}
 	for _, bad := range []string{"", "no-slash", "Registry.example/UPPER", "host/repo@sha256:00"} {
 		if _, err := notation.Check(testkit.Context(t), s.Target, bad, subject, s.Discover, exact, notation.Options{}); !errors.Is(err, notation.ErrInvalidScope) {

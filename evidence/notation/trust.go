@@ -15,6 +15,7 @@ import (
 	"github.com/notaryproject/notation-go/dir"
 	"github.com/notaryproject/notation-go/verifier/trustpolicy"
 	"github.com/notaryproject/notation-go/verifier/truststore"
+	"github.com/opencontainers/go-digest"
 
 	"github.com/wasmgate/wasmgate/internal/boundedio"
 )
@@ -105,11 +106,12 @@ func (t *Trust) Policy() trustpolicy.Document {
 }
 
 // applicable returns the statement that covers scope, as notation selects
-// it (an exact registry scope, else "*").
-func (t *Trust) applicable(scope string) (*trustpolicy.TrustPolicy, *trustpolicy.VerificationLevel, error) {
-	p, err := t.policy.GetApplicableTrustPolicy(scope + "@sha256:" + strings.Repeat("0", 64))
+// it (an exact registry scope, else "*") for subject, the artifact in that
+// scope being verified (its name is in notation-go's error).
+func (t *Trust) applicable(scope string, subject digest.Digest) (*trustpolicy.TrustPolicy, *trustpolicy.VerificationLevel, error) {
+	p, err := t.policy.GetApplicableTrustPolicy(scope + "@" + subject.String())
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w to %q: %w", ErrNoTrustPolicy, scope, err)
+		return nil, nil, &NoTrustPolicyError{Scope: scope, Reference: scope + "@" + subject.String(), Err: err}
 	}
 	level, err := p.SignatureVerification.GetVerificationLevel()
 	if err != nil { // Validate accepted it

@@ -14,6 +14,7 @@ import (
 	notationgo "github.com/notaryproject/notation-go"
 	"github.com/notaryproject/notation-go/verifier"
 	"github.com/notaryproject/notation-go/verifier/trustpolicy"
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 
@@ -66,7 +67,8 @@ func (o Options) withDefaults() Options {
 // artifact reference: "host[:port]/repository" for a registry, and for an
 // OCI layout the scope the user names in the policy (notation verify
 // --oci-layout --scope), conventionally "local/<name>". It must be a
-// scope the policy covers, or "*" must be there: else [ErrNoTrustPolicy].
+// scope the policy covers, or "*" must be there: else a
+// [*NoTrustPolicyError] ([ErrNoTrustPolicy]) naming scope@digest.
 //
 // Under a statement of level skip, no signature is fetched or checked, as
 // notation defines skip: one Result says so, with Verified true, Level
@@ -80,11 +82,11 @@ func VerifyReferrers(ctx context.Context, src oras.ReadOnlyTarget, scope string,
 		return nil, fmt.Errorf("%w: no trust material", ErrInvalidTrustPolicy)
 	}
 	opts = opts.withDefaults()
-	if err := validScope(scope); err != nil {
+	if err := validScope(scope, subject.Digest); err != nil {
 		return nil, err
 	}
 	artifactRef := scope + "@" + subject.Digest.String()
-	policy, level, err := trust.applicable(scope)
+	policy, level, err := trust.applicable(scope, subject.Digest)
 	if err != nil {
 		return nil, err
 	}
@@ -180,14 +182,16 @@ func (t *Trust) verifier(rec *revocationRecorder, timeout time.Duration) (notati
 	return v, nil
 }
 
-func validScope(scope string) error {
+// validScope checks scope as notation-go will when it selects the
+// statement for subject in it.
+func validScope(scope string, subject digest.Digest) error {
 	if scope == "" || strings.ContainsAny(scope, "@*") {
 		return fmt.Errorf("%w: %q: want host[:port]/repository or a local scope such as local/name", ErrInvalidScope, scope)
 	}
 	// notation-go validates the scope as it selects the policy; ask it now
 	// so that a bad scope is a configuration error, not a failed signature.
 	doc := trustpolicy.Document{Version: "1.0", TrustPolicies: []trustpolicy.TrustPolicy{{Name: "scope", RegistryScopes: []string{"*"}}}}
-	if _, err := doc.GetApplicableTrustPolicy(scope + "@sha256:" + strings.Repeat("0", 64)); err != nil {
+	if _, err := doc.GetApplicableTrustPolicy(scope + "@" + subject.String()); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidScope, err)
 	}
 	return nil
