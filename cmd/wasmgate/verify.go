@@ -104,14 +104,29 @@ func specEnv(c *cli.Context) verify.SpecEnv {
 	}
 }
 
-// specError is a SpecError said with the flag that set the field.
+// specError is a SpecError said with the flag that set the field. The
+// SpecError stays in the chain, so callers can still match its sentinels.
 func specError(err error) error {
 	var se *verify.SpecError
-	if errors.As(err, &se) {
-		return usageError("%s: %s", orElse(specFlags[se.Field], se.Field), strings.TrimPrefix(err.Error(), se.Field+": "))
+	if !errors.As(err, &se) {
+		return err
 	}
-	return err
+	msg := orElse(specFlags[se.Field], se.Field) + ": " + se.Reason
+	if se.Cause != nil {
+		msg += ": " + se.Cause.Error()
+	}
+	return &specUsageError{msg: errUsage.Error() + ": " + msg, err: err}
 }
+
+// specUsageError reads as a usage error naming the flag, and unwraps to
+// both errUsage and the SpecError it explains.
+type specUsageError struct {
+	msg string
+	err error
+}
+
+func (e *specUsageError) Error() string   { return e.msg }
+func (e *specUsageError) Unwrap() []error { return []error{errUsage, e.err} }
 
 // authority builds the cosign authority from the flags (verify-blob).
 // Errors are usage errors: configuration, not verdicts.

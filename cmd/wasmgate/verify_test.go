@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -302,4 +305,24 @@ func verifyResult(t testing.TB, stdout string) *verify.Result {
 		t.Fatalf("schemaVersion %q", rep.SchemaVersion)
 	}
 	return rep.Results[0]
+}
+
+// A spec the library refuses is a usage error that names the flag, and
+// still carries the library's SpecError and sentinel, also when wrapped.
+func TestSpecErrorNamesTheFlag(t *testing.T) {
+	env := verify.SpecEnv{ReadFile: func(string, string) ([]byte, error) { return []byte("not a key"), nil }}
+	_, built := verify.CosignSpec{Keys: []string{"cosign.pub"}}.Build(context.Background(), env)
+	if built == nil {
+		t.Fatal("a key file that is not PEM was accepted")
+	}
+	for _, in := range []error{built, fmt.Errorf("policy entry 2: %w", built)} {
+		err := specError(in)
+		var se *verify.SpecError
+		if !errors.Is(err, errUsage) || !errors.Is(err, verify.ErrTrustMaterial) || !errors.As(err, &se) {
+			t.Errorf("specError(%v) = %v: lost its usage class or the library's error", in, err)
+		}
+		if want := "usage: --key: cosign.pub is not a PEM public key"; !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("specError(%v) says %q, want it to begin %q", in, err, want)
+		}
+	}
 }
