@@ -48,10 +48,10 @@ func (v *verifier) dsse(ctx context.Context, r *Result, layer ocispec.Descriptor
 // Notation's against Options.Notation. A signature over the manifest
 // covers the statement layer through its digest.
 func (v *verifier) signedStatement(ctx context.Context, r *Result, ref referrers.Referrer, layer ocispec.Descriptor) (*Result, error) {
-	// The signatures are not of the artifact type the caller may have
-	// filtered the attestations by.
+	// The signatures are not of the artifact type or kinds the caller may
+	// have filtered the attestations by.
 	opts := v.discover
-	opts.ArtifactType = ""
+	opts.ArtifactType, opts.Kinds = "", signatureKinds()
 	desc := ref.Descriptor()
 	found, err := referrers.Discover(ctx, v.src, desc, opts)
 	if err != nil {

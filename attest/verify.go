@@ -135,6 +135,18 @@ type Report struct {
 	Rejected []referrers.Rejected `json:"rejectedReferrers,omitempty"`
 }
 
+// Kinds are the kinds of referrer that hold attestations [Verify] reads:
+// what discovery needs to ask for (see [referrers.Options.Kinds]).
+func Kinds() []referrers.Kind {
+	return []referrers.Kind{referrers.KindSigstoreBundle, referrers.KindCosignAttestation, referrers.KindInToto}
+}
+
+// signatureKinds are the kinds of referrer whose signatures over an
+// unsigned in-toto referrer Verify checks.
+func signatureKinds() []referrers.Kind {
+	return []referrers.Kind{referrers.KindSigstoreBundle, referrers.KindCosignSignature, referrers.KindNotation}
+}
+
 // Verify verifies the attestations among refs (as [referrers.Discover]
 // returns them for subject: cosign's sigstore bundles and legacy .att tag,
 // plain DSSE referrers, and unsigned in-toto referrers whose manifest
@@ -254,9 +266,13 @@ func (rep *Report) verdict(tried, minCount int) {
 	rep.Reason = rep.Err.Error()
 }
 
-// Check discovers subject's referrers in src and verifies its
-// attestations, like [Verify].
+// Check discovers subject's referrers in src (unless the discovery options
+// name kinds, only those of [Kinds]) and verifies its attestations, like
+// [Verify].
 func Check(ctx context.Context, src oras.ReadOnlyTarget, subject ocispec.Descriptor, discover referrers.Options, auth cosign.Authority, req Requirement, opts Options) (*Report, error) {
+	if len(discover.Kinds) == 0 {
+		discover.Kinds = Kinds()
+	}
 	found, err := referrers.Discover(ctx, src, subject, discover)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/wasmgate/wasmgate/access"
+	wgremote "github.com/wasmgate/wasmgate/remote"
 )
 
 // Blob is one layer of a referrer to attach.
@@ -99,7 +100,7 @@ func prepare(ctx context.Context, dst oras.Target, subject ocispec.Descriptor) e
 	switch {
 	case err == nil, errors.Is(err, errProbed):
 		return nil
-	case noAPI(err):
+	case wgremote.IsNoReferrersAPI(err):
 		// An odd status oras-go does not read as "no API": say it, so the
 		// push keeps the fallback index. (Already decided: nothing to do.)
 		_ = repo.SetReferrersCapability(false)

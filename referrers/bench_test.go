@@ -47,7 +47,9 @@ func BenchmarkDiscover(b *testing.B) {
 				subject := pushSubject(b, s.target)
 				var dst oras.Target = s.target
 				if kind == testregistry.KindGGCR {
-					dst = s.api // capability known: no fallback tag per push
+					repo := s.reg.Repository(b, "wasm/tiny")
+					_ = repo.SetReferrersCapability(true) // capability known: no fallback tag per push
+					dst = repo
 				}
 				seedReferrers(b, dst, subject, "application/vnd.example.unrelated", unrelated)
 				seedReferrers(b, dst, subject, typeRelevant, 3)

@@ -65,6 +65,15 @@ type Options struct {
 	// from each referrer's own manifest. Index entries whose listed type is
 	// another specific type are skipped without a fetch.
 	ArtifactType string
+	// Kinds, when set, keeps only referrers of these kinds and asks only
+	// for what can hold them: an entry listed with an artifact type of
+	// another kind is skipped without a fetch (an entry listed with no
+	// type, or with a config type as some registries list it, is fetched
+	// and judged by its manifest), and cosign's .sig and .att tags are read
+	// only when KindCosignSignature or KindCosignAttestation is wanted.
+	// Skipping is fail-closed: a referrer whose listing misnames its kind
+	// can be missed, never accepted. Empty keeps every kind.
+	Kinds []Kind
 	// NoLegacyTags skips cosign's .sig and .att tags.
 	NoLegacyTags     bool
 	MaxReferrers     int   // listed entries; 0: DefaultMaxReferrers
@@ -99,8 +108,13 @@ type Result struct {
 	Listing   Path       `json:"listing"`
 	Referrers []Referrer `json:"referrers"`
 	Rejected  []Rejected `json:"rejected,omitempty"`
-	// Skipped counts entries left out by the artifact type filter.
-	Skipped int `json:"skipped,omitempty"`
+	// Skipped counts entries left out by Options.ArtifactType or
+	// Options.Kinds; Unfetched is how many of them were judged by their
+	// listing alone, without a request, and SkippedTypes counts them by
+	// the artifact type that decided (the listed one, or the manifest's).
+	Skipped      int            `json:"skipped,omitempty"`
+	Unfetched    int            `json:"unfetched,omitempty"`
+	SkippedTypes map[string]int `json:"skippedTypes,omitempty"`
 }
 
 // Referrer is a checked referrer: fetched by digest, hashed, its subject
@@ -160,14 +174,6 @@ func Discover(ctx context.Context, src oras.ReadOnlyTarget, subject ocispec.Desc
 	if err := d.list(ctx); err != nil {
 		return nil, err
 	}
-	if !opts.NoLegacyTags {
-		if err := d.legacy(ctx, ".sig", PathCosignSig); err != nil {
-			return nil, err
-		}
-		if err := d.legacy(ctx, ".att", PathCosignAtt); err != nil {
-			return nil, err
-		}
-	}
 	if err := d.check(ctx); err != nil {
 		return nil, err
 	}
@@ -208,7 +214,7 @@ func (d *discovery) add(desc ocispec.Descriptor, p Path) error {
 		return fmt.Errorf("%w: more than %d listed for %s", ErrTooManyReferrers, d.opts.MaxReferrers, d.subject.Digest)
 	}
 	if d.filteredOut(desc) {
-		d.res.Skipped++
+		d.skip(desc.ArtifactType, false)
 		return nil
 	}
 	c := &candidate{desc: desc, found: []Path{p}}
@@ -217,19 +223,38 @@ func (d *discovery) add(desc ocispec.Descriptor, p Path) error {
 	return nil
 }
 
-// filteredOut skips, without a fetch, entries listed with another specific
-// artifact type. Entries listed with a config type (as some registries
-// report) or none are fetched and decided from their manifest.
+// filteredOut skips, without a fetch, entries listed with an artifact type
+// that neither is the one asked for nor names a wanted kind. Entries
+// listed with a config type (as some registries report) or none are
+// fetched and judged by their manifest. Cosign's legacy tags name no
+// type: they are asked for only when wanted (see list).
 func (d *discovery) filteredOut(desc ocispec.Descriptor) bool {
-	want, listed := d.opts.ArtifactType, desc.ArtifactType
-	if want == "" || listed == "" || listed == want {
-		return false
-	}
+	listed := desc.ArtifactType
 	switch listed {
-	case ocispec.MediaTypeEmptyJSON, ocispec.MediaTypeImageConfig:
+	case "", ocispec.MediaTypeEmptyJSON, ocispec.MediaTypeImageConfig:
 		return false
 	}
-	return true
+	if want := d.opts.ArtifactType; want != "" && listed != want {
+		return true
+	}
+	return !d.wants(kindOfType(listed))
+}
+
+// skip counts an entry left out, by the artifact type that decided.
+func (d *discovery) skip(artifactType string, fetched bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.res.Skipped++
+	if !fetched {
+		d.res.Unfetched++
+	}
+	if d.res.SkippedTypes == nil {
+		d.res.SkippedTypes = map[string]int{}
+	}
+	if artifactType == "" {
+		artifactType = "(none)"
+	}
+	d.res.SkippedTypes[artifactType]++
 }
 
 func (d *discovery) reject(dg digest.Digest, p Path, err error) {
@@ -283,13 +308,11 @@ func (d *discovery) checkOne(ctx context.Context, c *candidate) error {
 		return nil
 	}
 	at := ArtifactType(m)
-	if d.opts.ArtifactType != "" && at != d.opts.ArtifactType {
-		d.mu.Lock()
-		d.res.Skipped++
-		d.mu.Unlock()
+	cl := classify(m, first)
+	if (d.opts.ArtifactType != "" && at != d.opts.ArtifactType) || !d.wants(cl.kind) {
+		d.skip(at, true)
 		return nil
 	}
-	cl := classify(m, first)
 	r := Referrer{
 		MediaType: ocispec.MediaTypeImageManifest, Digest: c.desc.Digest, Size: int64(len(raw)),
 		ArtifactType: at, Kind: cl.kind, PredicateType: cl.predicateType, Envelope: cl.envelope,

@@ -9,7 +9,6 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
-	orasremote "oras.land/oras-go/v2/registry/remote"
 
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
@@ -23,13 +22,14 @@ type site struct {
 	reg    *testregistry.Registry
 	ref    artifact.Reference
 	target oras.Target
-	api    *orasremote.Repository
+	api    *remote.ReferrersLister
+	client *remote.Client
 }
 
 func openSite(t testing.TB, reg *testregistry.Registry, repo string) *site {
 	t.Helper()
 	s := testkit.Open(t, reg, reg.Ref(repo, "v1"), remote.Options{Timeout: 10 * time.Second})
-	return &site{reg: reg, ref: s.Ref, target: s.Target, api: s.Opener.Client.ReferrersAPI(s.Ref.Registry, 0)}
+	return &site{reg: reg, ref: s.Ref, target: s.Target, api: s.Opener.Client.ReferrersAPI(s.Ref.Registry, 0), client: s.Opener.Client}
 }
 
 // opts are discovery options for this site, with the API available.

@@ -1,6 +1,7 @@
 package referrers
 
 import (
+	"slices"
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -46,8 +47,9 @@ type classification struct {
 // found it (cosign's legacy tags carry no artifact type of their own).
 func classify(m ocispec.Manifest, found Path) classification {
 	at := ArtifactType(m)
+	k := kindOfType(at)
 	switch {
-	case found == PathCosignSig || at == evidence.ArtifactTypeCosignExperiment:
+	case found == PathCosignSig:
 		return classification{kind: KindCosignSignature}
 	case found == PathCosignAtt:
 		c := classification{kind: KindCosignAttestation}
@@ -55,31 +57,43 @@ func classify(m ocispec.Manifest, found Path) classification {
 			c.predicateType = m.Layers[0].Annotations["predicateType"]
 		}
 		return c
-	case strings.HasPrefix(at, evidence.MediaTypeSigstoreBundlePrefix):
-		c := classification{kind: KindSigstoreBundle, predicateType: m.Annotations[evidence.AnnotationBundlePredicateType]}
+	case k == KindSigstoreBundle:
+		c := classification{kind: k, predicateType: m.Annotations[evidence.AnnotationBundlePredicateType]}
 		if c.predicateType == "" && len(m.Layers) > 0 {
 			c.predicateType = m.Layers[0].Annotations[evidence.AnnotationBundlePredicateType]
 		}
 		return c
-	case at == evidence.ArtifactTypeNotation:
-		c := classification{kind: KindNotation}
+	case k == KindNotation:
+		c := classification{kind: k}
 		if len(m.Layers) > 0 {
 			c.envelope = m.Layers[0].MediaType
 		}
 		return c
-	case at == evidence.ArtifactTypeInToto || at == evidence.ArtifactTypeDSSE:
-		c := classification{kind: KindInToto, predicateType: m.Annotations[evidence.AnnotationInTotoPredicateType]}
+	case k == KindInToto:
+		c := classification{kind: k, predicateType: m.Annotations[evidence.AnnotationInTotoPredicateType]}
 		if c.predicateType == "" && len(m.Layers) > 0 {
 			c.predicateType = m.Layers[0].Annotations[evidence.AnnotationInTotoPredicateType]
 		}
 		return c
 	}
-	for _, t := range sbomTypes {
-		if at == t {
-			return classification{kind: KindSBOM}
-		}
+	return classification{kind: k}
+}
+
+// kindOfType is the kind of a referrer of artifact type at.
+func kindOfType(at string) Kind {
+	switch {
+	case at == evidence.ArtifactTypeCosignExperiment:
+		return KindCosignSignature
+	case strings.HasPrefix(at, evidence.MediaTypeSigstoreBundlePrefix):
+		return KindSigstoreBundle
+	case at == evidence.ArtifactTypeNotation:
+		return KindNotation
+	case at == evidence.ArtifactTypeInToto || at == evidence.ArtifactTypeDSSE:
+		return KindInToto
+	case slices.Contains(sbomTypes, at):
+		return KindSBOM
 	}
-	return classification{kind: KindOther}
+	return KindOther
 }
 
 // IsSignature reports whether k is a signature rather than an attestation

@@ -2,17 +2,22 @@ package remote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
+	"oras.land/oras-go/v2/registry/remote/errcode"
 	"oras.land/oras-go/v2/registry/remote/retry"
 )
 
@@ -72,6 +77,9 @@ type Client struct {
 	creds     credentials.Store
 	http      *http.Client
 	auth      *auth.Client
+	// noReferrersAPI holds the registry hosts that answered, in this
+	// client's lifetime, that they have no Referrers API.
+	noReferrersAPI sync.Map
 }
 
 // New builds a Client.
@@ -198,17 +206,62 @@ func (c *Client) HTTPClient() *http.Client { return c.http }
 // DefaultMaxReferrerPages bounds the pages of one Referrers API listing.
 const DefaultMaxReferrerPages = 50
 
-// ReferrersAPI returns a repository that lists referrers through the OCI
-// Referrers API only: where the registry lacks the API, its Referrers
-// method fails with errdef.ErrUnsupported instead of silently falling back
-// to the tag schema, so the caller knows which path answered. maxPages
-// bounds a listing (0: [DefaultMaxReferrerPages]).
-func (c *Client) ReferrersAPI(ref registry.Reference, maxPages int) *remote.Repository {
+// ReferrersAPI returns a lister of the OCI Referrers API only: where the
+// registry lacks the API, its Referrers method fails with an error for
+// which [IsNoReferrersAPI] is true (errdef.ErrUnsupported, or the status
+// the registry sent) instead of silently falling back to the tag schema,
+// so the caller knows which path answered. The client remembers a registry
+// that said so: later listers of the same registry answer at once, without
+// a request. maxPages bounds a listing (0: [DefaultMaxReferrerPages]).
+func (c *Client) ReferrersAPI(ref registry.Reference, maxPages int) *ReferrersLister {
 	repo := c.Repository(ref)
 	if maxPages <= 0 {
 		maxPages = DefaultMaxReferrerPages
 	}
 	repo.ReferrerListMaxPages = maxPages
 	_ = repo.SetReferrersCapability(true) // a fresh repository: cannot fail
-	return repo
+	return &ReferrersLister{client: c, repo: repo}
+}
+
+// ReferrersLister lists referrers through the Referrers API of one
+// repository; see [Client.ReferrersAPI].
+type ReferrersLister struct {
+	client *Client
+	repo   *remote.Repository
+}
+
+// Referrers lists the referrers of desc, as oras-go's
+// remote.Repository.Referrers does, unless the registry already said in
+// this client's lifetime that it has no Referrers API.
+func (l *ReferrersLister) Referrers(ctx context.Context, desc ocispec.Descriptor, artifactType string, fn func([]ocispec.Descriptor) error) error {
+	host := strings.ToLower(l.repo.Reference.Registry)
+	if _, ok := l.client.noReferrersAPI.Load(host); ok {
+		return fmt.Errorf("%w: %s answered earlier that it has no Referrers API", errdef.ErrUnsupported, host)
+	}
+	err := l.repo.Referrers(ctx, desc, artifactType, fn)
+	if IsNoReferrersAPI(err) {
+		l.client.noReferrersAPI.Store(host, true)
+	}
+	return err
+}
+
+// IsNoReferrersAPI reports the answers by which registries say they have
+// no Referrers API: oras-go's ErrUnsupported (a 404, or something other
+// than an image index), and the odd statuses some registries send for an
+// endpoint they do not know (400, 405, 406, 501).
+func IsNoReferrersAPI(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, errdef.ErrUnsupported) {
+		return true
+	}
+	var resp *errcode.ErrorResponse
+	if errors.As(err, &resp) {
+		switch resp.StatusCode {
+		case http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotAcceptable, http.StatusNotImplemented:
+			return true
+		}
+	}
+	return false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -28,7 +29,7 @@ func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artif
 		attChecks[i] = res.check(CheckAttestation, r.PredicateType)
 	}
 	ropts := v.opts.Discover
-	ropts.API, ropts.ArtifactType = v.opener.ReferrersAPI(ref), ""
+	ropts.API, ropts.ArtifactType, ropts.Kinds = v.opener.ReferrersAPI(ref), "", v.kinds(st)
 	found, err := referrers.Discover(ctx, src, subject, ropts)
 	if err != nil {
 		err = classify(ref, "discover", err)
@@ -41,6 +42,14 @@ func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artif
 		return
 	}
 	res.Listing, res.Rejected = found.Listing, found.Rejected
+	if found.Skipped > 0 {
+		names := make([]string, len(ropts.Kinds))
+		for i, k := range ropts.Kinds {
+			names[i] = string(k)
+		}
+		res.SkippedReferrers = &SkippedReferrers{Count: found.Skipped, Unfetched: found.Unfetched, ArtifactTypes: found.SkippedTypes,
+			Reason: "not of a kind the policy's verifiers read (" + strings.Join(names, ", ") + ")"}
+	}
 
 	authorities := make([]AuthorityResult, len(st.Authorities))
 	attestations := make([]AttestationReport, len(st.Attestations))
@@ -66,6 +75,26 @@ func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artif
 	for i := range attestations {
 		attestationCheck(attChecks[i], &attestations[i])
 	}
+}
+
+// kinds are the kinds of referrer the verifiers st requires read: only
+// those are fetched (see referrers.Options.Kinds).
+func (v *Verifier) kinds(st *Statement) []referrers.Kind {
+	var out []referrers.Kind
+	if st.Threshold > 0 {
+		for _, a := range st.Authorities {
+			if a.Kind == KindNotation {
+				out = append(out, referrers.KindNotation)
+			} else {
+				out = append(out, cosign.Kinds(v.opts.CosignFormat)...)
+			}
+		}
+	}
+	if len(st.Attestations) > 0 {
+		out = append(out, attest.Kinds()...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func (v *Verifier) authority(ctx context.Context, src *memoTarget, repo string, a *Authority, subject ocispec.Descriptor, refs []referrers.Referrer) AuthorityResult {

@@ -53,6 +53,7 @@ type fixture struct {
 	subject ocispec.Descriptor
 	keys    map[string]crypto.Signer
 	notary  *testpki.Leaf
+	reg     *testregistry.Registry // nil for a layout
 }
 
 func newFixture(t testing.TB, at where) *fixture {
@@ -64,8 +65,8 @@ func newFixture(t testing.TB, at where) *fixture {
 		site = testkit.Open(t, nil, "oci-layout:"+filepath.Join(t.TempDir(), "app")+":v1", remote.Options{})
 		site.Opener = &access.Opener{} // a layout needs no client
 	default:
-		reg := testregistry.New(t, testregistry.Kind(at))
-		site = testkit.Open(t, reg, reg.Ref("wasm/app", "v1"), remote.Options{})
+		f.reg = testregistry.New(t, testregistry.Kind(at))
+		site = testkit.Open(t, f.reg, f.reg.Ref("wasm/app", "v1"), remote.Options{})
 	}
 	f.opener, f.ref, f.dst = site.Opener, site.Ref.String(), site.Target
 	pkg := testkit.Push(t, f.dst, testkit.TempFile(t, "hello.wasm", sample.HelloWasm()), sample.PolicyYAML(), site.Ref.Object())

@@ -92,6 +92,24 @@ type Result struct {
 	// discovery refused (another subject, malformed).
 	Listing  referrers.Path       `json:"listing,omitempty"`
 	Rejected []referrers.Rejected `json:"rejectedReferrers,omitempty"`
+	// SkippedReferrers, when some were, says how many listed referrers
+	// were not read because no verifier the statement requires reads
+	// their kind.
+	SkippedReferrers *SkippedReferrers `json:"skippedReferrers,omitempty"`
+}
+
+// SkippedReferrers are the referrers a verification left unread. Skipping
+// is fail-closed: a signature listed under another kind is missed (the
+// verdict says what is missing), never accepted.
+type SkippedReferrers struct {
+	Count int `json:"count"`
+	// Unfetched of them were judged by their listed artifact type alone,
+	// without a request; the others had to be fetched to be judged (a
+	// registry that lists no artifact type, or a config type).
+	Unfetched int `json:"unfetched"`
+	// ArtifactTypes counts them by artifact type.
+	ArtifactTypes map[string]int `json:"artifactTypes"`
+	Reason        string         `json:"reason"`
 }
 
 // LayerReport is what the layer check found.

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/owenrumney/go-sarif/v2/sarif"
@@ -49,8 +51,23 @@ func printReport(w io.Writer, rep verify.Report) {
 				}
 			}
 		}
+		if sk := r.SkippedReferrers; sk != nil && r.Verdict != verify.VerdictVerified {
+			// Said where it may explain a missing signature: one listed
+			// under another kind is skipped, never read.
+			fmt.Fprintf(w, "  · %d referrers not read (%d judged by their listed type alone): %s; types %s\n",
+				sk.Count, sk.Unfetched, sk.Reason, skippedTypes(sk.ArtifactTypes))
+		}
 		fmt.Fprintf(w, "%s\n", verdictLine(r))
 	}
+}
+
+func skippedTypes(types map[string]int) string {
+	keys := slices.Sorted(maps.Keys(types))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s ×%d", k, types[k])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // signaturesReason is the signatures check without the reasons of each

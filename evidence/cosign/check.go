@@ -18,13 +18,30 @@ type Report struct {
 	Rejected []referrers.Rejected `json:"rejectedReferrers,omitempty"`
 }
 
+// Kinds are the kinds of referrer that hold cosign signatures of format
+// ("" for both): what discovery needs to ask for (see
+// [referrers.Options.Kinds]).
+func Kinds(format Format) []referrers.Kind {
+	switch format {
+	case FormatBundle:
+		return []referrers.Kind{referrers.KindSigstoreBundle}
+	case FormatLegacy:
+		return []referrers.Kind{referrers.KindCosignSignature}
+	}
+	return []referrers.Kind{referrers.KindSigstoreBundle, referrers.KindCosignSignature}
+}
+
 // Check discovers the cosign signatures of subject in src (through the
 // Referrers API, the tag schema and the legacy .sig tag, as discovery
-// options say) and verifies each against auth. An error means no verdict
+// options say; unless they name kinds, only those of [Kinds]) and verifies
+// each against auth. An error means no verdict
 // (the registry failed); Report.Verified is the verdict.
 func Check(ctx context.Context, src oras.ReadOnlyTarget, subject ocispec.Descriptor, discover referrers.Options, auth Authority, opts Options) (*Report, error) {
 	if err := auth.Validate(); err != nil {
 		return nil, err
+	}
+	if len(discover.Kinds) == 0 {
+		discover.Kinds = Kinds(opts.Format)
 	}
 	found, err := referrers.Discover(ctx, src, subject, discover)
 	if err != nil {

@@ -39,6 +39,7 @@ func Check(ctx context.Context, src oras.ReadOnlyTarget, scope string, subject o
 		discover.ArtifactType = evidence.ArtifactTypeNotation
 	}
 	discover.NoLegacyTags = true
+	discover.Kinds = []referrers.Kind{referrers.KindNotation}
 	found, err := referrers.Discover(ctx, src, subject, discover)
 	if err != nil {
 		return nil, err

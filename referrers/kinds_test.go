@@ -1,0 +1,176 @@
+package referrers_test
+
+import (
+	"fmt"
+	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/wasmgate/wasmgate/evidence"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
+	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
+	"github.com/wasmgate/wasmgate/referrers"
+)
+
+const (
+	typeBundle    = "application/vnd.dev.sigstore.bundle.v0.3+json"
+	typeUnrelated = "application/vnd.example.unrelated"
+)
+
+// manifestGETs counts the referrer manifests fetched by digest (resolving
+// a tag is a HEAD or a GET by tag, not counted).
+func manifestGETs(reg *testregistry.Registry) int {
+	return reg.Faults.Count("GET", `/manifests/sha256:`)
+}
+
+// An entry listed with an artifact type no wanted kind has is never
+// fetched where the listing names its type (distribution's fallback
+// index); where the registry lists the config type instead (ggcr), it is
+// fetched, judged by its manifest and skipped. Either way the result says
+// how many were skipped, and how many without a request.
+func TestKindsSkipUnrelatedUnfetched(t *testing.T) {
+	const unrelated = 20
+	for _, kind := range testregistry.Kinds() {
+		t.Run(string(kind), func(t *testing.T) {
+			s := openSite(t, testregistry.New(t, kind), "wasm/tiny")
+			subject := pushSubject(t, s.target)
+			for i := range unrelated {
+				attach(t, s.target, subject, typeUnrelated, "application/octet-stream", fmt.Sprint("report ", i), nil)
+			}
+			bundle := attach(t, s.target, subject, typeBundle, evidence.MediaTypeSigstoreBundlePrefix+"v0.3+json", `{}`,
+				map[string]string{evidence.AnnotationBundlePredicateType: evidence.PredicateTypeCosignSign})
+			s.reg.Faults.ResetLog()
+
+			opts := s.opts()
+			opts.Kinds = []referrers.Kind{referrers.KindSigstoreBundle}
+			res, err := referrers.Discover(testkit.Context(t), s.target, subject, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Referrers) != 1 || res.Referrers[0].Digest != bundle.Digest {
+				t.Fatalf("referrers %v, want only the bundle %s", digests(res.Referrers), bundle.Digest)
+			}
+			if res.Skipped != unrelated {
+				t.Errorf("skipped %d, want %d", res.Skipped, unrelated)
+			}
+			fetched := manifestGETs(s.reg)
+			switch kind {
+			case testregistry.KindDistribution:
+				if res.Unfetched != unrelated || res.SkippedTypes[typeUnrelated] != unrelated {
+					t.Errorf("unfetched %d, types %v: the fallback index names each type", res.Unfetched, res.SkippedTypes)
+				}
+				if fetched != 2 {
+					t.Errorf("%d manifests fetched by digest, want 2 (the fallback index and the bundle)", fetched)
+				}
+			case testregistry.KindGGCR:
+				// go-containerregistry lists the config type (the empty
+				// JSON) for every entry: each must be read to be judged.
+				if res.Unfetched != 0 || fetched != unrelated+1 {
+					t.Errorf("unfetched %d, fetched %d: ggcr lists no artifactType, every entry is judged by its manifest", res.Unfetched, fetched)
+				}
+			}
+			// Without Kinds, everything is returned, as before.
+			all, err := referrers.Discover(testkit.Context(t), s.target, subject, s.opts())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(all.Referrers) != unrelated+1 || all.Skipped != 0 {
+				t.Errorf("without Kinds: %d referrers, %d skipped", len(all.Referrers), all.Skipped)
+			}
+		})
+	}
+}
+
+// A signature listed under a wrong artifact type is skipped unfetched:
+// missed, never accepted; one listed with no artifact type at all (as
+// Notation's often are) is fetched and found by its manifest.
+func TestKindsListedTypeDecides(t *testing.T) {
+	s := openSite(t, testregistry.Distribution(t), "wasm/tiny")
+	subject := pushSubject(t, s.target)
+	bundle := attach(t, s.target, subject, typeBundle, evidence.MediaTypeSigstoreBundlePrefix+"v0.3+json", `{}`, nil)
+	sig := attach(t, s.target, subject, evidence.ArtifactTypeNotation, "application/jose+json", `{}`, nil)
+	s.reg.EditReferrersIndex(t, "wasm/tiny", subject.Digest, func(descs []ocispec.Descriptor) []ocispec.Descriptor {
+		for i := range descs {
+			switch descs[i].Digest {
+			case bundle.Digest:
+				descs[i].ArtifactType = typeUnrelated
+			case sig.Digest:
+				descs[i].ArtifactType = ""
+			}
+		}
+		return descs
+	})
+	s.reg.Faults.ResetLog()
+	opts := s.opts()
+	opts.Kinds = []referrers.Kind{referrers.KindSigstoreBundle, referrers.KindNotation}
+	res, err := referrers.Discover(testkit.Context(t), s.target, subject, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Referrers) != 1 || res.Referrers[0].Digest != sig.Digest || res.Referrers[0].Kind != referrers.KindNotation {
+		t.Fatalf("referrers %v, want only the Notation signature %s", digests(res.Referrers), sig.Digest)
+	}
+	if res.Skipped != 1 || res.Unfetched != 1 || res.SkippedTypes[typeUnrelated] != 1 {
+		t.Errorf("skipped %d (unfetched %d, %v), want the mislisted bundle skipped unfetched", res.Skipped, res.Unfetched, res.SkippedTypes)
+	}
+	if n := s.reg.Faults.Count("GET", "/manifests/"+bundle.Digest.String()); n != 0 {
+		t.Errorf("the mislisted bundle was fetched %d times", n)
+	}
+}
+
+// Cosign's legacy tags are asked for only when their kinds are wanted: a
+// Notation-only discovery sends no .sig and no .att request, a signature
+// discovery no .att request.
+func TestKindsAskOnlyForWantedLegacyTags(t *testing.T) {
+	s := openSite(t, testregistry.Distribution(t), "wasm/tiny")
+	subject := pushSubject(t, s.target)
+	for _, tc := range []struct {
+		kinds    []referrers.Kind
+		sig, att int
+	}{
+		{nil, 1, 1},
+		{[]referrers.Kind{referrers.KindNotation}, 0, 0},
+		{[]referrers.Kind{referrers.KindSigstoreBundle, referrers.KindCosignSignature}, 1, 0},
+		{[]referrers.Kind{referrers.KindCosignAttestation, referrers.KindInToto}, 0, 1},
+	} {
+		s.reg.Faults.ResetLog()
+		opts := s.opts()
+		opts.Kinds = tc.kinds
+		if _, err := referrers.Discover(testkit.Context(t), s.target, subject, opts); err != nil {
+			t.Fatal(err)
+		}
+		sig, att := s.reg.Faults.Count("", `\.sig$`), s.reg.Faults.Count("", `\.att$`)
+		if sig != tc.sig || att != tc.att {
+			t.Errorf("kinds %v: %d .sig and %d .att requests, want %d and %d", tc.kinds, sig, att, tc.sig, tc.att)
+		}
+	}
+}
+
+// A registry that said it has no Referrers API is not asked again by the
+// same client: the second discovery goes straight to the fallback index.
+func TestNoReferrersAPIRemembered(t *testing.T) {
+	s := openSite(t, testregistry.Distribution(t), "wasm/tiny")
+	subject := pushSubject(t, s.target)
+	sig := attach(t, s.target, subject, typeSig, "application/octet-stream", "sig", nil)
+	s.reg.Faults.ResetLog()
+	for i := range 3 {
+		// A new lister each time, as each verification of a run gets one.
+		opts := referrers.Options{API: s.client.ReferrersAPI(s.ref.Registry, 0)}
+		res, err := referrers.Discover(testkit.Context(t), s.target, subject, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Listing != referrers.PathTag || len(res.Referrers) != 1 || res.Referrers[0].Digest != sig.Digest {
+			t.Fatalf("discovery %d: listing %s, referrers %v", i, res.Listing, digests(res.Referrers))
+		}
+	}
+	if n := s.reg.Faults.Count("GET", "/referrers/"); n != 1 {
+		t.Errorf("%d Referrers API requests for 3 discoveries, want 1", n)
+	}
+	// Mode api still fails, naming the reason.
+	opts := s.opts()
+	opts.Mode = referrers.ModeAPI
+	if _, err := referrers.Discover(testkit.Context(t), s.target, subject, opts); err == nil {
+		t.Fatal("mode api on a registry without the API succeeded")
+	}
+}
