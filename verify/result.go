@@ -96,6 +96,9 @@ type Result struct {
 	// were not read because no verifier the statement requires reads
 	// their kind.
 	SkippedReferrers *SkippedReferrers `json:"skippedReferrers,omitempty"`
+	// Cached is set when the layer and evidence checks were taken from
+	// a verdict kept by Options.Results.
+	Cached *Cached `json:"cached,omitempty"`
 }
 
 // SkippedReferrers are the referrers a verification left unread. Skipping

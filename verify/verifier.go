@@ -17,6 +17,7 @@ import (
 	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
+	"github.com/wasmgate/wasmgate/resultcache"
 )
 
 // DefaultConcurrency is how many references VerifyAll checks at once.
@@ -46,6 +47,16 @@ type Options struct {
 	Timeout time.Duration
 	// Now is the time attestation ages are measured at; nil is time.Now.
 	Now func() time.Time
+	// Results, when set, keeps verified verdicts for ResultTTL, keyed by
+	// manifest digest, repository, policy digest and trust material digest
+	// (see package resultcache): a later verification of the same digest
+	// under the same policy takes the evidence checks from it (the tag is
+	// still resolved, and Fetch still fetches and checks every layer it
+	// returns), and says so in Result.Cached. Denials and undecided
+	// verdicts are never kept. A policy with no digest (built in Go) is
+	// not cached.
+	Results   *resultcache.Cache
+	ResultTTL time.Duration
 }
 
 // Verifier runs the pipeline of one policy. It is safe for concurrent use.
@@ -224,6 +235,13 @@ func (v *Verifier) run(ctx context.Context, ref artifact.Reference, keep bool) (
 	res.Digest, res.Pinned = subject.Digest, ref.WithDigest(subject.Digest).String()
 	res.check(CheckManifest, "").pass(fmt.Sprintf("%s, %d bytes, digest checked", subject.Digest, subject.Size))
 
+	key := v.resultKey(res.Repository, subject.Digest)
+	cached := v.cached(key, res)
+	if cached && !keep {
+		res.decide()
+		return res, nil, nil
+	}
+
 	var a *Artifact
 	var g errgroup.Group
 	c := res.check(CheckLayers, "")
@@ -243,7 +261,7 @@ func (v *Verifier) run(ctx context.Context, ref artifact.Reference, keep bool) (
 		}
 		return nil
 	})
-	if st.Threshold > 0 || len(st.Attestations) > 0 {
+	if !cached && (st.Threshold > 0 || len(st.Attestations) > 0) {
 		g.Go(func() error {
 			v.checkEvidence(ctx, newMemo(src), ref, res, st, subject)
 			return nil
@@ -251,6 +269,10 @@ func (v *Verifier) run(ctx context.Context, ref artifact.Reference, keep bool) (
 	}
 	_ = g.Wait()
 	res.decide()
+	if !cached && res.Verdict == VerdictVerified && v.opts.Results != nil {
+		// A failure to keep it costs the next run a verification, no more.
+		_ = v.opts.Results.Put(key, res, v.opts.ResultTTL)
+	}
 	for _, c := range res.Checks {
 		if c.Status == StatusError {
 			return res, nil, &ReferenceError{Op: c.Name, Reference: input, Err: c.Err}

@@ -24,6 +24,7 @@ func applyCommand() *cli.Command {
 			&cli.StringFlag{Name: "dir", Value: "components", Usage: "write each component to DIR/<name>"},
 			&cli.BoolFlag{Name: "no-strict", Usage: "accept references not pinned by digest (each apply then resolves them)"},
 			&cli.IntFlag{Name: "concurrency", Value: apply.DefaultConcurrency, Usage: "components applied at once"},
+			resultCacheFlag(),
 		)...),
 		Before: before,
 		Action: applyAction,
@@ -44,9 +45,14 @@ func applyAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	results, ttl, err := resultCache(c, nil)
+	if err != nil {
+		return err
+	}
 	outcomes, err := apply.Apply(c.Context, spec, o, apply.Options{
 		Dir: c.String("dir"), Strict: !c.Bool("no-strict"), Concurrency: c.Int("concurrency"),
-		Load: verify.LoadOptions{Roots: sigstoreRoots(c)},
+		Load:   verify.LoadOptions{Roots: sigstoreRoots(c)},
+		Verify: verify.Options{Results: results, ResultTTL: ttl},
 	})
 	if err != nil {
 		var pe *verify.PolicyError

@@ -107,6 +107,25 @@ func TestVerifyGateCLI(t *testing.T) {
 				t.Fatalf("all three: %s", stdout)
 			}
 
+			// --result-cache-ttl: the second run answers from the kept
+			// verdict, and says so in JSON (schema) and text.
+			for i, want := range []bool{false, true} {
+				code, stdout, stderr = wasmgate(t, "verify", "--policy", policy, all, "--output", "json", "--result-cache-ttl", "1h")
+				if code != exitOK {
+					t.Fatalf("result cache run %d: exit %d\n%s", i, code, stderr)
+				}
+				validate(t, schema, stdout)
+				if got := verifyResult(t, stdout).Cached != nil; got != want {
+					t.Fatalf("result cache run %d: cached %v, want %v", i, got, want)
+				}
+			}
+			if code, stdout, _ = wasmgate(t, "verify", "--policy", policy, all, "--result-cache-ttl", "1h"); code != exitOK || !strings.Contains(stdout, "from the result cache") {
+				t.Fatalf("text on a hit: exit %d\n%s", code, stdout)
+			}
+			if code, _, stderr = wasmgate(t, "verify", "--key", filepath.Join(dir, "release.pub"), "--result-cache-ttl", "1h", all); code != exitUsage || !strings.Contains(stderr, "--policy") {
+				t.Fatalf("--result-cache-ttl without --policy: exit %d: %s", code, stderr)
+			}
+
 			code, stdout, _ = wasmgate(t, "verify", "--policy", policy, noAttestation, "--output", "json")
 			validate(t, schema, stdout)
 			res = verifyResult(t, stdout)

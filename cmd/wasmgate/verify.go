@@ -182,6 +182,7 @@ func verifyCommand() *cli.Command {
 			&cli.StringFlag{Name: "policy", Usage: "the trust policy file (YAML); instead of the cosign and Notation flags"},
 			&cli.StringFlag{Name: "scope", Usage: "select policies by this repository name instead of the reference's (an OCI layout copied from a registry)"},
 			&cli.IntFlag{Name: "concurrency", Value: verify.DefaultConcurrency, Usage: "references verified at once"},
+			resultCacheFlag(),
 			&cli.StringFlag{Name: "attestation-type", Aliases: []string{"type"}, Usage: "require a signed in-toto attestation of this predicate type (URI or cosign short name), checked against --key or the keyless identity"},
 			&cli.StringSliceFlag{Name: "condition", Usage: "CEL condition over predicate, predicateType, subject that the attestation must meet (repeatable)"},
 			&cli.DurationFlag{Name: "max-age", Usage: "the attestation may be at most this old"},
@@ -264,18 +265,24 @@ func verifyAction(c *cli.Context) error {
 	default:
 		return usageError("--format must be auto, bundle or legacy, not %q", f)
 	}
+	results, ttl, err := resultCache(c, policy)
+	if err != nil {
+		return err
+	}
 	v, err := verify.New(policy, o, verify.Options{
 		CosignFormat: format,
 		Scope:        c.String("scope"),
 		Concurrency:  c.Int("concurrency"),
 		Discover:     referrers.Options{Mode: mode, NoLegacyTags: c.Bool("no-legacy-tags")},
+		Results:      results,
+		ResultTTL:    ttl,
 	})
 	if err != nil {
 		return err
 	}
-	results, errs := v.VerifyAll(c.Context, refs)
+	verdicts, errs := v.VerifyAll(c.Context, refs)
 	report := verify.Report{SchemaVersion: verify.SchemaVersion, PolicyFile: c.String("policy"),
-		PolicyDigest: policy.Digest(), TrustDigest: policy.TrustDigest(), Results: results}
+		PolicyDigest: policy.Digest(), TrustDigest: policy.TrustDigest(), Results: verdicts}
 	switch c.String("output") {
 	case "json":
 		if err := printJSON(c, report); err != nil {
@@ -288,13 +295,13 @@ func verifyAction(c *cli.Context) error {
 	default:
 		printReport(c.App.Writer, report)
 	}
-	for _, r := range results {
+	for _, r := range verdicts {
 		if !r.Pass || r.Mode != verify.ModeWarn {
 			continue
 		}
 		fmt.Fprintf(c.App.ErrWriter, "wasmgate: warning: %s is %s under policy %s, which is in warn mode: passing anyway\n", r.Reference, r.Verdict, r.Policy)
 	}
-	if code := verifyExit(results, errs); code != exitOK {
+	if code := verifyExit(verdicts, errs); code != exitOK {
 		var msgs, hints []string
 		for _, err := range errs {
 			if err == nil {
@@ -308,7 +315,7 @@ func verifyAction(c *cli.Context) error {
 		return cli.Exit(strings.Join(append(msgs, hints...), "\nwasmgate: "), code)
 	}
 	if path := c.String("emit-vsa"); path != "" {
-		return emitVSA(c, path, policy, results[0])
+		return emitVSA(c, path, policy, verdicts[0])
 	}
 	return nil
 }

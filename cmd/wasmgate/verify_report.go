@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/owenrumney/go-sarif/v2/sarif"
 
@@ -50,6 +51,10 @@ func printReport(w io.Writer, rep verify.Report) {
 					}
 				}
 			}
+		}
+		if r.Cached != nil {
+			fmt.Fprintf(w, "  · layer and evidence checks from the result cache: verified %s, kept until %s\n",
+				r.Cached.Verified.UTC().Format(time.RFC3339), r.Cached.Expires.UTC().Format(time.RFC3339))
 		}
 		if sk := r.SkippedReferrers; sk != nil && r.Verdict != verify.VerdictVerified {
 			// Said where it may explain a missing signature: one listed
