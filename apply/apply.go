@@ -23,7 +23,7 @@ import (
 )
 
 // DefaultConcurrency is how many components are applied at once.
-const DefaultConcurrency = 4
+const DefaultConcurrency = 8
 
 // recordFile, in a component's directory, records what was verified.
 const recordFile = ".wasmgate-verified.json"
@@ -116,6 +116,11 @@ func Apply(ctx context.Context, spec *Spec, opener *access.Opener, opts Options)
 			}
 			policies[path] = p
 		}
+	}
+	if opts.Verify.Layers == nil {
+		// Components that share a layer (one module under several
+		// configurations) fetch and hash it once.
+		opts.Verify.Layers = verify.NewLayerMemo(0)
 	}
 	out := make([]Outcome, len(spec.Components))
 	n := opts.Concurrency

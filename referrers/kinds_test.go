@@ -2,7 +2,10 @@ package referrers_test
 
 import (
 	"fmt"
+	"net/http"
+	"sync"
 	"testing"
+	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -172,5 +175,32 @@ func TestNoReferrersAPIRemembered(t *testing.T) {
 	opts.Mode = referrers.ModeAPI
 	if _, err := referrers.Discover(testkit.Context(t), s.target, subject, opts); err == nil {
 		t.Fatal("mode api on a registry without the API succeeded")
+	}
+}
+
+// The listings of one discovery are asked at the same time: the .sig probe
+// is answered only once the .att probe has arrived, which asked one after
+// the other would never happen (the .sig probe would give up first).
+func TestProbesRunConcurrently(t *testing.T) {
+	s := openSite(t, testregistry.Distribution(t), "wasm/tiny")
+	subject := pushSubject(t, s.target)
+	attArrived := make(chan struct{})
+	var once sync.Once
+	s.reg.Faults.Inject("", `\.att$`, testregistry.Respond(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(attArrived) })
+		w.WriteHeader(http.StatusNotFound)
+	})))
+	s.reg.Faults.Inject("", `\.sig$`, testregistry.Respond(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-attArrived:
+			w.WriteHeader(http.StatusNotFound)
+		case <-time.After(5 * time.Second):
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	})))
+	opts := s.opts()
+	opts.Mode = referrers.ModeTag
+	if _, err := referrers.Discover(testkit.Context(t), s.target, subject, opts); err != nil {
+		t.Fatalf("the .sig probe waited for an .att probe that never came: %v", err)
 	}
 }

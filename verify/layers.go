@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
 	"oras.land/oras-go/v2"
 
 	"github.com/wasmgate/wasmgate/access"
@@ -48,9 +49,10 @@ func (o *layersOut) artifact(pinned, repo string, m *artifact.Manifest) *Artifac
 // checkLayers applies the layer rules, then fetches the config and every
 // layer, checking each one's size and digest in the pass that reads it.
 // The wasm layer is streamed (kept in memory only when keep), the policy
-// layer parsed. Rule breaks wrap ErrLayers; bad bytes are artifact's
+// layer parsed. With a memo, a layer another verification of the run
+// checked is taken from it. Rule breaks wrap ErrLayers; bad bytes are artifact's
 // typed errors; anything else is the registry's.
-func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manifest, rules LayerRules, keep bool) (*layersOut, error) {
+func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manifest, rules LayerRules, keep bool, memo *LayerMemo) (*layersOut, error) {
 	max := rules.MaxBytes
 	if max <= 0 {
 		max = DefaultMaxLayerBytes
@@ -68,44 +70,60 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 		}
 	}
 	out := &layersOut{report: &LayerReport{Wasm: l.Wasm.Digest, WasmBytes: l.Wasm.Size}}
-	if _, err := access.FetchVerified(ctx, src, m.OCI.Config, maxConfigBytes, "config"); err != nil {
-		return nil, err
-	}
-	// The wasm layer: one pass for size, digest and the header.
-	var sink io.Writer = io.Discard
-	var buf bytes.Buffer
-	if keep {
-		sink = &buf
-	}
-	hw := &headerWriter{w: sink}
-	if err := access.CopyVerified(ctx, hw, src, l.Wasm, max, "wasm layer"); err != nil {
-		return nil, err
-	}
-	kind, err := artifact.DetectKind(hw.header[:hw.n])
-	if err != nil {
-		return nil, fmt.Errorf("%w: wasm layer %s: %w", ErrLayers, l.Wasm.Digest, err)
-	}
-	out.kind, out.report.Kind = kind, kind
-	if keep {
-		out.wasm = buf.Bytes()
-	}
+	// Config, wasm, policy and other layers are fetched at the same time:
+	// one round trip to the registry, not one per blob.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		_, err := access.FetchVerified(gctx, src, m.OCI.Config, maxConfigBytes, "config")
+		return err
+	})
+	g.Go(func() error {
+		// The wasm layer: one pass for size, digest and the header.
+		var sink io.Writer = io.Discard
+		var buf bytes.Buffer
+		if keep {
+			sink = &buf
+		}
+		hw := &headerWriter{w: sink}
+		if err := memo.copy(gctx, hw, src, l.Wasm, max, "wasm layer"); err != nil {
+			return err
+		}
+		kind, err := artifact.DetectKind(hw.header[:hw.n])
+		if err != nil {
+			return fmt.Errorf("%w: wasm layer %s: %w", ErrLayers, l.Wasm.Digest, err)
+		}
+		out.kind, out.report.Kind = kind, kind
+		if keep {
+			out.wasm = buf.Bytes()
+		}
+		return nil
+	})
 	if l.Policy != nil {
-		raw, err := access.FetchVerified(ctx, src, *l.Policy, permissions.MaxSize, "policy layer")
-		if err != nil {
-			return nil, err
-		}
-		perms, err := permissions.Parse(raw)
-		if err != nil {
-			return nil, fmt.Errorf("%w: policy layer %s: %w", ErrLayers, l.Policy.Digest, err)
-		}
-		out.report.Policy, out.report.Permissions = l.Policy.Digest, perms.Summary()
-		out.policy, out.perms = raw, perms
+		g.Go(func() error {
+			raw, err := access.FetchVerified(gctx, src, *l.Policy, permissions.MaxSize, "policy layer")
+			if err != nil {
+				return err
+			}
+			perms, err := permissions.Parse(raw)
+			if err != nil {
+				return fmt.Errorf("%w: policy layer %s: %w", ErrLayers, l.Policy.Digest, err)
+			}
+			out.report.Policy, out.report.Permissions = l.Policy.Digest, perms.Summary()
+			out.policy, out.perms = raw, perms
+			return nil
+		})
 	}
-	for _, d := range l.Unknown {
-		if err := access.CopyVerified(ctx, io.Discard, src, d, max, "layer"); err != nil {
-			return nil, err
+	g.Go(func() error {
+		for _, d := range l.Unknown {
+			if err := memo.copy(gctx, io.Discard, src, d, max, "layer"); err != nil {
+				return err
+			}
+			out.report.Unknown = append(out.report.Unknown, d.Digest)
 		}
-		out.report.Unknown = append(out.report.Unknown, d.Digest)
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -57,6 +57,9 @@ type Options struct {
 	// not cached.
 	Results   *resultcache.Cache
 	ResultTTL time.Duration
+	// Layers, when set, is shared by the verifications of a run: each
+	// layer digest is fetched and hashed once (see LayerMemo).
+	Layers *LayerMemo
 }
 
 // Verifier runs the pipeline of one policy. It is safe for concurrent use.
@@ -246,7 +249,7 @@ func (v *Verifier) run(ctx context.Context, ref artifact.Reference, keep bool) (
 	var g errgroup.Group
 	c := res.check(CheckLayers, "")
 	g.Go(func() error {
-		out, err := checkLayers(ctx, src, m, st.Layers, keep)
+		out, err := checkLayers(ctx, src, m, st.Layers, keep, v.opts.Layers)
 		switch {
 		case err == nil:
 			res.Layers = out.report
