@@ -1,7 +1,8 @@
 # bench/lib.sh: shared set-up of the bench scripts (sourced). Builds the
 # binaries into $out, isolates HOME, Docker config and the wasmgate cache
-# in $out, starts a registry on loopback (start_registry KIND), and puts
-# GOPATH/bin on PATH for the peers installed with go install.
+# in $out, starts a registry on loopback (start_registry KIND), a counting,
+# latency-injecting proxy in front of one (start_proxy, count_requests), and
+# puts GOPATH/bin on PATH for the peers installed with go install.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export GOTOOLCHAIN=local
@@ -30,6 +31,41 @@ start_registry() {
 	for _ in $(seq 100); do [[ -s "$addr" ]] && break; sleep 0.1; done
 	printf -v "$name" '%s' "$(head -1 "$addr")"
 	export WASMGATE_PLAIN_HTTP="${WASMGATE_PLAIN_HTTP:+$WASMGATE_PLAIN_HTTP,}$(head -1 "$addr")"
+}
+
+# start_proxy UPSTREAM_HOST LATENCY NAME: runs bench/proxy on 127.0.0.1 in
+# front of the registry at UPSTREAM_HOST (host:port), waiting LATENCY (20ms,
+# 0) before forwarding each request, and sets the variable NAME to its
+# host:port. References through it name that host instead of the registry's.
+start_proxy() {
+	local upstream=$1 latency=$2 name=$3 addr
+	addr=$(mktemp "$out/proxy.XXXX.addr")
+	[[ -x $out/proxy ]] || go build -o "$out/proxy" ./bench/proxy
+	"$out/proxy" -listen 127.0.0.1:0 -upstream "http://$upstream" -latency "$latency" -addr-file "$addr" &
+	registry_pids+=($!)
+	for _ in $(seq 100); do [[ -s "$addr" ]] && break; sleep 0.1; done
+	printf -v "$name" '%s' "$(head -1 "$addr")"
+	export WASMGATE_PLAIN_HTTP="${WASMGATE_PLAIN_HTTP:+$WASMGATE_PLAIN_HTTP,}$(head -1 "$addr")"
+}
+
+# count_requests PROXY NAME CMD...: runs CMD once with the request count of
+# the proxy at PROXY zeroed first, prints how many requests it forwarded and
+# records them for NAME (a hyperfine command name) in $out/requests.tsv,
+# which summarize and request_column read. CMD must succeed.
+count_requests() {
+	local proxy=$1 name=$2 n
+	shift 2
+	curl -fsS --noproxy '*' -X POST "http://$proxy/_proxy/reset"
+	"$@" >"$out/count.log" 2>&1 || { echo "count_requests: $name failed:" >&2; cat "$out/count.log" >&2; return 1; }
+	n=$(curl -fsS --noproxy '*' "http://$proxy/_proxy/count")
+	printf '%s\t%s\n' "$name" "$n" >>"$out/requests.tsv"
+	echo "$n"
+}
+
+# request_column HYPERFINE_MARKDOWN: adds the registry requests recorded by
+# count_requests to hyperfine's markdown table, as a last column.
+request_column() {
+	python3 bench/summary.py --markdown "$1" "$out/requests.tsv"
 }
 
 # summarize HYPERFINE_JSON 'LABEL|OURS|PEER|le|TARGET|NOTE'...: appends rows

@@ -3,7 +3,10 @@
 // type and UNRELATED ones of another type. With -fallback the OCI tag
 // schema index (sha256-<hex>) is written once at the end, listing every
 // referrer with its artifactType, as a registry without the Referrers API
-// needs; oras-go would otherwise rewrite it after each push.
+// needs; oras-go would otherwise rewrite it after each push. An index
+// already under that tag (signatures cosign attached before) is merged, not
+// replaced: its entries are kept, after the new ones, so a reader that stops
+// at its first match still walks past every unrelated referrer.
 //
 //	seed-referrers [-plain-http] [-fallback] -relevant 3 -unrelated 1000 REGISTRY/REPO@DIGEST
 package main
@@ -11,14 +14,17 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
 	"oras.land/oras-go/v2/registry/remote"
 )
@@ -91,13 +97,42 @@ func seed(ctx context.Context, reference string, plainHTTP, fallback bool, relev
 	if !fallback {
 		return nil
 	}
+	tag := strings.Replace(subject.Digest.String(), ":", "-", 1)
+	old, err := existing(ctx, repo, tag)
+	if err != nil {
+		return err
+	}
+	for _, d := range old {
+		if !slices.ContainsFunc(index, func(n ocispec.Descriptor) bool { return n.Digest == d.Digest }) {
+			index = append(index, d)
+		}
+	}
 	raw, err := json.Marshal(ocispec.Index{Versioned: specsVersioned(), MediaType: ocispec.MediaTypeImageIndex, Manifests: index})
 	if err != nil {
 		return err
 	}
-	tag := strings.Replace(subject.Digest.String(), ":", "-", 1)
 	_, err = oras.TagBytes(ctx, repo, ocispec.MediaTypeImageIndex, raw, tag)
 	return err
+}
+
+// existing returns the entries of the index under tag, none if there is no
+// such tag.
+func existing(ctx context.Context, repo *remote.Repository, tag string) ([]ocispec.Descriptor, error) {
+	desc, raw, err := oras.FetchBytes(ctx, repo, tag, oras.DefaultFetchBytesOptions)
+	if errors.Is(err, errdef.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var index ocispec.Index
+	if desc.MediaType != ocispec.MediaTypeImageIndex {
+		return nil, fmt.Errorf("tag %s is a %s, not an image index", tag, desc.MediaType)
+	}
+	if err := json.Unmarshal(raw, &index); err != nil {
+		return nil, fmt.Errorf("tag %s: %w", tag, err)
+	}
+	return index.Manifests, nil
 }
 
 func specsVersioned() specs.Versioned { return specs.Versioned{SchemaVersion: 2} }
