@@ -22,7 +22,7 @@ var layers = [][]string{
 	// 0: the model — names, formats, parsing; no I/O beyond a local file.
 	{"artifact", "permissions", "evidence", "internal/yamlnode", "internal/boundedio", "internal/atomicfile", "internal/sample", "internal/cosignkey"},
 	// 1: access — registries, layouts, the cache, TUF.
-	{"remote", "internal/ocilayout", "cache", "access", "sigstoreroot/embedded", "sigstoreroot"},
+	{"remote", "internal/ocilayout", "cache", "resultcache", "access", "sigstoreroot/embedded", "sigstoreroot"},
 	// 2: discovery.
 	{"referrers"},
 	// 3: the evidence formats, one verifier each.
@@ -34,7 +34,7 @@ var layers = [][]string{
 	// 6: hosts of the pipeline.
 	{"loader", "apply", "catalog"},
 	// 7: the commands.
-	{"cmd/wasmgate", "bench/notation-verify", "bench/seed-referrers"},
+	{"cmd/wasmgate", "bench/notation-verify", "bench/seed-referrers", "bench/proxy"},
 }
 
 // rigs stand in for services in tests; they may import anything, and no
