@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/cel-go/cel"
@@ -29,7 +30,10 @@ type Condition struct {
 	prog cel.Program
 }
 
-var env = func() *cel.Env {
+// env is built on first use: a run that compiles no condition (every
+// command but verify, and verify of a policy without conditions) does not
+// pay for it at start-up.
+var env = sync.OnceValue(func() *cel.Env {
 	e, err := cel.NewEnv(
 		cel.Variable("predicate", cel.MapType(cel.StringType, cel.DynType)),
 		cel.Variable("predicateType", cel.StringType),
@@ -39,12 +43,12 @@ var env = func() *cel.Env {
 		panic(err) // a programming error, caught by every test
 	}
 	return e
-}()
+})
 
 // Compile compiles src. Errors are a *ConditionError wrapping
 // ErrConditionInvalid, with the line and column of the problem.
 func Compile(src string) (*Condition, error) {
-	ast, iss := env.Compile(src)
+	ast, iss := env().Compile(src)
 	if iss != nil && iss.Err() != nil {
 		ce := &ConditionError{Source: src, Message: iss.Err().Error(), Err: ErrConditionInvalid}
 		if errs := iss.Errors(); len(errs) > 0 {
@@ -59,7 +63,7 @@ func Compile(src string) (*Condition, error) {
 		return nil, &ConditionError{Source: src, Line: 1, Column: 1,
 			Message: fmt.Sprintf("the expression is of type %s, not bool", ast.OutputType()), Err: ErrConditionInvalid}
 	}
-	prog, err := env.Program(ast,
+	prog, err := env().Program(ast,
 		cel.CostLimit(DefaultCostLimit),
 		cel.InterruptCheckFrequency(100),
 	)

@@ -75,7 +75,10 @@ func TestMinRateFailsATrickle(t *testing.T) {
 // and a fast one is unaffected by a short window.
 func TestMinRateOffAndFastTransfers(t *testing.T) {
 	reg := testregistry.GGCR(t)
-	slow, slowData := seedBlob(t, reg, 40) // 0.2 s at 200 B/s
+	// 1 s at 200 B/s: ten windows, so that a loaded machine (whose reader
+	// finds bytes already buffered, and waits less inside Read) still sees
+	// one whole window below the rate.
+	slow, slowData := seedBlob(t, reg, 200)
 	fast, fastData := seedBlob(t, reg, 1<<20)
 	reg.Faults.Inject("GET", "/blobs/"+slow.Digest.String(), testregistry.Slow(200))
 

@@ -158,13 +158,18 @@ func (b *traceBody) done(err error) {
 	})
 }
 
-var authScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,19}$`)
+// authScheme is an auth-scheme of at most maxAuthScheme bytes; the limit is
+// checked apart, as a counted repetition ({0,19}) makes the regexp
+// expensive to compile at start-up.
+var authScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*$`)
+
+const maxAuthScheme = 20
 
 // redactAuth is an Authorization value with only its scheme ("Basic
 // REDACTED"); a value that does not start with a scheme and a space (a
 // bare token) is all REDACTED.
 func redactAuth(v string) string {
-	if scheme, _, ok := strings.Cut(v, " "); ok && authScheme.MatchString(scheme) {
+	if scheme, _, ok := strings.Cut(v, " "); ok && len(scheme) <= maxAuthScheme && authScheme.MatchString(scheme) {
 		return scheme + " " + redacted
 	}
 	return redacted

@@ -62,7 +62,7 @@ func (p *Policy) validate() error {
 		bad := func(field, format string, args ...any) error {
 			return &PolicyError{Field: yamlnode.Join(at, field), Line: s.Line, Reason: fmt.Sprintf(format, args...), Err: ErrPolicyInvalid}
 		}
-		if !namePattern.MatchString(s.Name) {
+		if !isName(s.Name) {
 			return bad("name", "%q is not a name: letters, digits, '.', '_' and '-', at most 64", s.Name)
 		}
 		if names[s.Name] {
@@ -102,7 +102,7 @@ func (s *Statement) validateEvidence(bad func(field, format string, args ...any)
 		switch {
 		case a == nil:
 			return bad(field, "is nil")
-		case !namePattern.MatchString(a.Name):
+		case !isName(a.Name):
 			return bad(field+".name", "%q is not a name", a.Name)
 		case authorities[a.Name]:
 			return bad(field+".name", "duplicate authority name %q", a.Name)

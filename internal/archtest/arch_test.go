@@ -20,7 +20,7 @@ const module = "github.com/wasmgate/wasmgate"
 // A package may import packages of its own layer or below, never above.
 var layers = [][]string{
 	// 0: the model — names, formats, parsing; no I/O beyond a local file.
-	{"artifact", "permissions", "evidence", "internal/yamlnode", "internal/boundedio", "internal/atomicfile", "internal/sample", "internal/cosignkey"},
+	{"artifact", "permissions", "evidence", "internal/yamlnode", "internal/boundedio", "internal/atomicfile", "internal/sample", "internal/cosignkey", "internal/gcpercent"},
 	// 1: access — registries, layouts, the cache, TUF.
 	{"remote", "internal/ocilayout", "cache", "resultcache", "access", "sigstoreroot/embedded", "sigstoreroot"},
 	// 2: discovery.
