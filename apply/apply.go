@@ -22,8 +22,11 @@ import (
 	"github.com/wasmgate/wasmgate/verify"
 )
 
-// DefaultConcurrency is how many components are applied at once.
-const DefaultConcurrency = 8
+// DefaultConcurrency is how many components are applied at once: enough
+// to keep a registry's round trips overlapped (a component is about five
+// in a row). Each component in flight holds its wasm in memory, at most its
+// policy's layer bound.
+const DefaultConcurrency = 16
 
 // recordFile, in a component's directory, records what was verified.
 const recordFile = ".wasmgate-verified.json"

@@ -141,6 +141,59 @@ func ExampleTree() {
 	// 1 0
 }
 
+// Ask only for the kinds a verifier reads: among scan reports and SBOMs
+// (which tools attach by the hundred), a Notation verifier needs only
+// Notation signatures. The layout's fallback index names each entry's
+// artifact type, so the others are skipped without being read; an entry
+// listed with no type would be read and judged by its manifest.
+func ExampleOptions_kinds() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "referrers-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	ref, err := artifact.ParseReference("oci-layout:" + filepath.Join(dir, "layout") + ":v1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	layout, err := (&access.Opener{}).Destination(ref)
+	if err != nil {
+		log.Fatal(err)
+	}
+	pkg, err := artifact.Pack("../testdata/wasm/tiny.wasm", nil, artifact.BuildOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := access.Push(ctx, layout, pkg, ref.Tag, access.PushOptions{}); err != nil {
+		log.Fatal(err)
+	}
+	for i := range 3 {
+		_, err := referrers.Attach(ctx, layout, pkg.Manifest, "application/vnd.example.scan-report",
+			[]referrers.Blob{{MediaType: "application/json", Data: fmt.Appendf(nil, `{"scan":%d}`, i)}}, referrers.AttachOptions{})
+		if err != nil {
+			log.Fatal(err)
+		}
+	}
+	_, err = referrers.Attach(ctx, layout, pkg.Manifest, "application/vnd.cncf.notary.signature",
+		[]referrers.Blob{{MediaType: "application/jose+json", Data: []byte(`{}`)}}, referrers.AttachOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	res, err := referrers.Discover(ctx, layout, pkg.Manifest, referrers.Options{Kinds: []referrers.Kind{referrers.KindNotation}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range res.Referrers {
+		fmt.Println(r.Kind)
+	}
+	fmt.Println("skipped", res.Skipped, "of which unread", res.Unfetched, res.SkippedTypes)
+	// Output:
+	// notation-signature
+	// skipped 3 of which unread 3 map[application/vnd.example.scan-report:3]
+}
+
 // The fallback tag under which a registry without the Referrers API keeps
 // the index of a subject's referrers.
 func ExampleTagSchema() {

@@ -12,10 +12,12 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/sample"
+	"github.com/wasmgate/wasmgate/resultcache"
 	"github.com/wasmgate/wasmgate/sign"
 	"github.com/wasmgate/wasmgate/verify"
 )
@@ -96,6 +98,44 @@ func ExampleVerifier_Verify() {
 	// manifest passed
 	// layers passed
 	// signatures passed
+}
+
+// Keep verified verdicts, keyed by what they were reached on (manifest
+// digest, repository, policy and trust material digests; never a tag):
+// the second verification of the same artifact takes its evidence checks
+// from the first, and says so. With a Dir, the cache outlives the process.
+func ExampleOptions_results() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	publish(dir)
+
+	policy, err := verify.LoadPolicy(context.Background(), filepath.Join(dir, "trust.yaml"), verify.LoadOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	results, err := resultcache.Open(resultcache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	v, err := verify.New(policy, &access.Opener{}, verify.Options{Scope: "registry.example/wasm/hello",
+		Results: results, ResultTTL: 10 * time.Minute})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ref, err := artifact.ParseReference("oci-layout:" + filepath.Join(dir, "layout") + ":v1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for range 2 {
+		res, err := v.Verify(context.Background(), ref)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(res.Verdict, "from the cache:", res.Cached != nil)
+	}
+	// Output:
+	// verified from the cache: false
+	// verified from the cache: true
 }
 
 // Fetch verifies and keeps the verified bytes: the only way to get a
