@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -21,12 +22,18 @@ import (
 // is desc.Digest arrived. Size and digest are checked in the same pass
 // that writes; dst has seen every byte by the time an error is returned,
 // so callers must discard dst on error.
+// copyBuffers hold the buffers blobs are copied through: large enough that
+// a layer is read in a few system calls, not one per 32 KiB.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
 func copyVerified(dst io.Writer, src io.Reader, desc ocispec.Descriptor, what string) error {
 	if err := desc.Digest.Validate(); err != nil {
 		return &artifact.FormatError{What: what, Err: fmt.Errorf("%w: %w", artifact.ErrUnsupportedDigest, err)}
 	}
 	digester := desc.Digest.Algorithm().Digester()
-	n, err := io.Copy(io.MultiWriter(dst, digester.Hash()), io.LimitReader(src, desc.Size+1))
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	n, err := io.CopyBuffer(io.MultiWriter(dst, digester.Hash()), io.LimitReader(src, desc.Size+1), *buf)
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		// The connection ended before the promised length.
 		return &artifact.SizeError{What: what, Digest: desc.Digest, Limit: desc.Size, Actual: n, Err: errors.Join(artifact.ErrSizeMismatch, err)}
