@@ -60,8 +60,8 @@ per_unrelated() {
 }
 rows=()
 for kind in ggcr distribution; do
-	api="Referrers API"
-	[[ $kind == distribution ]] && api="tag schema index"
+	api="Referrers API; ggcr lists the config type (the empty JSON) as every entry's artifactType, so each must be read to be judged"
+	[[ $kind == distribution ]] && api="tag schema index, which names each entry's artifactType"
 	note="$api, --no-cache; $(per_unrelated "wasmgate verify" "$kind") requests per unrelated referrer"
 	if [[ " ${cosign_left_out[*]} " == *" $kind "* ]]; then
 		rows+=("verify, 1,000 unrelated vs 3 referrers ($kind)|wasmgate verify ($kind, 1000 unrelated)|wasmgate verify ($kind, 0 unrelated)|le|2|$note; cosign $(cosign_version) could not verify these bundles here, so no cosign row")
