@@ -1,6 +1,7 @@
 package referrers_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
@@ -202,5 +203,50 @@ func TestProbesRunConcurrently(t *testing.T) {
 	opts.Mode = referrers.ModeTag
 	if _, err := referrers.Discover(testkit.Context(t), s.target, subject, opts); err != nil {
 		t.Fatalf("the .sig probe waited for an .att probe that never came: %v", err)
+	}
+}
+
+// Through the Referrers API of a registry that lists each entry's own
+// artifactType, as the spec asks and zot does (go-containerregistry's is
+// made to here, by rewriting its answer), unrelated entries are skipped
+// unfetched: the requests do not grow with them.
+func TestKindsSkipUnfetchedThroughTheAPI(t *testing.T) {
+	const unrelated = 20
+	s := openSite(t, testregistry.GGCR(t), "wasm/tiny")
+	subject := pushSubject(t, s.target)
+	types := map[string]string{}
+	for i := range unrelated {
+		d := attach(t, s.target, subject, typeUnrelated, "application/octet-stream", fmt.Sprint("report ", i), nil)
+		types[d.Digest.String()] = typeUnrelated
+	}
+	bundle := attach(t, s.target, subject, typeBundle, evidence.MediaTypeSigstoreBundlePrefix+"v0.3+json", `{}`, nil)
+	types[bundle.Digest.String()] = typeBundle
+	s.reg.Faults.Inject("GET", "/referrers/", testregistry.ReplaceBody(func(body []byte) []byte {
+		var idx ocispec.Index
+		if err := json.Unmarshal(body, &idx); err != nil {
+			t.Errorf("ggcr's referrers answer: %v", err)
+			return body
+		}
+		for i := range idx.Manifests {
+			idx.Manifests[i].ArtifactType = types[idx.Manifests[i].Digest.String()]
+		}
+		out, _ := json.Marshal(idx)
+		return out
+	}))
+	s.reg.Faults.ResetLog()
+	opts := s.opts()
+	opts.Kinds = []referrers.Kind{referrers.KindSigstoreBundle}
+	res, err := referrers.Discover(testkit.Context(t), s.target, subject, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Listing != referrers.PathAPI || len(res.Referrers) != 1 || res.Referrers[0].Digest != bundle.Digest {
+		t.Fatalf("listing %s, referrers %v", res.Listing, digests(res.Referrers))
+	}
+	if res.Unfetched != unrelated {
+		t.Errorf("unfetched %d, want %d", res.Unfetched, unrelated)
+	}
+	if n := manifestGETs(s.reg); n != 1 {
+		t.Errorf("%d manifests fetched by digest, want 1 (the bundle)", n)
 	}
 }
