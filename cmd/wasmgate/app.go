@@ -152,6 +152,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			catalogCommand(),
 			runCommand(),
 			applyCommand(),
+			serveCommand(),
 			verifyBlobCommand(),
 			verifyAttestationCommand(),
 			signCommand(),

@@ -28,8 +28,8 @@ func reorderArgs(app *cli.App, args []string) []string {
 		out = append(out, rest[0])
 		rest = rest[1:]
 	}
-	if cmd == nil {
-		return args
+	if cmd == nil || cmd.SkipFlagParsing {
+		return args // serve: the arguments are another program's
 	}
 	var flags, positional, tail []string
 	for i := 0; i < len(rest); i++ {
