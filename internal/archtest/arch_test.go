@@ -34,7 +34,7 @@ var layers = [][]string{
 	// 6: hosts of the pipeline.
 	{"loader", "apply", "catalog", "serve"},
 	// 7: the commands.
-	{"cmd/wasmgate", "cmd/wasmgate-serve", "bench/notation-verify", "bench/seed-referrers", "bench/proxy"},
+	{"cmd/wasmgate", "cmd/wasmgate-serve", "bench/notation-verify", "bench/seed-referrers", "bench/proxy", "bench/admission-load"},
 }
 
 // rigs stand in for services in tests; they may import anything, and no
