@@ -100,7 +100,12 @@ func (f *fleet) publish(t *testing.T, repo string, signed bool) ocispec.Descript
 
 func (f *fleet) writePolicy(t *testing.T, text string) {
 	t.Helper()
-	if err := os.WriteFile(filepath.Join(f.dir, "trust.yaml"), []byte(text), 0o644); err != nil {
+	f.writePolicyAt(t, filepath.Join(f.dir, "trust.yaml"), text)
+}
+
+func (f *fleet) writePolicyAt(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

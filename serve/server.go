@@ -13,6 +13,10 @@
 // trust material changes the key, so nothing verified under the old one is
 // served under the new.
 //
+// With VSAOptions, replicas share verdicts through the registry: a signed
+// Verification Summary Attestation attached after a pass is accepted by a
+// replica that trusts its key, under the same policy, while fresh.
+//
 // Everything a client controls is bounded: the body (MaxBodyBytes), the
 // keys per request (MaxKeys), the requests in flight (MaxInFlight: beyond
 // it a request is refused at once with 429, never queued), the time a
@@ -87,6 +91,9 @@ type Options struct {
 	RequestTimeout time.Duration
 	MaxPerRegistry int
 	Concurrency    int
+	// VSA, when set, carries verdicts across replicas and hosts as signed
+	// Verification Summary Attestations on the artifacts (see VSAOptions).
+	VSA *VSAOptions
 	// Logger receives one line per request and per reload; nil discards.
 	Logger *slog.Logger
 	// Registerer, when set, also receives the server's metrics (they are
@@ -277,7 +284,15 @@ func (s *Server) Check(ctx context.Context, key string) Decision {
 			return nil, 0, err
 		}
 		defer release()
+		if res, ok := s.byVSA(vctx, st, ref, pinned); ok {
+			return undecided{Result: res, VSA: true}, s.opts.VerifiedTTL, nil
+		}
 		res, verr := st.verifier.Verify(vctx, pinned)
+		if verr == nil && res.Verdict == verify.VerdictVerified {
+			if err := s.writeVSA(vctx, st, pinned, res); err != nil {
+				s.opts.Logger.Warn("could not attach a VSA", "reference", pinned.String(), "error", err.Error())
+			}
+		}
 		ttl := time.Duration(0)
 		switch {
 		case verr != nil:
@@ -312,6 +327,9 @@ func (s *Server) Check(ctx context.Context, key string) Decision {
 		d.Verdict, d.Allowed, d.Err = verify.VerdictUndecided, false, errors.New(out.Error)
 		d.Source = SourceUndecided
 	}
+	if out.VSA && !shared {
+		d.Source = SourceVSA
+	}
 	for _, c := range res.Failed() {
 		if c.Status == verify.StatusNotRun {
 			continue
@@ -344,6 +362,8 @@ func (s *Server) resolve(ctx context.Context, ref artifact.Reference) (digest.Di
 type undecided struct {
 	Result *verify.Result `json:"result"`
 	Error  string         `json:"error,omitempty"`
+	// VSA: verified by a trusted verifier's VSA, not by this replica.
+	VSA bool `json:"vsa,omitempty"`
 }
 
 // acquire takes one of the verification slots of registry host, waiting

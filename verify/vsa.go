@@ -74,17 +74,42 @@ func SummaryOf(res *Result, p *Policy, verifierID, policyURI string, now time.Ti
 			add(r.Verified, r.Referrer)
 		}
 	}
-	policy := map[string]any{"policy": res.Policy, "scope": res.Scope, "mode": res.Mode, "trustMaterial": p.TrustDigest().String()}
+	policy := summaryPolicy(p, res.Policy, res.Scope, res.Mode, res.Checks)
+	return Summary{VerifierID: verifierID, Repository: res.Repository, Digest: res.Digest, Policy: policy,
+		PolicyURI: policyURI, Inputs: inputs, Time: now, Insecure: res.Insecure}, nil
+}
+
+// summaryPolicy is what a VSA states was required: the statement, its
+// scope and mode, the policy and trust material by digest, the checks.
+func summaryPolicy(p *Policy, statement, scope string, mode Mode, checks []Check) map[string]any {
+	policy := map[string]any{"policy": statement, "scope": scope, "mode": mode, "trustMaterial": p.TrustDigest().String()}
 	if p.Digest() != "" {
 		policy["policyFile"] = p.Digest().String()
 	}
-	var checks []string
-	for _, ch := range res.Checks {
-		checks = append(checks, strings.TrimSpace(ch.Name+" "+ch.Subject))
+	names := []string{}
+	for _, ch := range checks {
+		names = append(names, strings.TrimSpace(ch.Name+" "+ch.Subject))
 	}
-	policy["checks"] = checks
-	return Summary{VerifierID: verifierID, Repository: res.Repository, Digest: res.Digest, Policy: policy,
-		PolicyURI: policyURI, Inputs: inputs, Time: now, Insecure: res.Insecure}, nil
+	policy["checks"] = names
+	return policy
+}
+
+// VSAPolicyDigest is the hex SHA-256 that a VSA written under p for an
+// artifact of repo states as its policy digest (predicate.policy.digest.
+// sha256): the same statement, scope, mode, checks, policy file and trust
+// material. A verifier that trusts another's VSAs requires this digest, so
+// that a VSA written under any other policy is not taken for its own.
+func VSAPolicyDigest(p *Policy, repo string) (string, error) {
+	st, pattern, err := p.Select(repo)
+	if err != nil {
+		return "", err
+	}
+	raw, err := json.Marshal(summaryPolicy(p, st.Name, pattern, st.Mode, planChecks(st)))
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // VSA returns the in-toto Statement v1 of a SLSA Verification Summary for

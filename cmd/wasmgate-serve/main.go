@@ -32,6 +32,7 @@ import (
 
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/internal/boundedio"
+	"github.com/wasmgate/wasmgate/internal/cosignkey"
 	"github.com/wasmgate/wasmgate/remote"
 	"github.com/wasmgate/wasmgate/serve"
 	"github.com/wasmgate/wasmgate/sigstoreroot"
@@ -87,6 +88,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 			&cli.DurationFlag{Name: "reload-interval", Value: 30 * time.Second, Usage: "read the policy, its trust material and the TLS certificate again this often (0: only on SIGHUP)"},
 			&cli.DurationFlag{Name: "timeout", Value: remote.DefaultTimeout, Usage: "registry: the longest wait for response headers or a stalled body"},
 			&cli.StringFlag{Name: "log-format", Value: "json", Usage: "json or text"},
+			&cli.StringFlag{Name: "vsa-verifier-id", Usage: "carry verdicts across replicas as signed VSAs on the artifacts, under this verifier `ID` (a URI naming this service)"},
+			&cli.StringFlag{Name: "vsa-key", Usage: "sign a VSA after each verification that passes with this cosign key (`cosign.key`; password in COSIGN_PASSWORD) and attach it (needs push access)"},
+			&cli.StringSliceFlag{Name: "vsa-trust", Usage: "accept fresh VSAs signed by this public key (`cosign.pub`; repeatable)"},
+			&cli.DurationFlag{Name: "vsa-max-age", Value: serve.DefaultVSAMaxAge, Usage: "accept a VSA at most this old"},
 		},
 		Action: func(c *cli.Context) error { return serveAction(c, listening) },
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
@@ -129,7 +134,12 @@ func serveAction(c *cli.Context, listening func(net.Addr)) error {
 	if err != nil {
 		return err
 	}
+	vsa, err := vsaOptions(c)
+	if err != nil {
+		return err
+	}
 	srv, err := serve.New(c.Context, serve.Options{
+		VSA:        vsa,
 		PolicyFile: c.String("policy"), Opener: &access.Opener{Client: client},
 		Load:        verify.LoadOptions{Roots: sigstoreroot.NewProvider(sigstoreroot.Options{})},
 		VerifiedTTL: c.Duration("verified-ttl"), DeniedTTL: c.Duration("denied-ttl"),
@@ -200,6 +210,43 @@ func serveAction(c *cli.Context, listening func(net.Addr)) error {
 			return hs.Shutdown(ctx)
 		}
 	}
+}
+
+// vsaOptions reads the --vsa-* flags: nil without --vsa-verifier-id.
+func vsaOptions(c *cli.Context) (*serve.VSAOptions, error) {
+	id := c.String("vsa-verifier-id")
+	if id == "" {
+		if c.String("vsa-key") != "" || len(c.StringSlice("vsa-trust")) > 0 {
+			return nil, usageError{errors.New("--vsa-key and --vsa-trust need --vsa-verifier-id: the verifier a VSA names")}
+		}
+		return nil, nil
+	}
+	v := &serve.VSAOptions{VerifierID: id, MaxAge: c.Duration("vsa-max-age")}
+	if path := c.String("vsa-key"); path != "" {
+		raw, err := boundedio.ReadFile(path, 1<<20)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--vsa-key: %w", err)}
+		}
+		password := func() ([]byte, error) { return []byte(os.Getenv("COSIGN_PASSWORD")), nil }
+		if v.Signer, err = cosignkey.LoadPrivateKey(raw, password); err != nil {
+			return nil, usageError{fmt.Errorf("--vsa-key %s (password from COSIGN_PASSWORD): %w", path, err)}
+		}
+	}
+	for _, path := range c.StringSlice("vsa-trust") {
+		raw, err := boundedio.ReadFile(path, 1<<20)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--vsa-trust: %w", err)}
+		}
+		pub, err := cosignkey.LoadPublicKey(raw)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--vsa-trust %s: %w", path, err)}
+		}
+		v.Trusted = append(v.Trusted, pub)
+	}
+	if v.Signer != nil && len(v.Trusted) == 0 {
+		v.Trusted = append(v.Trusted, v.Signer.Public()) // its own VSAs, after a restart
+	}
+	return v, nil
 }
 
 // tlsSetup is the TLS configuration the flags ask for: TLS 1.2 or later

@@ -175,6 +175,7 @@ func TestServeUsage(t *testing.T) {
 		"broken policy":    {[]string{"--policy", policy, "--insecure-listen-http", "--addr", "127.0.0.1:0"}, "trust.yaml"},
 		"bad log format":   {[]string{"--policy", policy, "--insecure-listen-http", "--log-format", "xml"}, "--log-format"},
 		"missing --policy": {[]string{"--insecure-listen-http"}, "policy"},
+		"vsa without id":   {[]string{"--policy", policy, "--insecure-listen-http", "--vsa-trust", "x.pub"}, "--vsa-verifier-id"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var log bytes.Buffer
