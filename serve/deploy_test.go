@@ -122,7 +122,7 @@ func checkManifests(t *testing.T, where string, objs []any) {
 
 // serveFlags are wasmgate-serve's flags (cmd/wasmgate-serve).
 var serveFlags = []string{"policy", "addr", "tls-cert", "tls-key", "client-ca", "insecure-listen-http", "plain-http",
-	"verified-ttl", "denied-ttl", "request-timeout", "max-in-flight", "max-keys", "max-per-registry", "reload-interval", "timeout", "log-format"}
+	"verified-ttl", "denied-ttl", "request-timeout", "max-in-flight", "max-keys", "max-per-registry", "reload-interval", "read-timeout", "timeout", "log-format", "vsa-verifier-id", "vsa-key", "vsa-trust", "vsa-max-age"}
 
 // The manifests under deploy/ decode strictly as the Kubernetes types they
 // name, and point at what wasmgate-serve serves.

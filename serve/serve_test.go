@@ -407,3 +407,72 @@ func TestOperations(t *testing.T) {
 		}
 	}
 }
+
+// No verdict is a denial at admission (fail closed), never kept: once the
+// registry answers again, the next request verifies. A burst during the
+// outage runs one verification, not one per request.
+func TestOutageDuringABurst(t *testing.T) {
+	f := newFleet(t, serve.Options{})
+	outage := f.reg.Faults.Inject("GET", "/referrers/", testregistry.Status(http.StatusServiceUnavailable, 0))
+	const n = 30
+	var wg sync.WaitGroup
+	decisions := make([]serve.Decision, n)
+	for i := range n {
+		wg.Go(func() { decisions[i] = f.server.Check(testkit.Context(t), f.signed) })
+	}
+	wg.Wait()
+	for i, d := range decisions {
+		if d.Allowed || d.Err == nil || d.Source != serve.SourceUndecided {
+			t.Fatalf("request %d during the outage: %+v", i, d)
+		}
+	}
+	if m := outage.Matched(); m == 0 || m > 6 {
+		t.Errorf("%d Referrers API requests for a burst of %d: want one verification (1 + the client's 5 retries)", m, n)
+	}
+	r := f.admit(t, serve.PathValidate, admissionReview(t, podKind, corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "a", Image: f.signed}}}}))
+	if r.Allowed || !strings.Contains(r.Result.Message, "could not be verified") {
+		t.Fatalf("admission during the outage: %+v", r)
+	}
+	// The admission request gave up at its deadline; its verification goes
+	// on, retrying, and its verdict answers the next request once the
+	// registry is back (or a new verification runs): either way, allowed.
+	f.reg.Faults.Remove(outage)
+	if d := f.server.Check(testkit.Context(t), f.signed); !d.Allowed {
+		t.Fatalf("after the outage: %+v", d)
+	}
+}
+
+// The default bounds: 10,000 keys and a 100 MiB body are refused, and the
+// server goes on serving.
+func TestDefaultBounds(t *testing.T) {
+	f := newFleet(t, serve.Options{})
+	keys := make([]string, 10000)
+	for i := range keys {
+		keys[i] = f.signed
+	}
+	if status, body := f.post(t, serve.PathGatekeeper, map[string]any{"apiVersion": serve.GatekeeperAPIVersion, "kind": "ProviderRequest",
+		"request": map[string]any{"keys": keys}}); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("10,000 keys: %d %s", status, body)
+	}
+	body := io.MultiReader(strings.NewReader(`{"images": ["`), io.LimitReader(zeros{}, 100<<20))
+	resp, err := f.https.Client().Post(f.https.URL+serve.PathKyverno, "application/json", body)
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("a 100 MiB body: %d", resp.StatusCode)
+		}
+	} // else: the server closed the connection after the first MiB, as it may
+	if resp, err := f.https.Client().Get(f.https.URL + serve.PathReadyz); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("after the large body: %v %v", resp, err)
+	}
+}
+
+// zeros reads as endless 'a's.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'a'
+	}
+	return len(p), nil
+}

@@ -86,6 +86,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 			&cli.IntFlag{Name: "max-keys", Value: serve.DefaultMaxKeys, Usage: "references in one request"},
 			&cli.IntFlag{Name: "max-per-registry", Value: serve.DefaultMaxPerRegistry, Usage: "verifications running against one registry at once"},
 			&cli.DurationFlag{Name: "reload-interval", Value: 30 * time.Second, Usage: "read the policy, its trust material and the TLS certificate again this often (0: only on SIGHUP)"},
+			&cli.DurationFlag{Name: "read-timeout", Value: 10 * time.Second, Usage: "a request (headers and body) must arrive within this: a client trickling bytes is cut off"},
 			&cli.DurationFlag{Name: "timeout", Value: remote.DefaultTimeout, Usage: "registry: the longest wait for response headers or a stalled body"},
 			&cli.StringFlag{Name: "log-format", Value: "json", Usage: "json or text"},
 			&cli.StringFlag{Name: "vsa-verifier-id", Usage: "carry verdicts across replicas as signed VSAs on the artifacts, under this verifier `ID` (a URI naming this service)"},
@@ -152,8 +153,8 @@ func serveAction(c *cli.Context, listening func(net.Addr)) error {
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		TLSConfig:         tlsConfig,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second, // a body trickled slower than this is cut
+		ReadHeaderTimeout: min(5*time.Second, c.Duration("read-timeout")),
+		ReadTimeout:       c.Duration("read-timeout"), // a body trickled slower than this is cut
 		WriteTimeout:      c.Duration("request-timeout") + 10*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,

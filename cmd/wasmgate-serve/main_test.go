@@ -186,3 +186,46 @@ func TestServeUsage(t *testing.T) {
 		})
 	}
 }
+
+// A client that trickles its request is cut off at --read-timeout, and the
+// server goes on serving others.
+func TestServeCutsTricklingClients(t *testing.T) {
+	dir := t.TempDir()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	testkit.WritePublicKey(t, filepath.Join(dir, "release.pub"), key.Public())
+	policy := filepath.Join(dir, "trust.yaml")
+	if err := os.WriteFile(policy, []byte("version: v1\npolicies:\n  - name: fleet\n    scopes: [\"*\"]\n    signatures:\n      authorities:\n        - name: release\n          cosign: {key: release.pub, insecureIgnoreTlog: true}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr, _, _ := start(t, "--policy", policy, "--insecure-listen-http", "--addr", "127.0.0.1:0", "--read-timeout", "300ms")
+	conn, err := net.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "POST "+serve.PathKyverno+" HTTP/1.1\r\nHost: wasmgate\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	closed := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(io.Discard, conn) // returns when the server closes it
+		close(closed)
+	}()
+	for range 100 {
+		select {
+		case <-closed:
+			if took := time.Since(began); took > 3*time.Second {
+				t.Errorf("cut off after %s; --read-timeout is 300ms", took)
+			}
+			resp, err := http.Get("http://" + addr.String() + serve.PathReadyz)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("after the trickle: %v %v", resp, err)
+			}
+			return
+		case <-time.After(100 * time.Millisecond):
+			_, _ = conn.Write([]byte("a"))
+		}
+	}
+	t.Fatal("a client trickling one byte every 100 ms was never cut off")
+}
