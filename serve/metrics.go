@@ -50,6 +50,9 @@ func newMetrics(s *Server) *metrics {
 				return 0
 			}),
 	}
+	if t := s.opts.RegistryTransport; t != nil {
+		m.own = append(m.own, t.requests)
+	}
 	for _, c := range m.own {
 		m.registry.MustRegister(c)
 	}

@@ -62,7 +62,11 @@ type fleet struct {
 func newFleet(t *testing.T, opts serve.Options) *fleet {
 	t.Helper()
 	f := &fleet{reg: testregistry.GGCR(t), dir: t.TempDir()}
-	f.site = testkit.Open(t, f.reg, f.reg.Ref("wasm/app", "v1"), remote.Options{Timeout: 5 * time.Second})
+	ropts := remote.Options{Timeout: 5 * time.Second}
+	if opts.RegistryTransport != nil {
+		ropts.Transport = opts.RegistryTransport
+	}
+	f.site = testkit.Open(t, f.reg, f.reg.Ref("wasm/app", "v1"), ropts)
 	var err error
 	if f.key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
 		t.Fatal(err)
@@ -392,10 +396,11 @@ func TestBounds(t *testing.T) {
 
 // Health, readiness and metrics.
 func TestOperations(t *testing.T) {
-	f := newFleet(t, serve.Options{})
+	f := newFleet(t, serve.Options{RegistryTransport: serve.NewRegistryTransport(nil)})
 	f.server.Check(testkit.Context(t), f.signed)
 	for path, want := range map[string]string{serve.PathHealthz: "ok", serve.PathReadyz: "ok",
-		serve.PathMetrics: `wasmgate_serve_verdicts_total{source="verified",verdict="verified"} 1`} {
+		serve.PathMetrics: `wasmgate_serve_verdicts_total{source="verified",verdict="verified"} 1`,
+		serve.PathMetrics + "?registry": `wasmgate_serve_registry_requests_total{code="200",host="` + f.reg.Host + `"}`} {
 		resp, err := f.https.Client().Get(f.https.URL + path)
 		if err != nil {
 			t.Fatal(err)

@@ -91,6 +91,9 @@ type Options struct {
 	RequestTimeout time.Duration
 	MaxPerRegistry int
 	Concurrency    int
+	// RegistryTransport, when set, is the registry client's transport: its
+	// counts are served on /metrics.
+	RegistryTransport *RegistryTransport
 	// VSA, when set, carries verdicts across replicas and hosts as signed
 	// Verification Summary Attestations on the artifacts (see VSAOptions).
 	VSA *VSAOptions

@@ -131,7 +131,9 @@ func serveAction(c *cli.Context, listening func(net.Addr)) error {
 	if err != nil {
 		return err
 	}
-	client, err := remote.New(remote.Options{PlainHTTP: c.StringSlice("plain-http"), Timeout: c.Duration("timeout"), UserAgent: "wasmgate-serve"})
+	transport := serve.NewRegistryTransport(nil)
+	client, err := remote.New(remote.Options{PlainHTTP: c.StringSlice("plain-http"), Timeout: c.Duration("timeout"),
+		UserAgent: "wasmgate-serve", Transport: transport})
 	if err != nil {
 		return err
 	}
@@ -140,7 +142,7 @@ func serveAction(c *cli.Context, listening func(net.Addr)) error {
 		return err
 	}
 	srv, err := serve.New(c.Context, serve.Options{
-		VSA:        vsa,
+		VSA: vsa, RegistryTransport: transport,
 		PolicyFile: c.String("policy"), Opener: &access.Opener{Client: client},
 		Load:        verify.LoadOptions{Roots: sigstoreroot.NewProvider(sigstoreroot.Options{})},
 		VerifiedTTL: c.Duration("verified-ttl"), DeniedTTL: c.Duration("denied-ttl"),
