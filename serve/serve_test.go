@@ -399,7 +399,7 @@ func TestOperations(t *testing.T) {
 	f := newFleet(t, serve.Options{RegistryTransport: serve.NewRegistryTransport(nil)})
 	f.server.Check(testkit.Context(t), f.signed)
 	for path, want := range map[string]string{serve.PathHealthz: "ok", serve.PathReadyz: "ok",
-		serve.PathMetrics: `wasmgate_serve_verdicts_total{source="verified",verdict="verified"} 1`,
+		serve.PathMetrics:               `wasmgate_serve_verdicts_total{source="verified",verdict="verified"} 1`,
 		serve.PathMetrics + "?registry": `wasmgate_serve_registry_requests_total{code="200",host="` + f.reg.Host + `"}`} {
 		resp, err := f.https.Client().Get(f.https.URL + path)
 		if err != nil {
