@@ -59,7 +59,7 @@ type fleet struct {
 	https    *httptest.Server
 }
 
-func newFleet(t *testing.T, opts serve.Options) *fleet {
+func newFleet(t testing.TB, opts serve.Options) *fleet {
 	t.Helper()
 	f := &fleet{reg: testregistry.GGCR(t), dir: t.TempDir()}
 	ropts := remote.Options{Timeout: 5 * time.Second}
@@ -90,7 +90,7 @@ func newFleet(t *testing.T, opts serve.Options) *fleet {
 }
 
 // publish pushes the sample module to repo:v1, signed or not.
-func (f *fleet) publish(t *testing.T, repo string, signed bool) ocispec.Descriptor {
+func (f *fleet) publish(t testing.TB, repo string, signed bool) ocispec.Descriptor {
 	t.Helper()
 	site := testkit.Open(t, f.reg, f.reg.Ref(repo, "v1"), remote.Options{})
 	pkg := testkit.Push(t, site.Target, testkit.TempFile(t, "hello.wasm", sample.HelloWasm()), []byte(strings.Replace(string(sample.PolicyYAML()), "\n", "\n# "+repo+"\n", 1)), "v1")
@@ -102,12 +102,12 @@ func (f *fleet) publish(t *testing.T, repo string, signed bool) ocispec.Descript
 	return pkg.Manifest
 }
 
-func (f *fleet) writePolicy(t *testing.T, text string) {
+func (f *fleet) writePolicy(t testing.TB, text string) {
 	t.Helper()
 	f.writePolicyAt(t, filepath.Join(f.dir, "trust.yaml"), text)
 }
 
-func (f *fleet) writePolicyAt(t *testing.T, path, text string) {
+func (f *fleet) writePolicyAt(t testing.TB, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
@@ -180,7 +180,7 @@ func TestGatekeeperProvider(t *testing.T) {
 	}
 }
 
-func admissionReview(t *testing.T, kind metav1.GroupVersionKind, obj any) admissionv1.AdmissionReview {
+func admissionReview(t testing.TB, kind metav1.GroupVersionKind, obj any) admissionv1.AdmissionReview {
 	t.Helper()
 	raw, err := json.Marshal(obj)
 	if err != nil {
