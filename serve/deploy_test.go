@@ -105,6 +105,14 @@ func checkManifests(t *testing.T, where string, objs []any) {
 			if c.ReadinessProbe.HTTPGet.Path != serve.PathReadyz || c.LivenessProbe.HTTPGet.Path != serve.PathHealthz || c.Ports[0].ContainerPort != 8443 {
 				t.Errorf("%s: deployment probes or port: %+v", where, c)
 			}
+			memLimit := false
+			for _, e := range c.Env {
+				memLimit = memLimit || (e.Name == "GOMEMLIMIT" && e.ValueFrom != nil && e.ValueFrom.ResourceFieldRef != nil &&
+					e.ValueFrom.ResourceFieldRef.Resource == "limits.memory" && c.Resources.Limits.Memory() != nil)
+			}
+			if !memLimit {
+				t.Errorf("%s: deployment: GOMEMLIMIT is not the container's memory limit", where)
+			}
 			for _, a := range c.Args {
 				flag, _, _ := strings.Cut(strings.TrimPrefix(a, "--"), "=")
 				if !slices.Contains(serveFlags, flag) {
