@@ -10,6 +10,10 @@ var (
 	// ErrStatementType: a statement whose _type is neither in-toto v1 nor
 	// v0.1, or that does not parse.
 	ErrStatementType = errors.New("not an in-toto statement")
+	// ErrInvalidStatement: the statement breaks the in-toto attestation
+	// spec (no subject, a malformed digest, no predicate type or
+	// predicate); the attestation library's own sentinel is wrapped too.
+	ErrInvalidStatement = errors.New("invalid in-toto statement")
 	// ErrSubjectMismatch: the statement is about another artifact.
 	ErrSubjectMismatch = errors.New("attestation is for another artifact")
 )

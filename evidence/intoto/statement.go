@@ -26,7 +26,11 @@ func StatementOf(env *dsse.Envelope, subject digest.Digest) (*in_toto.Statement,
 }
 
 // ParseStatement parses a statement (JSON, in-toto v1 or v0.1), checks its
-// type and that it names subject.
+// type, validates it as the in-toto attestation spec asks (the
+// attestation library's Statement.Validate: a subject, each subject's
+// digests well-formed for their algorithm, a predicate type and a
+// predicate; the library's sentinel stays in the chain beside
+// ErrInvalidStatement), and that it names subject.
 func ParseStatement(raw []byte, subject digest.Digest) (*in_toto.Statement, error) {
 	var st in_toto.Statement
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(raw, &st); err != nil {
@@ -34,6 +38,9 @@ func ParseStatement(raw []byte, subject digest.Digest) (*in_toto.Statement, erro
 	}
 	if t := st.GetType(); t != evidence.StatementTypeV1 && t != evidence.StatementTypeV01 {
 		return nil, fmt.Errorf("%w: _type is %q", ErrStatementType, t)
+	}
+	if err := st.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidStatement, err)
 	}
 	for _, s := range st.GetSubject() {
 		if s.GetDigest()[string(subject.Algorithm())] == subject.Encoded() {
