@@ -288,7 +288,7 @@ func (s *Server) Check(ctx context.Context, key string) Decision {
 		}
 		defer release()
 		if res, ok := s.byVSA(vctx, st, ref, pinned); ok {
-			return undecided{Result: res, VSA: true}, s.opts.VerifiedTTL, nil
+			return kept{Result: res, VSA: true}, s.opts.VerifiedTTL, nil
 		}
 		res, verr := st.verifier.Verify(vctx, pinned)
 		if verr == nil && res.Verdict == verify.VerdictVerified {
@@ -300,13 +300,13 @@ func (s *Server) Check(ctx context.Context, key string) Decision {
 		switch {
 		case verr != nil:
 			// Undecided: shared with the requests waiting now, never kept.
-			return undecided{Result: res, Error: verr.Error()}, 0, nil
+			return kept{Result: res, Error: verr.Error()}, 0, nil
 		case res.Verdict == verify.VerdictVerified:
 			ttl = s.opts.VerifiedTTL
 		case res.Verdict == verify.VerdictDenied:
 			ttl = max(s.opts.DeniedTTL, 0)
 		}
-		return undecided{Result: res}, ttl, nil
+		return kept{Result: res}, ttl, nil
 	})
 	d.Source = SourceVerified
 	if shared {
@@ -317,7 +317,7 @@ func (s *Server) Check(ctx context.Context, key string) Decision {
 		s.metrics.verdict(d)
 		return d
 	}
-	var out undecided
+	var out kept
 	if err := json.Unmarshal(e.Value, &out); err != nil || out.Result == nil {
 		d.Source, d.Err = SourceUndecided, fmt.Errorf("serve: a kept verdict does not read back: %v", err)
 		return d
@@ -360,9 +360,9 @@ func (s *Server) resolve(ctx context.Context, ref artifact.Reference) (digest.Di
 	return desc.Digest, nil
 }
 
-// undecided is what the cache keeps for a verdict: the Result, and the
-// error of an undecided one (shared with concurrent waiters only).
-type undecided struct {
+// kept is what the cache holds for a verdict: the Result, and the error
+// of an undecided one (shared with concurrent waiters only, never kept).
+type kept struct {
 	Result *verify.Result `json:"result"`
 	Error  string         `json:"error,omitempty"`
 	// VSA: verified by a trusted verifier's VSA, not by this replica.
