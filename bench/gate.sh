@@ -29,18 +29,7 @@ cosign attest --key "$out/cosign.key" --type slsaprovenance1 --predicate "$out/p
 # Notation: a CA and a code-signing leaf (openssl), the notation
 # configuration directory, a JWS signature in notation's own format.
 n="$out/pki"
-mkdir -p "$n" "$XDG_CONFIG_HOME/notation/truststore/x509/ca/bench"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$n/ca.key" -out "$n/ca.crt" -days 2 \
-	-subj "/CN=bench CA/O=acme" -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$n/leaf.key" -out "$n/leaf.csr" -subj "/CN=bench signer/O=acme" 2>/dev/null
-printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n' >"$n/leaf.ext"
-openssl x509 -req -in "$n/leaf.csr" -CA "$n/ca.crt" -CAkey "$n/ca.key" -CAcreateserial -days 1 -extfile "$n/leaf.ext" -out "$n/leaf.crt" 2>/dev/null
-cat "$n/leaf.crt" "$n/ca.crt" >"$n/chain.pem"
-cp "$n/ca.crt" "$XDG_CONFIG_HOME/notation/truststore/x509/ca/bench/ca.pem"
-cat >"$XDG_CONFIG_HOME/notation/trustpolicy.json" <<'JSON'
-{"version": "1.0", "trustPolicies": [{"name": "bench", "registryScopes": ["*"],
-  "signatureVerification": {"level": "strict"}, "trustStores": ["ca:bench"], "trustedIdentities": ["*"]}]}
-JSON
+notation_pki "$n" "$XDG_CONFIG_HOME/notation"
 "$out/wasmgate" sign "$ref" --notation-key "$n/leaf.key" --notation-cert "$n/chain.pem" >/dev/null
 cp "$XDG_CONFIG_HOME/notation/trustpolicy.json" "$out/notation-trustpolicy.json"
 

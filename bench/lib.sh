@@ -75,3 +75,23 @@ summarize() {
 	shift
 	python3 bench/summary.py "$json" "${summary:-$out/summary.json}" "$@"
 }
+
+# notation_pki DIR CONFIG: a CA and a code-signing leaf made with openssl in
+# DIR (leaf.key, chain.pem), and a Notation configuration directory CONFIG
+# (truststore/x509/ca/bench, trustpolicy.json) that trusts the CA for every
+# repository, as `notation cert add` and a strict trust policy would leave it.
+notation_pki() {
+	local n=$1 config=$2
+	mkdir -p "$n" "$config/truststore/x509/ca/bench"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$n/ca.key" -out "$n/ca.crt" -days 2 \
+		-subj "/CN=bench CA/O=acme" -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$n/leaf.key" -out "$n/leaf.csr" -subj "/CN=bench signer/O=acme" 2>/dev/null
+	printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n' >"$n/leaf.ext"
+	openssl x509 -req -in "$n/leaf.csr" -CA "$n/ca.crt" -CAkey "$n/ca.key" -CAcreateserial -days 1 -extfile "$n/leaf.ext" -out "$n/leaf.crt" 2>/dev/null
+	cat "$n/leaf.crt" "$n/ca.crt" >"$n/chain.pem"
+	cp "$n/ca.crt" "$config/truststore/x509/ca/bench/ca.pem"
+	cat >"$config/trustpolicy.json" <<'JSON'
+{"version": "1.0", "trustPolicies": [{"name": "bench", "registryScopes": ["*"],
+  "signatureVerification": {"level": "strict"}, "trustStores": ["ca:bench"], "trustedIdentities": ["*"]}]}
+JSON
+}

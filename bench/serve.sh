@@ -19,20 +19,9 @@ start_proxy "$host" 0 proxy
 "$out/wasmgate" generate-key-pair --output-key-prefix "$out/release" >/dev/null
 "$out/wasmgate" generate-key-pair --output-key-prefix "$out/vsa" >/dev/null
 
-# Notation: a CA and a code-signing leaf, as bench/gate.sh makes them.
+# Notation: a CA and a code-signing leaf (lib.sh's notation_pki).
 n="$out/pki"
-mkdir -p "$n" "$out/notation/truststore/x509/ca/bench"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$n/ca.key" -out "$n/ca.crt" -days 2 \
-	-subj "/CN=bench CA/O=acme" -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$n/leaf.key" -out "$n/leaf.csr" -subj "/CN=bench signer/O=acme" 2>/dev/null
-printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n' >"$n/leaf.ext"
-openssl x509 -req -in "$n/leaf.csr" -CA "$n/ca.crt" -CAkey "$n/ca.key" -CAcreateserial -days 1 -extfile "$n/leaf.ext" -out "$n/leaf.crt" 2>/dev/null
-cat "$n/leaf.crt" "$n/ca.crt" >"$n/chain.pem"
-cp "$n/ca.crt" "$out/notation/truststore/x509/ca/bench/ca.pem"
-cat >"$out/notation/trustpolicy.json" <<'JSON'
-{"version": "1.0", "trustPolicies": [{"name": "bench", "registryScopes": ["*"],
-  "signatureVerification": {"level": "strict"}, "trustStores": ["ca:bench"], "trustedIdentities": ["*"]}]}
-JSON
+notation_pki "$n" "$out/notation"
 printf '{"buildDefinition":{"buildType":"https://example.test/build@v1","externalParameters":{}},"runDetails":{"builder":{"id":"https://github.com/acme/builder@v1"}}}' >"$out/provenance.json"
 
 : >"$out/warm.txt"
