@@ -250,3 +250,25 @@ func TestKindsSkipUnfetchedThroughTheAPI(t *testing.T) {
 		t.Errorf("%d manifests fetched by digest, want 1 (the bundle)", n)
 	}
 }
+
+// A repository the registry does not know (404 NAME_UNKNOWN) says nothing
+// about the registry's Referrers API: a later discovery in a repository
+// that exists still asks the API and finds what only the API lists.
+func TestUnknownRepositoryIsNotNoAPI(t *testing.T) {
+	s := openSite(t, testregistry.GGCR(t), "wasm/tiny")
+	subject := pushSubject(t, s.target)
+	bundle := attach(t, s.target, subject, typeBundle, evidence.MediaTypeSigstoreBundlePrefix+"v0.3+json", `{}`, nil)
+	absent := s.ref
+	absent.Registry.Repository = "wasm/absent"
+	src := s.client.Repository(absent.Registry)
+	if _, err := referrers.Discover(testkit.Context(t), src, subject, referrers.Options{API: s.client.ReferrersAPI(absent.Registry, 0)}); err != nil {
+		t.Logf("discovery in an unknown repository: %v", err)
+	}
+	res, err := referrers.Discover(testkit.Context(t), s.target, subject, referrers.Options{API: s.client.ReferrersAPI(s.ref.Registry, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Listing != referrers.PathAPI || len(res.Referrers) != 1 || res.Referrers[0].Digest != bundle.Digest {
+		t.Fatalf("after an unknown repository: listing %s, referrers %v", res.Listing, digests(res.Referrers))
+	}
+}

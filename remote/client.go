@@ -77,8 +77,8 @@ type Client struct {
 	creds     credentials.Store
 	http      *http.Client
 	auth      *auth.Client
-	// noReferrersAPI holds the registry hosts that answered, in this
-	// client's lifetime, that they have no Referrers API.
+	// noReferrersAPI holds the registry hosts that answered that they
+	// have no Referrers API, and when (time.Time).
 	noReferrersAPI sync.Map
 }
 
@@ -210,9 +210,11 @@ const DefaultMaxReferrerPages = 50
 // registry lacks the API, its Referrers method fails with an error for
 // which [IsNoReferrersAPI] is true (errdef.ErrUnsupported, or the status
 // the registry sent) instead of silently falling back to the tag schema,
-// so the caller knows which path answered. The client remembers a registry
-// that said so: later listers of the same registry answer at once, without
-// a request. maxPages bounds a listing (0: [DefaultMaxReferrerPages]).
+// so the caller knows which path answered. The client remembers, for
+// [NoReferrersAPIMemory], a registry that said so: later listers of the
+// same registry answer at once, without a request. An unknown repository
+// (404 NAME_UNKNOWN) says nothing about the registry and is not
+// remembered. maxPages bounds a listing (0: [DefaultMaxReferrerPages]).
 func (c *Client) ReferrersAPI(ref registry.Reference, maxPages int) *ReferrersLister {
 	repo := c.Repository(ref)
 	if maxPages <= 0 {
@@ -223,6 +225,11 @@ func (c *Client) ReferrersAPI(ref registry.Reference, maxPages int) *ReferrersLi
 	return &ReferrersLister{client: c, repo: repo}
 }
 
+// NoReferrersAPIMemory is how long a client remembers that a registry has
+// no Referrers API: a long-lived client (wasmgate serve) asks again after
+// it, in case the registry gained one.
+const NoReferrersAPIMemory = 10 * time.Minute
+
 // ReferrersLister lists referrers through the Referrers API of one
 // repository; see [Client.ReferrersAPI].
 type ReferrersLister struct {
@@ -231,18 +238,29 @@ type ReferrersLister struct {
 }
 
 // Referrers lists the referrers of desc, as oras-go's
-// remote.Repository.Referrers does, unless the registry already said in
-// this client's lifetime that it has no Referrers API.
+// remote.Repository.Referrers does, unless the registry said recently, to
+// this client, that it has no Referrers API.
 func (l *ReferrersLister) Referrers(ctx context.Context, desc ocispec.Descriptor, artifactType string, fn func([]ocispec.Descriptor) error) error {
 	host := strings.ToLower(l.repo.Reference.Registry)
-	if _, ok := l.client.noReferrersAPI.Load(host); ok {
+	if at, ok := l.client.noReferrersAPI.Load(host); ok && time.Since(at.(time.Time)) < NoReferrersAPIMemory {
 		return fmt.Errorf("%w: %s answered earlier that it has no Referrers API", errdef.ErrUnsupported, host)
 	}
 	err := l.repo.Referrers(ctx, desc, artifactType, fn)
-	if IsNoReferrersAPI(err) {
-		l.client.noReferrersAPI.Store(host, true)
+	if registryHasNoAPI(err) {
+		l.client.noReferrersAPI.Store(host, time.Now())
 	}
 	return err
+}
+
+// registryHasNoAPI: err is the registry saying it has no Referrers API,
+// not that a repository is unknown (oras-go returns NAME_UNKNOWN's 404 as
+// the registry's error response, and other 404s as ErrUnsupported).
+func registryHasNoAPI(err error) bool {
+	if errors.Is(err, errdef.ErrUnsupported) {
+		return true
+	}
+	var resp *errcode.ErrorResponse
+	return errors.As(err, &resp) && resp.StatusCode != http.StatusNotFound && IsNoReferrersAPI(err)
 }
 
 // IsNoReferrersAPI reports the answers by which registries say they have
