@@ -60,9 +60,20 @@ func (m *linearMemory) Free() { m.buf = nil }
 
 var errMalformed = errors.New("malformed module: truncated section or LEB128 value")
 
+// errCount: a section whose entry count exceeds its size in bytes (every
+// entry takes at least one). Checked here so that a runtime never sizes an
+// allocation by such a count (wazero makes the slice first).
+var errCount = errors.New("malformed module: a section declares more entries than its bytes can hold")
+
+// vectorSections are the sections whose body starts with an entry count:
+// type, import, function, table, memory, global, export, element, code
+// and data.
+var vectorSections = [12]bool{1: true, 2: true, 3: true, 4: true, 5: true, 6: true, 7: true, 9: true, 10: true, 11: true}
+
 // declaredMemoryPages returns the initial size, in pages, of the memory a
 // core module defines in its memory section; 0 when it defines none. It
-// reads only section headers and the memory section, bounded by len(wasm).
+// reads only section headers, each section's entry count (which must fit
+// in the section's bytes) and the memory section, bounded by len(wasm).
 // An imported memory is not counted: the only import module a sandbox
 // provides is wasi_snapshot_preview1, which exports no memory, so such a
 // module fails to instantiate before any memory is allocated.
@@ -72,6 +83,7 @@ func declaredMemoryPages(wasm []byte) (uint64, error) {
 		return 0, errMalformed
 	}
 	r := wasm[8:]
+	var pages uint64
 	for len(r) > 0 {
 		id := r[0]
 		size, n := uleb32(r[1:])
@@ -80,15 +92,20 @@ func declaredMemoryPages(wasm []byte) (uint64, error) {
 		}
 		body := r[1+n : 1+n+int(size)]
 		r = r[1+n+int(size):]
-		if id != memorySection {
+		if int(id) >= len(vectorSections) || !vectorSections[id] {
 			continue
 		}
 		count, n := uleb32(body)
 		if n == 0 {
 			return 0, errMalformed
 		}
+		if count > uint64(len(body)-n) {
+			return 0, errCount
+		}
+		if id != memorySection {
+			continue
+		}
 		body = body[n:]
-		var pages uint64
 		for range count {
 			if len(body) == 0 {
 				return 0, errMalformed
@@ -112,9 +129,8 @@ func declaredMemoryPages(wasm []byte) (uint64, error) {
 			}
 			pages = max(pages, minPages)
 		}
-		return pages, nil
 	}
-	return 0, nil
+	return pages, nil
 }
 
 // uleb32 decodes an unsigned LEB128 value of at most 32 bits and returns
