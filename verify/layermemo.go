@@ -1,14 +1,10 @@
 package verify
 
 import (
-	"bytes"
 	"context"
 	"io"
-	"sync"
 
-	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"golang.org/x/sync/singleflight"
 	"oras.land/oras-go/v2"
 
 	"github.com/wasmgate/wasmgate/access"
@@ -20,17 +16,10 @@ const DefaultLayerMemoBytes = 256 << 20
 // LayerMemo lets the verifications of one run (an apply of many
 // components, a service) share the layers they checked: a layer is
 // fetched and hashed once per digest, however many artifacts, in however
-// many repositories, name it. Content is addressed by its digest, so the
-// bytes checked once are the bytes of that digest everywhere; a layer is
-// kept only after its size and digest were checked. Layers beyond the
-// budget pass through unkept. It is safe for concurrent use.
-type LayerMemo struct {
-	budget int64
-	group  singleflight.Group
-	mu     sync.Mutex
-	total  int64
-	blobs  map[digest.Digest][]byte
-}
+// many repositories, name it. A layer is kept only after its size and
+// digest were checked; layers beyond the budget pass through unkept. It is
+// safe for concurrent use.
+type LayerMemo struct{ memo *blobMemo }
 
 // NewLayerMemo returns a memo that keeps at most budget bytes (0:
 // DefaultLayerMemoBytes).
@@ -38,39 +27,21 @@ func NewLayerMemo(budget int64) *LayerMemo {
 	if budget <= 0 {
 		budget = DefaultLayerMemoBytes
 	}
-	return &LayerMemo{budget: budget, blobs: map[digest.Digest][]byte{}}
+	return &LayerMemo{memo: newBlobMemo(budget)}
 }
 
 // copy writes the content of desc to w, checked: from the memo when a
-// verification of this run already checked that digest, else fetched
-// from src (bounded by max), checked in the pass that reads it, and kept
-// if the budget allows. A nil memo fetches.
+// verification of this run already checked that digest, else fetched from
+// src (bounded by max) and kept if the budget allows. A nil memo fetches
+// and streams.
 func (m *LayerMemo) copy(ctx context.Context, w io.Writer, src oras.ReadOnlyTarget, desc ocispec.Descriptor, max int64, what string) error {
-	if m == nil || desc.Size > m.budget {
+	if m == nil || desc.Size > m.memo.budget {
 		return access.CopyVerified(ctx, w, src, desc, max, what)
 	}
-	m.mu.Lock()
-	b, ok := m.blobs[desc.Digest]
-	m.mu.Unlock()
-	if !ok {
-		v, err, _ := m.group.Do(desc.Digest.String(), func() (any, error) {
-			var buf bytes.Buffer
-			if err := access.CopyVerified(ctx, &buf, src, desc, max, what); err != nil {
-				return nil, err
-			}
-			m.mu.Lock()
-			if m.total+int64(buf.Len()) <= m.budget {
-				m.blobs[desc.Digest] = buf.Bytes()
-				m.total += int64(buf.Len())
-			}
-			m.mu.Unlock()
-			return buf.Bytes(), nil
-		})
-		if err != nil {
-			return err
-		}
-		b = v.([]byte)
+	b, err := m.memo.load(ctx, src, desc, max, what)
+	if err != nil {
+		return err
 	}
-	_, err := w.Write(b)
+	_, err = w.Write(b)
 	return err
 }
