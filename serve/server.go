@@ -287,12 +287,13 @@ func (s *Server) Check(ctx context.Context, key string) Decision {
 			return nil, 0, err
 		}
 		defer release()
-		if res, ok := s.byVSA(vctx, st, ref, pinned); ok {
+		subj := s.vsaSubject(vctx, pinned)
+		if res, ok := s.byVSA(vctx, st, ref, pinned, subj); ok {
 			return kept{Result: res, VSA: true}, s.opts.VerifiedTTL, nil
 		}
 		res, verr := st.verifier.Verify(vctx, pinned)
 		if verr == nil && res.Verdict == verify.VerdictVerified {
-			if err := s.writeVSA(vctx, st, pinned, res); err != nil {
+			if err := s.writeVSA(vctx, st, pinned, subj, res); err != nil {
 				s.opts.Logger.Warn("could not attach a VSA", "reference", pinned.String(), "error", err.Error())
 			}
 		}

@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"time"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/attest"
@@ -50,11 +53,35 @@ type VSAOptions struct {
 	MaxAge time.Duration
 }
 
-// byVSA looks for a VSA that verifies ref's manifest digest under st's
-// policy, and returns the verified Result it stands for.
-func (s *Server) byVSA(ctx context.Context, st *state, ref, pinned artifact.Reference) (*verify.Result, bool) {
+// vsaSubject is the manifest of pinned, fetched and checked once for
+// both byVSA and writeVSA, with the source it came from; nil when no VSA
+// is read or written, or the manifest cannot be had (the full
+// verification then says why).
+type vsaSubject struct {
+	src  oras.ReadOnlyTarget
+	desc ocispec.Descriptor
+}
+
+func (s *Server) vsaSubject(ctx context.Context, pinned artifact.Reference) *vsaSubject {
+	if s.opts.VSA == nil {
+		return nil
+	}
+	src, err := s.opts.Opener.Source(pinned)
+	if err != nil {
+		return nil
+	}
+	m, err := access.FetchManifest(ctx, src, pinned.Object(), 0)
+	if err != nil {
+		return nil
+	}
+	return &vsaSubject{src: src, desc: m.Descriptor}
+}
+
+// byVSA looks for a VSA that verifies subj under st's policy, and returns
+// the verified Result it stands for.
+func (s *Server) byVSA(ctx context.Context, st *state, ref, pinned artifact.Reference, subj *vsaSubject) (*verify.Result, bool) {
 	v := s.opts.VSA
-	if v == nil || len(v.Trusted) == 0 {
+	if v == nil || len(v.Trusted) == 0 || subj == nil {
 		return nil, false
 	}
 	repo := st.verifier.Repository(ref)
@@ -73,19 +100,11 @@ func (s *Server) byVSA(ctx context.Context, st *state, ref, pinned artifact.Refe
 		s.opts.Logger.Error("VSA condition", "error", err.Error())
 		return nil, false
 	}
-	src, err := s.opts.Opener.Source(pinned)
-	if err != nil {
-		return nil, false
-	}
-	m, err := access.FetchManifest(ctx, src, pinned.Object(), 0)
-	if err != nil {
-		return nil, false
-	}
 	auth := cosign.Authority{}
 	for _, k := range v.Trusted {
 		auth.Keys = append(auth.Keys, cosign.NewKey(k))
 	}
-	rep, err := attest.Check(ctx, src, m.Descriptor, referrers.Options{API: s.opts.Opener.ReferrersAPI(ref), NoLegacyTags: true},
+	rep, err := attest.Check(ctx, subj.src, subj.desc, referrers.Options{API: s.opts.Opener.ReferrersAPI(ref), NoLegacyTags: true},
 		auth, attest.Requirement{PredicateType: evidence.PredicateTypeVSA, Conditions: []*attest.Condition{cond}}, attest.Options{})
 	if err != nil || !rep.Verified {
 		return nil, false
@@ -97,18 +116,21 @@ func (s *Server) byVSA(ctx context.Context, st *state, ref, pinned artifact.Refe
 		}
 	}
 	stmt, pattern, _ := st.policy.Select(repo)
-	res := &verify.Result{Reference: pinned.String(), Pinned: pinned.String(), Digest: m.Descriptor.Digest, Repository: repo,
+	res := &verify.Result{Reference: pinned.String(), Pinned: pinned.String(), Digest: subj.desc.Digest, Repository: repo,
 		Policy: stmt.Name, Scope: pattern, Mode: stmt.Mode, Verdict: verify.VerdictVerified, Pass: true,
 		Checks: []verify.Check{{Name: "vsa", Status: verify.StatusPassed,
 			Reason: fmt.Sprintf("%d fresh VSA by %s under this policy, signed by a trusted key", passed, v.VerifierID)}}}
 	return res, true
 }
 
-// writeVSA signs a VSA for a verified res and attaches it to the artifact.
-func (s *Server) writeVSA(ctx context.Context, st *state, pinned artifact.Reference, res *verify.Result) error {
+// writeVSA signs a VSA for a verified res and attaches it to subj.
+func (s *Server) writeVSA(ctx context.Context, st *state, pinned artifact.Reference, subj *vsaSubject, res *verify.Result) error {
 	v := s.opts.VSA
 	if v == nil || v.Signer == nil {
 		return nil
+	}
+	if subj == nil || subj.desc.Digest != res.Digest {
+		return errors.New("the manifest the VSA would name could not be read")
 	}
 	summary, err := verify.SummaryOf(res, st.policy, v.VerifierID, "", time.Now())
 	if err != nil {
@@ -126,15 +148,7 @@ func (s *Server) writeVSA(ctx context.Context, st *state, pinned artifact.Refere
 	if err != nil {
 		return err
 	}
-	src, err := s.opts.Opener.Source(pinned)
-	if err != nil {
-		return err
-	}
-	m, err := access.FetchManifest(ctx, src, pinned.Object(), 0)
-	if err != nil {
-		return err
-	}
-	_, err = sign.Attest(ctx, dst, m.Descriptor, v.Signer, evidence.PredicateTypeVSA, predicate, sign.AttestOptions{})
+	_, err = sign.Attest(ctx, dst, subj.desc, v.Signer, evidence.PredicateTypeVSA, predicate, sign.AttestOptions{})
 	return err
 }
 

@@ -40,8 +40,14 @@ func TestVSAAcrossReplicas(t *testing.T) {
 	}
 
 	a := replica(&serve.VSAOptions{VerifierID: id, Signer: verifierKey, Trusted: []crypto.PublicKey{verifierKey.Public()}}, "")
+	f.reg.Faults.ResetLog()
 	if d := a.Check(ctx, f.signed); !d.Allowed || d.Source != serve.SourceVerified {
 		t.Fatalf("replica a: %+v", d)
+	}
+	// The manifest is read once for the VSA (looked for, then written) and
+	// once by the verification.
+	if n := f.reg.Faults.Count("GET", "/manifests/"+f.digest); n != 2 {
+		t.Errorf("replica a read the manifest %d times, want 2", n)
 	}
 	if d := replica(trusting(verifierKey.Public()), "").Check(ctx, f.signed); !d.Allowed || d.Source != serve.SourceVSA || d.Digest.String() != f.digest {
 		t.Fatalf("replica b, trusting a's key: %+v", d)
