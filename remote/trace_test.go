@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"oras.land/oras-go/v2/content"
@@ -16,25 +15,6 @@ import (
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
 	"github.com/wasmgate/wasmgate/remote"
 )
-
-// syncBuffer is a bytes.Buffer safe for the trace's writes and the test's
-// read.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // The trace of a real authenticated exchange (the registry token flow: a
 // Bearer challenge, Basic credentials at the token endpoint, a token in
@@ -64,7 +44,7 @@ func TestTraceShowsRequestsAndRedactsSecrets(t *testing.T) {
 	if err := store.Put(testkit.Context(t), reg.Host, auth.Credential{Username: user, Password: pass}); err != nil {
 		t.Fatal(err)
 	}
-	var trace syncBuffer
+	var trace testkit.SyncBuffer
 	c := testkit.Client(t, reg, remote.Options{Credentials: store, Trace: &trace})
 	repo := c.Repository(repoRef(t, reg.Ref("x", "")))
 	if _, err := repo.Resolve(testkit.Context(t), "v1"); err != nil {

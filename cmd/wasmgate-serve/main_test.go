@@ -25,26 +25,13 @@ import (
 	"github.com/wasmgate/wasmgate/serve"
 )
 
-// syncBuffer is a log both the server and the test touch.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // start runs the command with args in process and returns the address it
 // listens on, its log, and a function that stops it and returns its exit
 // code.
-func start(t *testing.T, args ...string) (net.Addr, *syncBuffer, func() int) {
+func start(t *testing.T, args ...string) (net.Addr, *testkit.SyncBuffer, func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	log := &syncBuffer{}
+	log := &testkit.SyncBuffer{}
 	addrc := make(chan net.Addr, 1)
 	codec := make(chan int, 1)
 	go func() {
