@@ -27,8 +27,8 @@ import (
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 func copyVerified(dst io.Writer, src io.Reader, desc ocispec.Descriptor, what string) error {
-	if err := desc.Digest.Validate(); err != nil {
-		return &artifact.FormatError{What: what, Err: fmt.Errorf("%w: %w", artifact.ErrUnsupportedDigest, err)}
+	if err := checkable(desc, what); err != nil {
+		return err
 	}
 	digester := desc.Digest.Algorithm().Digester()
 	buf := copyBuffers.Get().(*[]byte)
@@ -50,6 +50,23 @@ func copyVerified(dst io.Writer, src io.Reader, desc ocispec.Descriptor, what st
 	return nil
 }
 
+// checkable refuses, before any request, a descriptor whose content
+// could not be checked once read: a digest that is not one (invalid), or
+// one of an algorithm wasmgate cannot compute (valid under the
+// image-spec, but unverifiable here: sha256+b64u:…).
+func checkable(desc ocispec.Descriptor, what string) error {
+	err := desc.Digest.Validate()
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, digest.ErrDigestUnsupported):
+		return &artifact.FormatError{What: fmt.Sprintf("%s %s", what, desc.Digest),
+			Err: fmt.Errorf("%w: algorithm %q (wasmgate computes sha256, sha384 and sha512)", artifact.ErrUnsupportedDigest, desc.Digest.Algorithm())}
+	default:
+		return &artifact.FormatError{What: what, Err: fmt.Errorf("%w: digest %q: %w", artifact.ErrInvalidDocument, desc.Digest, err)}
+	}
+}
+
 // readVerified reads the content of desc into memory. It refuses before
 // reading when desc.Size exceeds limit, and never buffers more than
 // limit+1 bytes whatever the server sends.
@@ -69,6 +86,9 @@ func readVerified(src io.Reader, desc ocispec.Descriptor, limit int64, what stri
 // limit+1 bytes, and returned only when size and digest match desc. what
 // names the content in errors ("referrer manifest", ...).
 func FetchVerified(ctx context.Context, src oras.ReadOnlyTarget, desc ocispec.Descriptor, limit int64, what string) ([]byte, error) {
+	if err := checkable(desc, what); err != nil {
+		return nil, err
+	}
 	if desc.Size > limit {
 		return nil, &artifact.SizeError{What: what, Digest: desc.Digest, Limit: limit, Actual: -1, Err: artifact.ErrTooLarge}
 	}
@@ -86,6 +106,9 @@ func FetchVerified(ctx context.Context, src oras.ReadOnlyTarget, desc ocispec.De
 // buffered. dst has seen the bytes by the time an error is returned, so
 // the caller discards what dst holds on error.
 func CopyVerified(ctx context.Context, dst io.Writer, src oras.ReadOnlyTarget, desc ocispec.Descriptor, limit int64, what string) error {
+	if err := checkable(desc, what); err != nil {
+		return err
+	}
 	if desc.Size > limit {
 		return &artifact.SizeError{What: what, Digest: desc.Digest, Limit: limit, Actual: -1, Err: artifact.ErrTooLarge}
 	}

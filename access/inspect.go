@@ -51,6 +51,9 @@ func Inspect(ctx context.Context, src oras.ReadOnlyTarget, reference string, opt
 		return err
 	})
 	g.Go(func() error {
+		if err := checkable(m.Layers.Wasm, "wasm layer"); err != nil {
+			return err
+		}
 		rc, err := src.Fetch(gctx, m.Layers.Wasm)
 		if err != nil {
 			return err

@@ -248,6 +248,10 @@ func (s *staging) download(ctx context.Context, src oras.ReadOnlyTarget, desc oc
 	}
 	it := &staged{desc: desc, role: role, tmp: f.Name()}
 	s.add(it)
+	if err := checkable(desc, string(role)+" layer"); err != nil {
+		f.Close()
+		return err
+	}
 	rc, err := src.Fetch(ctx, desc)
 	if err != nil {
 		f.Close()

@@ -48,9 +48,10 @@ func TestPullOtherPublishersShapes(t *testing.T) {
 			kind:   artifact.KindModule,
 		},
 		{
-			// wasm-to-oci: an image config of {}, the raw wasm layer type.
+			// wasm-to-oci (engineerd/wasm-to-oci): a config of {} typed
+			// application/vnd.wasm.config.v1+json, the raw wasm layer type.
 			name:   "wasm-to-oci",
-			config: blob{mediaType: ocispec.MediaTypeImageConfig, data: []byte(`{}`)},
+			config: blob{mediaType: artifact.MediaTypeConfigV1, data: []byte(`{}`)},
 			layers: []blob{{mediaType: artifact.MediaTypeWasmContentLayer, data: tiny}},
 			kind:   artifact.KindModule,
 		},

@@ -30,8 +30,14 @@ var (
 	// that does not match the digest asked for. remote's is this one, so a
 	// registry caught lying in a header and content that hashes wrong are
 	// the same failure to callers.
-	ErrDigestMismatch    = errors.New("content digest does not match")
-	ErrUnsupportedDigest = errors.New("unsupported digest algorithm")
+	ErrDigestMismatch = errors.New("content digest does not match")
+	// ErrUnsupportedDigest: a valid digest of an algorithm wasmgate cannot
+	// compute (sha256+b64:…), met where the content it addresses must be
+	// read and checked. The descriptor itself is valid.
+	ErrUnsupportedDigest = errors.New("valid digest, but its algorithm cannot be computed here, so the content it addresses cannot be verified")
+	// ErrInvalidDocument: an OCI manifest, index, config or descriptor
+	// that breaks a rule of the image-spec ([ValidateDocument]).
+	ErrInvalidDocument = errors.New("not a valid OCI document under the image-spec")
 )
 
 // Error records an operation on a reference that failed.
@@ -118,12 +124,12 @@ func (e *FormatError) Error() string { return e.What + ": " + e.Err.Error() }
 func (e *FormatError) Unwrap() error { return e.Err }
 
 // IsBadContent reports whether err condemns the content itself (its bytes
-// do not match their digest, length or bound, or its digest cannot be
-// checked), as opposed to a registry that failed to answer. Verifiers
+// do not match their digest, length or bound, its digest cannot be
+// checked, or it breaks the image-spec), as opposed to a registry that failed to answer. Verifiers
 // reject the one signature or referrer for it and go on; they stop, with
 // no verdict, for anything else.
 func IsBadContent(err error) bool {
-	for _, target := range []error{ErrDigestMismatch, ErrSizeMismatch, ErrTooLarge, ErrUnsupportedDigest} {
+	for _, target := range []error{ErrDigestMismatch, ErrSizeMismatch, ErrTooLarge, ErrUnsupportedDigest, ErrInvalidDocument} {
 		if errors.Is(err, target) {
 			return true
 		}

@@ -70,8 +70,8 @@ func ParseManifest(desc ocispec.Descriptor, raw []byte) (*Manifest, error) {
 		return nil, &MediaTypeError{What: "manifest mediaType", Found: m.MediaType,
 			Expected: []string{ocispec.MediaTypeImageManifest}, Err: ErrNotWasmArtifact}
 	}
-	if err := checkDescriptor("config", m.Config); err != nil {
-		return nil, err
+	if err := ValidateDocument(ocispec.MediaTypeImageManifest, raw); err != nil {
+		return nil, &FormatError{What: what, Err: fmt.Errorf("%w: %w", ErrInvalidManifest, err)}
 	}
 	if err := identify(m); err != nil {
 		return nil, err
@@ -103,9 +103,6 @@ func classify(descs []ocispec.Descriptor) (Layers, error) {
 	var l Layers
 	var wasm []ocispec.Descriptor
 	for i, d := range descs {
-		if err := checkDescriptor(fmt.Sprintf("layer %d", i), d); err != nil {
-			return Layers{}, err
-		}
 		switch RoleOf(d.MediaType) {
 		case RoleWasm:
 			wasm = append(wasm, d)
@@ -134,22 +131,17 @@ func classify(descs []ocispec.Descriptor) (Layers, error) {
 	}
 }
 
-// checkDescriptor refuses descriptors that no fetch could verify.
-func checkDescriptor(what string, d ocispec.Descriptor) error {
-	if err := d.Digest.Validate(); err != nil {
-		return &FormatError{What: what, Err: fmt.Errorf("%w: digest %q: %w", ErrInvalidManifest, d.Digest, err)}
-	}
-	if d.Size < 0 {
-		return &FormatError{What: what, Err: fmt.Errorf("%w: negative size %d", ErrInvalidManifest, d.Size)}
-	}
-	return nil
-}
-
 // ParseConfig decodes a wasm config. Neutral configs (an image config or
 // the empty descriptor) yield a zero Config. Unknown fields are tolerated,
 // since other publishers add their own.
 func ParseConfig(desc ocispec.Descriptor, raw []byte) (Config, error) {
 	var c Config
+	if desc.MediaType == ocispec.MediaTypeImageConfig {
+		if err := ValidateDocument(desc.MediaType, raw); err != nil {
+			return c, &FormatError{What: "config " + desc.Digest.String(), Err: fmt.Errorf("%w: %w", ErrInvalidConfig, err)}
+		}
+		return c, nil
+	}
 	if !slices.Contains(wasmConfigTypes, desc.MediaType) {
 		return c, nil
 	}

@@ -298,6 +298,10 @@ func (d *discovery) checkOne(ctx context.Context, c *candidate) error {
 		d.reject(c.desc.Digest, first, fmt.Errorf("%w: mediaType %q", ErrNotManifest, m.MediaType))
 		return nil
 	}
+	if err := artifact.ValidateDocument(ocispec.MediaTypeImageManifest, raw); err != nil {
+		d.reject(c.desc.Digest, first, fmt.Errorf("%w: %w", ErrNotManifest, err))
+		return nil
+	}
 	legacyOnly := !slices.Contains(c.found, PathAPI) && !slices.Contains(c.found, PathTag)
 	if !legacyOnly && (m.Subject == nil || m.Subject.Digest != d.subject.Digest) {
 		got := digest.Digest("none")

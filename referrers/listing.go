@@ -12,6 +12,7 @@ import (
 	"oras.land/oras-go/v2/errdef"
 
 	"github.com/wasmgate/wasmgate/access"
+	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/remote"
 )
 
@@ -136,6 +137,10 @@ func (d *discovery) tagSchema(ctx context.Context, p *probe) error {
 	var idx ocispec.Index
 	if err := json.Unmarshal(raw, &idx); err != nil || idx.MediaType != ocispec.MediaTypeImageIndex {
 		d.reject(idxDesc.Digest, PathTag, fmt.Errorf("%w (mediaType %q)", ErrNotIndex, idx.MediaType))
+		return nil
+	}
+	if err := artifact.ValidateDocument(ocispec.MediaTypeImageIndex, raw); err != nil {
+		d.reject(idxDesc.Digest, PathTag, fmt.Errorf("%w: %w", ErrNotIndex, err))
 		return nil
 	}
 	p.descs = idx.Manifests

@@ -80,6 +80,9 @@ func (s *Store) loadIndex() (*ocispec.Index, error) {
 	if idx.MediaType != "" && idx.MediaType != ocispec.MediaTypeImageIndex {
 		return nil, fmt.Errorf("%w: mediaType is %q, want %q", ErrInvalidIndex, idx.MediaType, ocispec.MediaTypeImageIndex)
 	}
+	if err := artifact.ValidateDocument(ocispec.MediaTypeImageIndex, b); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidIndex, err)
+	}
 	return &idx, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry"
 
+	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/boundedio"
 )
 
@@ -202,6 +203,9 @@ func (s *Store) checkLayoutFile() error {
 	if layout.Version != ocispec.ImageLayoutVersion {
 		return fmt.Errorf("%s says imageLayoutVersion %q, this reads %q: %w",
 			ocispec.ImageLayoutFile, layout.Version, ocispec.ImageLayoutVersion, ErrUnsupportedVersion)
+	}
+	if err := artifact.ValidateDocument(ocispec.MediaTypeLayoutHeader, b); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrNotLayout, ocispec.ImageLayoutFile, err)
 	}
 	return nil
 }

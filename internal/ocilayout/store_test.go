@@ -19,6 +19,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
+
+	"github.com/wasmgate/wasmgate/artifact"
 )
 
 // wasmModule is the smallest valid WebAssembly module: magic and version.
@@ -404,5 +406,25 @@ func TestTagUnchangedWritesNothing(t *testing.T) {
 	}
 	if again, _ := os.Stat(index); os.SameFile(after, again) {
 		t.Error("index.json was not rewritten for a new tag")
+	}
+}
+
+// An index.json the image-spec calls invalid (an entry whose media type is
+// not one) is refused when read, with the rule; its valid form is read.
+func TestIndexBreakingTheImageSpec(t *testing.T) {
+	for _, tc := range []struct {
+		mediaType string
+		valid     bool
+	}{{"application/vnd.oci.image.manifest.v1+json", true}, {"manifest", false}} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644)
+		os.WriteFile(filepath.Join(dir, "index.json"), []byte(`{"schemaVersion":2,"manifests":[{"mediaType":"`+tc.mediaType+`","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","annotations":{"org.opencontainers.image.ref.name":"v1"}}]}`), 0o644)
+		s, err := OpenReadOnly(dir)
+		if err == nil {
+			_, err = s.loadIndex()
+		}
+		if tc.valid != (err == nil) || (!tc.valid && (!errors.Is(err, ErrInvalidIndex) || !errors.Is(err, artifact.ErrInvalidDocument) || !strings.Contains(err.Error(), "/manifests/0/mediaType"))) {
+			t.Errorf("%s: err = %v", tc.mediaType, err)
+		}
 	}
 }

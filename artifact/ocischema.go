@@ -1,0 +1,266 @@
+package artifact
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/schema"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+// The OCI documents [ValidateDocument] knows, by media type.
+var documentSchemas = map[string]string{
+	ocispec.MediaTypeImageManifest: "image-manifest-schema.json",
+	ocispec.MediaTypeImageIndex:    "image-index-schema.json",
+	ocispec.MediaTypeImageConfig:   "config-schema.json",
+	ocispec.MediaTypeDescriptor:    "content-descriptor.json",
+	ocispec.MediaTypeLayoutHeader:  "image-layout-schema.json",
+}
+
+// schemaAliases are the URLs the image-spec's schema files refer to each
+// other by, as image-spec/schema registers them (its specURLs).
+var schemaAliases = map[string][]string{
+	"config-schema.json":         {"https://opencontainers.org/schema/image/config"},
+	"content-descriptor.json":    {"https://opencontainers.org/schema/descriptor", "https://opencontainers.org/schema/image/content-descriptor.json"},
+	"defs-descriptor.json":       {"https://opencontainers.org/schema/image/descriptor/mediaType", "https://opencontainers.org/schema/defs-descriptor.json", "https://opencontainers.org/schema/image/defs-descriptor.json"},
+	"defs.json":                  {"https://opencontainers.org/schema/defs.json", "https://opencontainers.org/schema/image/defs.json", "https://opencontainers.org/schema/image/descriptor/defs.json"},
+	"image-index-schema.json":    {"https://opencontainers.org/schema/image/index"},
+	"image-layout-schema.json":   {"https://opencontainers.org/schema/image/layout"},
+	"image-manifest-schema.json": {"https://opencontainers.org/schema/image/manifest"},
+}
+
+// IsOCIDocument reports whether [ValidateDocument] has the image-spec's
+// schema for mediaType.
+func IsOCIDocument(mediaType string) bool {
+	_, ok := documentSchemas[mediaType]
+	return ok
+}
+
+// compiledSchemas compiles the image-spec's own schema files (embedded in
+// github.com/opencontainers/image-spec/schema) with the engine that
+// package uses, once: its Validator compiles them on every call, which
+// costs 3 ms and 2 MB per document — too much for every referrer of a
+// discovery. Nothing is ever fetched: a reference to a URL outside the
+// embedded files fails to compile.
+var compiledSchemas = sync.OnceValues(func() (map[string]*jsonschema.Schema, error) {
+	files := schema.FileSystem()
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft4
+	c.LoadURL = func(s string) (io.ReadCloser, error) {
+		return nil, fmt.Errorf("image-spec schema refers to %s, which is not embedded", s)
+	}
+	for name, aliases := range schemaAliases {
+		raw, err := readSchemaFile(files, name)
+		if err != nil {
+			return nil, err
+		}
+		for _, url := range append([]string{name}, aliases...) {
+			if err := c.AddResource(url, bytes.NewReader(raw)); err != nil {
+				return nil, fmt.Errorf("image-spec schema %s: %w", name, err)
+			}
+		}
+	}
+	out := make(map[string]*jsonschema.Schema, len(documentSchemas))
+	for mediaType, name := range documentSchemas {
+		s, err := c.Compile(name)
+		if err != nil {
+			return nil, fmt.Errorf("image-spec schema %s: %w", name, err)
+		}
+		out[mediaType] = s
+	}
+	return out, nil
+})
+
+func readSchemaFile(files http.FileSystem, name string) ([]byte, error) {
+	f, err := files.Open("/" + name)
+	if err != nil {
+		return nil, fmt.Errorf("image-spec schema %s: %w", name, err)
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// ValidateDocument checks raw, a document of the given OCI media type
+// (image manifest, image index, image config, content descriptor, or the
+// oci-layout file), against the OCI image-spec: its JSON schema, then the
+// rules image-spec checks in Go (the document decodes into its Go type,
+// every Env entry of a config is NAME=value) and those the spec states
+// for descriptors that a schema cannot: the digest of a registered
+// algorithm has its exact encoding, and embedded data (base64) is the
+// content the descriptor names.
+//
+// A digest of an algorithm wasmgate cannot compute (sha256+b64:…, any
+// grammatical algorithm not registered with go-digest) is valid here:
+// only reading the content it addresses fails, with
+// [ErrUnsupportedDigest].
+//
+// A failure is a [*SchemaError] wrapping [ErrInvalidDocument]; a media
+// type that is not one of those above wraps it too.
+func ValidateDocument(mediaType string, raw []byte) error {
+	schemas, err := compiledSchemas()
+	if err != nil {
+		return err // the embedded schema itself is broken: a build problem
+	}
+	s, ok := schemas[mediaType]
+	if !ok {
+		return &SchemaError{MediaType: mediaType, Err: fmt.Errorf("%w: no image-spec schema for media type %q", ErrInvalidDocument, mediaType)}
+	}
+	fail := func(rule string, err error) error {
+		return &SchemaError{MediaType: mediaType, Rule: rule, Err: fmt.Errorf("%w: %w", ErrInvalidDocument, err)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return fail("", fmt.Errorf("not JSON: %w", err))
+	}
+	if dec.More() {
+		return fail("", errors.New("trailing data after the JSON document"))
+	}
+	if err := s.Validate(doc); err != nil {
+		var ve *jsonschema.ValidationError
+		if errors.As(err, &ve) {
+			leaf := firstCause(ve)
+			return fail(leaf.InstanceLocation, fmt.Errorf("%s (schema %s)", leaf.Message, leaf.KeywordLocation))
+		}
+		return fail("", err)
+	}
+	return goRules(mediaType, raw, fail)
+}
+
+// firstCause is the innermost, first reason of a schema failure: the one
+// that names a field.
+func firstCause(ve *jsonschema.ValidationError) *jsonschema.ValidationError {
+	for len(ve.Causes) > 0 {
+		ve = ve.Causes[0]
+	}
+	return ve
+}
+
+// envEntry is image-spec's rule for a config's Env.
+var envEntry = regexp.MustCompile(`^[^=]+=.*$`)
+
+// goRules are the checks beyond the schema, on the Go types.
+func goRules(mediaType string, raw []byte, fail func(string, error) error) error {
+	var descs []located
+	switch mediaType {
+	case ocispec.MediaTypeImageManifest:
+		var m ocispec.Manifest
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fail("", fmt.Errorf("manifest format mismatch: %w", err))
+		}
+		descs = append(descs, located{"/config", m.Config})
+		for i, l := range m.Layers {
+			descs = append(descs, located{fmt.Sprintf("/layers/%d", i), l})
+		}
+		if m.Subject != nil {
+			descs = append(descs, located{"/subject", *m.Subject})
+		}
+	case ocispec.MediaTypeImageIndex:
+		var idx ocispec.Index
+		if err := json.Unmarshal(raw, &idx); err != nil {
+			return fail("", fmt.Errorf("index format mismatch: %w", err))
+		}
+		for i, d := range idx.Manifests {
+			descs = append(descs, located{fmt.Sprintf("/manifests/%d", i), d})
+		}
+		if idx.Subject != nil {
+			descs = append(descs, located{"/subject", *idx.Subject})
+		}
+	case ocispec.MediaTypeDescriptor:
+		var d ocispec.Descriptor
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return fail("", fmt.Errorf("descriptor format mismatch: %w", err))
+		}
+		descs = append(descs, located{"", d})
+	case ocispec.MediaTypeImageConfig:
+		var img ocispec.Image
+		if err := json.Unmarshal(raw, &img); err != nil {
+			return fail("", fmt.Errorf("config format mismatch: %w", err))
+		}
+		for i, e := range img.Config.Env {
+			if !envEntry.MatchString(e) {
+				return fail(fmt.Sprintf("/config/Env/%d", i), fmt.Errorf("env entry %q is not NAME=value", e))
+			}
+		}
+		for i, d := range img.RootFS.DiffIDs {
+			if err := validDigest(d); err != nil {
+				return fail(fmt.Sprintf("/rootfs/diff_ids/%d", i), err)
+			}
+		}
+	}
+	for _, l := range descs {
+		if err := validDescriptor(l.desc); err != nil {
+			return fail(l.at, err)
+		}
+	}
+	return nil
+}
+
+type located struct {
+	at   string
+	desc ocispec.Descriptor
+}
+
+// validDescriptor applies the descriptor rules a schema cannot express.
+func validDescriptor(d ocispec.Descriptor) error {
+	if err := validDigest(d.Digest); err != nil {
+		return err
+	}
+	if d.Size < 0 {
+		return fmt.Errorf("size %d: a size in bytes is not negative", d.Size)
+	}
+	if d.Data == nil {
+		return nil
+	}
+	if int64(len(d.Data)) != d.Size {
+		return fmt.Errorf("embedded data is %d bytes, size says %d", len(d.Data), d.Size)
+	}
+	if d.Digest.Algorithm().Available() && d.Digest.Algorithm().FromBytes(d.Data) != d.Digest {
+		return fmt.Errorf("embedded data does not hash to %s", d.Digest)
+	}
+	return nil
+}
+
+// validDigest accepts a digest of any algorithm the grammar allows, and
+// for those go-digest knows (sha256, sha384, sha512), only their exact
+// encoding.
+func validDigest(d digest.Digest) error {
+	err := d.Validate()
+	if err == nil || errors.Is(err, digest.ErrDigestUnsupported) {
+		return nil
+	}
+	return fmt.Errorf("digest %q: %w", d, err)
+}
+
+// SchemaError reports an OCI document that breaks a rule of the
+// image-spec: which document, where in it (a JSON pointer), and why.
+type SchemaError struct {
+	MediaType string // the document's media type
+	What      string // "manifest sha256:…", when the caller knows
+	Rule      string // the JSON pointer of the offending value; "" for the whole document
+	Err       error  // wraps ErrInvalidDocument
+}
+
+func (e *SchemaError) Error() string {
+	var b strings.Builder
+	if e.What != "" {
+		b.WriteString(e.What + ": ")
+	}
+	b.WriteString(e.Err.Error())
+	if e.Rule != "" {
+		b.WriteString(" at " + e.Rule)
+	}
+	return b.String()
+}
+
+func (e *SchemaError) Unwrap() error { return e.Err }

@@ -1,0 +1,200 @@
+package artifact_test
+
+import (
+	"bufio"
+	"errors"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/image-spec/schema"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
+)
+
+const (
+	okDigest = "sha256:5b0bcabd1ed22e9fb1310cf6c2dec7cdef19f0ad69efa1f392e94a4333501270"
+	// The empty JSON object, as image-spec's empty descriptor embeds it.
+	emptyDigest = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+)
+
+func desc(fields string) string {
+	return `{"mediaType":"application/wasm","size":7,"digest":"` + okDigest + `"` + fields + `}`
+}
+
+func manifest(config, layers, extra string) string {
+	return `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":` + config + `,"layers":[` + layers + `]` + extra + `}`
+}
+
+// schemaCases are, for each rule of the image-spec, a document that breaks
+// it and one that keeps it. beyondUpstream marks a rule the spec states
+// but image-spec's own Validator does not check (the digest encoding of a
+// registered algorithm inside a manifest, embedded data that is not the
+// content); for every other case, image-spec's Validator must agree.
+var schemaCases = []struct {
+	name           string
+	mediaType      string
+	doc            string
+	valid          bool
+	rule           string // where the failure is reported
+	beyondUpstream bool
+}{
+	{"manifest", ocispec.MediaTypeImageManifest, manifest(desc(""), desc(""), ""), true, "", false},
+	{"manifest schemaVersion 1", ocispec.MediaTypeImageManifest, strings.Replace(manifest(desc(""), desc(""), ""), `"schemaVersion":2`, `"schemaVersion":1`, 1), false, "/schemaVersion", false},
+	{"manifest without config", ocispec.MediaTypeImageManifest, `{"schemaVersion":2,"layers":[` + desc("") + `]}`, false, "", false},
+	{"manifest without layers", ocispec.MediaTypeImageManifest, manifest(desc(""), "", ""), false, "/layers", false},
+	{"manifest mediaType invalid", ocispec.MediaTypeImageManifest, strings.Replace(manifest(desc(""), desc(""), ""), "application/vnd.oci.image.manifest.v1+json", "not a media type", 1), false, "/mediaType", false},
+	{"manifest artifactType", ocispec.MediaTypeImageManifest, manifest(desc(""), desc(""), `,"artifactType":"application/vnd.example+json"`), true, "", false},
+	{"manifest artifactType invalid", ocispec.MediaTypeImageManifest, manifest(desc(""), desc(""), `,"artifactType":"wasm"`), false, "/artifactType", false},
+	{"manifest annotations not strings", ocispec.MediaTypeImageManifest, manifest(desc(""), desc(""), `,"annotations":{"a":1}`), false, "/annotations/a", false},
+	{"manifest subject", ocispec.MediaTypeImageManifest, manifest(desc(""), desc(""), `,"subject":`+desc("")), true, "", false},
+	{"manifest subject without size", ocispec.MediaTypeImageManifest, manifest(desc(""), desc(""), `,"subject":{"mediaType":"application/wasm","digest":"`+okDigest+`"}`), false, "/subject", false},
+	{"layer without size", ocispec.MediaTypeImageManifest, manifest(desc(""), `{"mediaType":"application/wasm","digest":"`+okDigest+`"}`, ""), false, "/layers/0", false},
+	{"layer without mediaType", ocispec.MediaTypeImageManifest, manifest(desc(""), `{"size":7,"digest":"`+okDigest+`"}`, ""), false, "/layers/0", false},
+	{"layer negative size", ocispec.MediaTypeImageManifest, manifest(desc(""), strings.Replace(desc(""), `"size":7`, `"size":-1`, 1), ""), false, "/layers/0", true},
+	{"layer size not an integer", ocispec.MediaTypeImageManifest, manifest(desc(""), strings.Replace(desc(""), `"size":7`, `"size":"7"`, 1), ""), false, "/layers/0/size", false},
+	{"layer digest without algorithm", ocispec.MediaTypeImageManifest, manifest(desc(""), strings.Replace(desc(""), "sha256:", "", 1), ""), false, "/layers/0/digest", false},
+	{"layer digest sha256+b64u (valid, unregistered)", ocispec.MediaTypeImageManifest, manifest(desc(""), strings.Replace(desc(""), okDigest, "sha256+b64u:LCa0a2j_xo_5m0U8HTBBNBNCLXBkg7-g-YpeiGJm564", 1), ""), true, "", false},
+	{"layer digest multihash+base58 (valid, unregistered)", ocispec.MediaTypeImageManifest, manifest(desc(""), strings.Replace(desc(""), okDigest, "multihash+base58:QmRZxt2b1FVZPNqd8hsiykDL3TdBDeTSPX9Kv46HmX4Gx8", 1), ""), true, "", false},
+	{"layer sha256 digest of the wrong length", ocispec.MediaTypeImageManifest, manifest(desc(""), strings.Replace(desc(""), okDigest, "sha256:5b0bca", 1), ""), false, "/layers/0", true},
+	{"layer sha256 digest in upper case", ocispec.MediaTypeImageManifest, manifest(desc(""), strings.Replace(desc(""), okDigest, strings.ToUpper(okDigest[:7])+okDigest[7:], 1), ""), false, "/layers/0/digest", false},
+	{"layer urls", ocispec.MediaTypeImageManifest, manifest(desc(""), desc(`,"urls":["https://example.com/blob"]`), ""), true, "", false},
+	{"layer url malformed", ocispec.MediaTypeImageManifest, manifest(desc(""), desc(`,"urls":["not a url"]`), ""), false, "/layers/0/urls/0", false},
+	{"layer artifactType invalid", ocispec.MediaTypeImageManifest, manifest(desc(""), desc(`,"artifactType":"x"`), ""), false, "/layers/0/artifactType", false},
+	{"config data", ocispec.MediaTypeImageManifest, manifest(`{"mediaType":"application/vnd.oci.empty.v1+json","size":2,"digest":"`+emptyDigest+`","data":"e30="}`, desc(""), ""), true, "", false},
+	{"config data not base64", ocispec.MediaTypeImageManifest, manifest(`{"mediaType":"application/vnd.oci.empty.v1+json","size":2,"digest":"`+emptyDigest+`","data":"e30"}`, desc(""), ""), false, "", false},
+	{"config data not the content", ocispec.MediaTypeImageManifest, manifest(`{"mediaType":"application/vnd.oci.empty.v1+json","size":2,"digest":"`+emptyDigest+`","data":"W10="}`, desc(""), ""), false, "/config", true},
+	{"config data longer than size", ocispec.MediaTypeImageManifest, manifest(`{"mediaType":"application/vnd.oci.empty.v1+json","size":1,"digest":"`+emptyDigest+`","data":"e30="}`, desc(""), ""), false, "/config", true},
+	{"manifest not JSON", ocispec.MediaTypeImageManifest, `{"schemaVersion":2,`, false, "", false},
+	{"manifest trailing data", ocispec.MediaTypeImageManifest, manifest(desc(""), desc(""), "") + `{}`, false, "", true},
+
+	{"index", ocispec.MediaTypeImageIndex, `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":7,"digest":"` + okDigest + `","platform":{"architecture":"wasm","os":"wasip1"}}]}`, true, "", false},
+	{"index without manifests", ocispec.MediaTypeImageIndex, `{"schemaVersion":2}`, false, "", false},
+	{"index entry without digest", ocispec.MediaTypeImageIndex, `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":7}]}`, false, "/manifests/0", false},
+	{"index entry platform without os", ocispec.MediaTypeImageIndex, `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":7,"digest":"` + okDigest + `","platform":{"architecture":"wasm"}}]}`, false, "/manifests/0/platform", false},
+	{"index entry media type invalid", ocispec.MediaTypeImageIndex, `{"schemaVersion":2,"manifests":[{"mediaType":"manifest","size":7,"digest":"` + okDigest + `"}]}`, false, "/manifests/0/mediaType", false},
+	{"index entry sha512 digest too short", ocispec.MediaTypeImageIndex, `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":7,"digest":"sha512:abcd"}]}`, false, "/manifests/0", true},
+
+	{"config", ocispec.MediaTypeImageConfig, `{"architecture":"wasm","os":"wasip1","config":{"Env":["A=1","B="]},"rootfs":{"type":"layers","diff_ids":["` + okDigest + `"]}}`, true, "", false},
+	{"config without os", ocispec.MediaTypeImageConfig, `{"architecture":"wasm","rootfs":{"type":"layers","diff_ids":[]}}`, false, "", false},
+	{"config Env entry without =", ocispec.MediaTypeImageConfig, `{"architecture":"wasm","os":"wasip1","config":{"Env":["PATH"]},"rootfs":{"type":"layers","diff_ids":[]}}`, false, "/config/Env/0", false},
+	{"config not JSON", ocispec.MediaTypeImageConfig, `wasm`, false, "", false},
+	{"config created not a date", ocispec.MediaTypeImageConfig, `{"architecture":"wasm","os":"wasip1","created":"yesterday","rootfs":{"type":"layers","diff_ids":[]}}`, false, "", false},
+
+	{"descriptor", ocispec.MediaTypeDescriptor, desc(""), true, "", false},
+	{"descriptor sha256+b64 (valid, unregistered)", ocispec.MediaTypeDescriptor, strings.Replace(desc(""), okDigest, "sha256+b64:LCa0a2j0xo05m0U8HTBBNBNCLXBkg70g0YpeiGJm564=", 1), true, "", false},
+	{"descriptor sha256+b64 with characters outside the grammar", ocispec.MediaTypeDescriptor, strings.Replace(desc(""), okDigest, "sha256+b64:LCa0a2j/xo/5m0U8HTBBNBNCLXBkg7+g+YpeiGJm564=", 1), false, "/digest", false},
+	{"descriptor sha256+b64u (valid, unregistered)", ocispec.MediaTypeDescriptor, strings.Replace(desc(""), okDigest, "sha256+b64u:LCa0a2j_xo_5m0U8HTBBNBNCLXBkg7-g-YpeiGJm564=", 1), true, "", false},
+	{"descriptor digest of an unknown algorithm with a bad grammar", ocispec.MediaTypeDescriptor, strings.Replace(desc(""), okDigest, "SHA256:abc", 1), false, "/digest", false},
+	{"descriptor sha256 digest not hex", ocispec.MediaTypeDescriptor, strings.Replace(desc(""), okDigest, "sha256:"+strings.Repeat("z", 64), 1), false, "", false},
+
+	{"layout header", ocispec.MediaTypeLayoutHeader, `{"imageLayoutVersion":"1.0.0"}`, true, "", false},
+	{"layout header without version", ocispec.MediaTypeLayoutHeader, `{}`, false, "", false},
+}
+
+func TestValidateDocumentRules(t *testing.T) {
+	for _, tc := range schemaCases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := artifact.ValidateDocument(tc.mediaType, []byte(tc.doc))
+			if tc.valid {
+				if err != nil {
+					t.Fatalf("valid document refused: %v", err)
+				}
+			} else {
+				var se *artifact.SchemaError
+				if !errors.Is(err, artifact.ErrInvalidDocument) || !errors.As(err, &se) {
+					t.Fatalf("invalid document: got %v, want a SchemaError wrapping ErrInvalidDocument", err)
+				}
+				if !strings.HasPrefix(se.Rule, tc.rule) {
+					t.Errorf("reported at %q, want under %q (%v)", se.Rule, tc.rule, err)
+				}
+			}
+			if tc.beyondUpstream {
+				return
+			}
+			upstream := schema.Validator(tc.mediaType).Validate(strings.NewReader(tc.doc))
+			if (upstream == nil) != tc.valid {
+				t.Errorf("image-spec's own Validator disagrees: %v", upstream)
+			}
+		})
+	}
+}
+
+// TestValidateDocumentSpecExamples validates every example document of the
+// image-spec's own pages (read from the module cache, as image-spec's
+// tests read them): each is valid.
+func TestValidateDocumentSpecExamples(t *testing.T) {
+	n := 0
+	for _, page := range []string{"manifest.md", "image-index.md", "config.md", "descriptor.md", "image-layout.md"} {
+		for _, ex := range specExamples(t, testkit.ModuleFile(t, "github.com/opencontainers/image-spec", page)) {
+			n++
+			if err := artifact.ValidateDocument(ex.mediaType, []byte(ex.body)); err != nil {
+				t.Errorf("%s %q (%s): %v", page, ex.title, ex.mediaType, err)
+			}
+		}
+	}
+	if n < 10 {
+		t.Fatalf("found only %d examples in image-spec's pages", n)
+	}
+}
+
+type specExample struct{ title, mediaType, body string }
+
+// specExamples reads the fenced ```json,title=…&mediatype=… blocks of a
+// page of the spec.
+func specExamples(t *testing.T, path string) []specExample {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []specExample
+	var cur *specExample
+	var body strings.Builder
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case cur == nil && strings.HasPrefix(line, "```json,"):
+			q, err := url.ParseQuery(strings.TrimPrefix(line, "```json,"))
+			if err != nil || q.Get("mediatype") == "" {
+				continue
+			}
+			cur = &specExample{title: q.Get("title"), mediaType: q.Get("mediatype")}
+			body.Reset()
+		case cur != nil && strings.HasPrefix(line, "```"):
+			cur.body = body.String()
+			out = append(out, *cur)
+			cur = nil
+		case cur != nil:
+			body.WriteString(line + "\n")
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestValidateDocumentUnknownType(t *testing.T) {
+	err := artifact.ValidateDocument("application/vnd.docker.distribution.manifest.v2+json", []byte(`{}`))
+	if !errors.Is(err, artifact.ErrInvalidDocument) {
+		t.Fatalf("got %v", err)
+	}
+	if artifact.IsOCIDocument("application/vnd.docker.distribution.manifest.v2+json") || !artifact.IsOCIDocument(ocispec.MediaTypeImageIndex) {
+		t.Fatal("IsOCIDocument")
+	}
+}
+
+func BenchmarkValidateDocument(b *testing.B) {
+	doc := []byte(manifest(desc(""), desc(""), `,"subject":`+desc("")))
+	for b.Loop() {
+		if err := artifact.ValidateDocument(ocispec.MediaTypeImageManifest, doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
