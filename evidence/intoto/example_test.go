@@ -16,7 +16,8 @@ func ExampleParseStatement() {
 	raw := []byte(`{"_type": "https://in-toto.io/Statement/v1",
 	  "subject": [{"name": "registry.example/wasm/app", "digest": {"sha256": "` + artifact.Encoded() + `"}}],
 	  "predicateType": "https://slsa.dev/provenance/v1",
-	  "predicate": {"runDetails": {"builder": {"id": "https://github.com/acme/builder@v1"},
+	  "predicate": {"buildDefinition": {"buildType": "https://github.com/acme/builder/wasm@v1", "externalParameters": {"ref": "main"}},
+	                "runDetails": {"builder": {"id": "https://github.com/acme/builder@v1"},
 	                               "metadata": {"finishedOn": "2026-12-01T10:00:00Z"}}}}`)
 	st, err := intoto.ParseStatement(raw, artifact)
 	if err != nil {

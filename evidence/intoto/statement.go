@@ -30,7 +30,8 @@ func StatementOf(env *dsse.Envelope, subject digest.Digest) (*in_toto.Statement,
 // attestation library's Statement.Validate: a subject, each subject's
 // digests well-formed for their algorithm, a predicate type and a
 // predicate; the library's sentinel stays in the chain beside
-// ErrInvalidStatement), and that it names subject.
+// ErrInvalidStatement), validates the predicates whose shape the library
+// defines ([ValidatePredicate]), and checks that it names subject.
 func ParseStatement(raw []byte, subject digest.Digest) (*in_toto.Statement, error) {
 	var st in_toto.Statement
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(raw, &st); err != nil {
@@ -41,6 +42,9 @@ func ParseStatement(raw []byte, subject digest.Digest) (*in_toto.Statement, erro
 	}
 	if err := st.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidStatement, err)
+	}
+	if err := ValidatePredicate(&st); err != nil {
+		return nil, err
 	}
 	for _, s := range st.GetSubject() {
 		if s.GetDigest()[string(subject.Algorithm())] == subject.Encoded() {
