@@ -56,8 +56,14 @@ func LoadPublicKey(pemBytes []byte) (Key, error) {
 // [LoadPublicKey] (sigstore's goodkey: the types, curves and sizes above,
 // points on the curve, no weak RSA moduli).
 func NewKey(pub crypto.PublicKey) (Key, error) {
-	switch pub.(type) {
-	case *ecdsa.PublicKey, *rsa.PublicKey, ed25519.PublicKey:
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey, *rsa.PublicKey:
+	case ed25519.PublicKey:
+		// goodkey checks nothing of an Ed25519 key, and ed25519.Verify
+		// panics on a key of another length.
+		if len(k) != ed25519.PublicKeySize {
+			return Key{}, fmt.Errorf("%w: an Ed25519 public key of %d bytes (it has %d)", ErrKey, len(k), ed25519.PublicKeySize)
+		}
 	default:
 		return Key{}, fmt.Errorf("%w: %T (accepted: ECDSA P-256, P-384 or P-521; RSA 2048, 3072 or 4096 bits; Ed25519)", ErrKey, pub)
 	}
