@@ -82,7 +82,7 @@ func (e *ThresholdError) Error() string {
 	if len(e.Verified) > 0 {
 		what = fmt.Sprintf("signatures by %d distinct keys verified (%s), %d needed", len(e.Verified), strings.Join(e.Verified, ", "), e.Threshold)
 	}
-	return fmt.Sprintf("%v: %s (%d signatures, %d keys): check that the keys are the signers' public keys, that the envelope is unaltered, and for RSA keys the signature scheme (PSS or PKCS #1 v1.5)",
+	return fmt.Sprintf("%v: %s (%d signature(s) tried with %d key(s)): check that the keys are the signers' public keys, that the envelope is unaltered, and for RSA keys the signature scheme (PSS or PKCS #1 v1.5)",
 		ErrThreshold, what, e.Signatures, e.Keys)
 }
 
