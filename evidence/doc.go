@@ -15,7 +15,10 @@
 //     COSE signatures, verified by notation-go;
 //   - [github.com/wasmgate/wasmgate/evidence/intoto]: in-toto statements
 //     (v1 and v0.1) inside DSSE envelopes: what a statement must say to be
-//     about an artifact, and what its predicate says (SLSA provenance).
+//     about an artifact, and what its predicate says (SLSA provenance);
+//   - [github.com/wasmgate/wasmgate/evidence/dsse]: DSSE envelopes
+//     ([MediaTypeDSSE]) of any payload type, verified with public keys by
+//     go-securesystemslib.
 //
 // Above them, package attest checks attestations against requirements
 // (predicate type, CEL conditions, age), sign publishes every format, and

@@ -154,6 +154,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			applyCommand(),
 			serveCommand(),
 			verifyBlobCommand(),
+			verifyDSSECommand(),
 			verifyAttestationCommand(),
 			signCommand(),
 			attestCommand(),

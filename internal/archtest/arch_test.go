@@ -26,7 +26,7 @@ var layers = [][]string{
 	// 2: discovery.
 	{"referrers"},
 	// 3: the evidence formats, one verifier each.
-	{"evidence/cosign", "evidence/notation", "evidence/intoto"},
+	{"evidence/cosign", "evidence/notation", "evidence/intoto", "evidence/dsse"},
 	// 4: attestation requirements; publishing.
 	{"attest", "sign"},
 	// 5: the pipeline and the trust policy.
@@ -121,14 +121,15 @@ var forbidden = []struct {
 	{"verify", "the pipeline decides; it never runs what it verifies", []string{module + "/loader", "github.com/tetratelabs/wazero"}},
 	{"artifact", "the model knows no access and no trust", []string{
 		module + "/access", module + "/remote", module + "/cache", module + "/internal/ocilayout", module + "/referrers",
-		module + "/evidence/cosign", module + "/evidence/notation", module + "/evidence/intoto", module + "/verify",
+		module + "/evidence/cosign", module + "/evidence/notation", module + "/evidence/intoto", module + "/evidence/dsse", module + "/verify",
 		module + "/attest", module + "/sign", "github.com/sigstore/sigstore-go", "github.com/notaryproject/notation-go", "oras.land/oras-go/v2/registry/remote"}},
 	{"evidence", "the names of the formats decide nothing", []string{"github.com/sigstore/sigstore-go", "github.com/notaryproject/notation-go", "oras.land/oras-go/v2"}},
 	{"referrers", "discovery never decides trust", []string{
-		module + "/evidence/cosign", module + "/evidence/notation", module + "/evidence/intoto", module + "/attest", module + "/verify", module + "/sign",
+		module + "/evidence/cosign", module + "/evidence/notation", module + "/evidence/intoto", module + "/evidence/dsse", module + "/attest", module + "/verify", module + "/sign",
 		"github.com/sigstore/sigstore-go/pkg/verify", "github.com/notaryproject/notation-go/verifier"}},
 	{"evidence/cosign", "a verifier does not publish", []string{module + "/sign", module + "/verify", module + "/attest"}},
 	{"evidence/notation", "a verifier does not publish", []string{module + "/sign", module + "/verify", module + "/attest"}},
+	{"evidence/dsse", "a verifier does not publish", []string{module + "/sign", module + "/verify", module + "/attest"}},
 	{"cmd/wasmgate", "every CLI run would pay their initialisation (~3 ms): the service is cmd/wasmgate-serve", []string{
 		module + "/serve", "github.com/open-policy-agent", "k8s.io/api", "k8s.io/apimachinery"}},
 }
