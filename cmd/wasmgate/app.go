@@ -154,6 +154,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			applyCommand(),
 			serveCommand(),
 			verifyBlobCommand(),
+			verifyLayoutCommand(),
 			verifyAttestationCommand(),
 			signCommand(),
 			attestCommand(),
