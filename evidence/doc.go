@@ -15,7 +15,8 @@
 //     COSE signatures, verified by notation-go;
 //   - [github.com/wasmgate/wasmgate/evidence/intoto]: in-toto statements
 //     (v1 and v0.1) inside DSSE envelopes: what a statement must say to be
-//     about an artifact, and what its predicate says (SLSA provenance).
+//     about an artifact, and what its predicate says (SLSA provenance); and
+//     supply-chain layouts with their links, verified by in-toto-golang.
 //
 // Above them, package attest checks attestations against requirements
 // (predicate type, CEL conditions, age), sign publishes every format, and

@@ -40,6 +40,8 @@ type LayoutResult struct {
 	// step's products, the final product set.
 	Materials map[string]map[string]string `json:"materials,omitempty"`
 	Products  map[string]map[string]string `json:"products,omitempty"`
+	// Product is the final product VerifyLayoutFor matched to the artifact.
+	Product string `json:"product,omitempty"`
 	// Warnings are in-toto's soft checks: a link whose command differs from
 	// its step's expected command does not fail verification.
 	Warnings []string `json:"warnings,omitempty"`
