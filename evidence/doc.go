@@ -15,7 +15,8 @@
 //     COSE signatures, verified by notation-go;
 //   - [github.com/wasmgate/wasmgate/evidence/intoto]: in-toto statements
 //     (v1 and v0.1) inside DSSE envelopes: what a statement must say to be
-//     about an artifact, and what its predicate says (SLSA provenance);
+//     about an artifact, and what its predicate says (SLSA provenance); and
+//     supply-chain layouts with their links, verified by in-toto-golang;
 //   - [github.com/wasmgate/wasmgate/evidence/dsse]: DSSE envelopes
 //     ([MediaTypeDSSE]) of any payload type, verified with public keys by
 //     go-securesystemslib.

@@ -19,6 +19,19 @@ const (
 	PayloadTypeInToto             = "application/vnd.in-toto+json"
 )
 
+// In-toto supply-chain layouts and links as OCI referrers: the artifact
+// type of a manifest whose one layer is the layout or link (DSSE or
+// in-toto's signed metadata, JSON). Neither in-toto (in-toto-golang and
+// in-toto python write files, *.layout and <step>.<keyid8>.link) nor
+// witness (whose policy is a DSSE payload type, not an artifact type)
+// names one, so these are wasmgate's, spelled in the vnd.in-toto tree. A
+// link's step and signer are read from its signed content, never from an
+// annotation.
+const (
+	ArtifactTypeInTotoLayout = "application/vnd.in-toto.layout+json"
+	ArtifactTypeInTotoLink   = "application/vnd.in-toto.link+json"
+)
+
 // Annotations that carry evidence or say what it is.
 const (
 	// AnnotationBundlePredicateType and AnnotationBundleContent are set by

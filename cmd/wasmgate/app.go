@@ -155,6 +155,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			serveCommand(),
 			verifyBlobCommand(),
 			verifyDSSECommand(),
+			verifyLayoutCommand(),
 			verifyAttestationCommand(),
 			signCommand(),
 			attestCommand(),

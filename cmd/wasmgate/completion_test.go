@@ -99,7 +99,7 @@ func TestCompletionScripts(t *testing.T) {
 		// whole flag list of a command), instead of want exactly.
 		some []string
 	}{
-		{words: []string{"wasmgate", "ver"}, want: []string{"verify", "verify-attestation", "verify-blob", "verify-dsse", "version"}},
+		{words: []string{"wasmgate", "ver"}, want: []string{"verify", "verify-attestation", "verify-blob", "verify-dsse", "verify-layout", "version"}},
 		{words: []string{"wasmgate", "cache", "cl"}, want: []string{"clear"}},
 		{words: []string{"wasmgate", "verify", "--po"}, want: []string{"--policy"}},
 		{words: []string{"wasmgate", "push", "--perm"}, want: []string{"--permissions"}},

@@ -273,7 +273,7 @@ func signingIdentity(c *cli.Context) (crypto.Signer, *sign.Keyless, error) {
 	case c.String("key") != "" && c.String("fulcio-url") != "":
 		return nil, nil, usageError("--key and --fulcio-url exclude each other")
 	case c.String("key") != "":
-		pemBytes, err := readBounded(c.String("key"), 1<<20)
+		pemBytes, err := readBounded(c.String("key"), maxKeyFile)
 		if err != nil {
 			return nil, nil, usageError("--key: %v", err)
 		}

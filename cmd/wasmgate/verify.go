@@ -440,7 +440,7 @@ func emitVSA(c *cli.Context, path string, policy *verify.Policy, res *verify.Res
 	}
 	out := st
 	if kp := c.String("vsa-key"); kp != "" {
-		pemBytes, err := readBounded(kp, 1<<20)
+		pemBytes, err := readBounded(kp, maxKeyFile)
 		if err != nil {
 			return usageError("--vsa-key: %v", err)
 		}

@@ -93,9 +93,6 @@ func verifyDSSEAction(c *cli.Context) error {
 	return nil
 }
 
-// maxKeyFile bounds a --key file: a PEM public key is a few KiB at most.
-const maxKeyFile = 1 << 16
-
 type dsseSigner struct {
 	KeyID string `json:"keyId"`
 	Key   string `json:"key"`

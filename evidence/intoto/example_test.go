@@ -1,8 +1,18 @@
 package intoto_test
 
 import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	in_toto "github.com/in-toto/in-toto-golang/in_toto"
 
 	"github.com/opencontainers/go-digest"
 
@@ -31,4 +41,81 @@ func ExampleParseStatement() {
 	// Output:
 	// https://slsa.dev/provenance/v1 https://github.com/acme/builder@v1 2026-12-01
 	// true
+}
+
+// A layout signed by its owner names who may perform each step and what
+// each step may use and make; VerifyLayout checks the links the
+// functionaries signed against it with in-toto-golang.
+func ExampleVerifyLayout() {
+	owner, builder := exampleKey(), exampleKey()
+	wasm := in_toto.HashObj{"sha256": "6a1f6f3bd5fc5a4d8cbd0f0b2a5e8d4f0e1c2b3a495867768594a3b2c1d0e0f1"}
+	layout := in_toto.Layout{
+		Type:    "layout",
+		Expires: time.Now().Add(time.Hour).UTC().Format(in_toto.ISO8601DateSchema),
+		Keys:    map[string]in_toto.Key{builder.KeyID: public(builder)},
+		Steps: []in_toto.Step{{Type: "step", PubKeys: []string{builder.KeyID}, Threshold: 1,
+			SupplyChainItem: in_toto.SupplyChainItem{Name: "build",
+				ExpectedProducts: [][]string{{"CREATE", "app.wasm"}, {"DISALLOW", "*"}}}}},
+	}
+	link := in_toto.Link{Type: "link", Name: "build", Products: map[string]in_toto.HashObj{"app.wasm": wasm}}
+
+	links := &intoto.Links{Steps: map[string]map[string][]byte{"build": {builder.KeyID: signed(link, builder)}}}
+	res, err := intoto.VerifyLayout(signed(layout, owner), []in_toto.Key{public(owner)}, links)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(res.Verified, res.Steps[0].Name, len(res.Steps[0].Functionaries), res.Products["app.wasm"]["sha256"][:8])
+
+	// The same layout signed by someone else is not the owner's.
+	_, err = intoto.VerifyLayout(signed(layout, builder), []in_toto.Key{public(owner)}, links)
+	fmt.Println(errors.Is(err, intoto.ErrLayoutSignature))
+	// Output:
+	// true build 1 6a1f6f3b
+	// true
+}
+
+func exampleKey() in_toto.Key {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		panic(err)
+	}
+	var k in_toto.Key
+	if err := k.LoadKeyReaderDefaults(bytes.NewReader(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))); err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func public(k in_toto.Key) in_toto.Key {
+	k.KeyVal.Private = ""
+	return k
+}
+
+// signed is payload in a DSSE envelope signed by k, as in-toto-golang
+// writes it.
+func signed(payload any, k in_toto.Key) []byte {
+	env := &in_toto.Envelope{}
+	if err := env.SetPayload(payload); err != nil {
+		panic(err)
+	}
+	if err := env.Sign(k); err != nil {
+		panic(err)
+	}
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	if err := env.Dump(filepath.Join(dir, "md")); err != nil {
+		panic(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "md"))
+	if err != nil {
+		panic(err)
+	}
+	return raw
 }
