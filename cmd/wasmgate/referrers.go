@@ -209,11 +209,11 @@ func attachAction(c *cli.Context) error {
 	return nil
 }
 
-// readBounded reads a local file of at most max bytes.
 // maxKeyFile bounds a key file given on the command line: a PEM key is a
 // few KiB; a certificate chain beside it stays well under this.
 const maxKeyFile = 1 << 20
 
+// readBounded reads a local file of at most max bytes.
 func readBounded(path string, max int64) ([]byte, error) {
 	data, err := boundedio.ReadFile(path, max)
 	if errors.Is(err, boundedio.ErrTooLarge) {
