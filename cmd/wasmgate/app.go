@@ -89,6 +89,8 @@ func nextStep(err error) string {
 		return "" // timeouts too, whose messages name --deadline and --min-rate
 	case errors.Is(err, remote.ErrTimeout):
 		return "the registry sent nothing for the time --timeout allows: retry, or raise --timeout if it is slow rather than down"
+	case errors.As(err, new(*notation.NoBlobTrustPolicyError)):
+		return "name a statement of the blob trust policy with --notation-policy-name, or mark one \"globalPolicy\": true"
 	case errors.Is(err, notation.ErrNoTrustPolicy):
 		return "verify under a scope the Notation trust policy has a statement for (--notation-scope, or notation.scope in a trust policy), " +
 			"or add this repository to a statement's registryScopes"

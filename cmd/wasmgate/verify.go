@@ -463,7 +463,10 @@ func policyURI(c *cli.Context) string {
 }
 
 func notationLine(r notation.Result) string {
-	where := "notation " + r.Envelope + " " + r.Referrer.String()
+	where := "notation " + r.Envelope
+	if r.Referrer != "" {
+		where += " " + r.Referrer.String()
+	}
 	if !r.Verified {
 		return "✗ " + where + ": " + r.Reason
 	}

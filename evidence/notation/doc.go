@@ -11,6 +11,20 @@
 // descriptor and the scope that selects the trust policy statement, and
 // turns notation-go's outcome into a [Result] with a typed error.
 //
+// Two more doors lead to the same verifier, both offline:
+// [VerifyEnvelope] checks one envelope file against a descriptor the
+// caller gives (notation verify, with the envelope and the descriptor in
+// hand), and [VerifyBlob] checks a blob signature, what notation blob
+// sign writes (a detached envelope whose payload names the file's digest,
+// size and content media type), under the blob trust policy
+// (trustpolicy.blob.json, read by [LoadBlobTrust]), whose statements are
+// chosen by name or the one marked globalPolicy, not by registry scope.
+// notation-go v1.3 reads no blob policy: this package parses it with the
+// Notary Project's rules and hands the chosen statement to notation-go's
+// verifier, so every check below is notation-go's for blobs too.
+// [LoadConfig] finds both policies in a Notation configuration directory
+// as the notation CLI does.
+//
 // # What each level checks
 //
 // notation-go runs the checks in this order and stops at the first failed

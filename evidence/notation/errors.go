@@ -3,10 +3,12 @@ package notation
 import (
 	"errors"
 	"fmt"
+	"strconv"
 )
 
-// Configuration errors, returned by [LoadTrust] and, for a scope no trust
-// policy covers, by [VerifyReferrers]: no verdict can be reached until the
+// Configuration errors, returned by [LoadTrust], [LoadBlobTrust] and
+// [LoadConfig] and, for a scope or a name no trust policy covers, by
+// [VerifyReferrers], [VerifyEnvelope] and [VerifyBlob]: no verdict can be reached until the
 // user fixes the trust material.
 var (
 	// ErrInvalidTrustPolicy: trustpolicy.json does not parse or breaks the
@@ -24,6 +26,10 @@ var (
 	// ErrInvalidScope: the scope is not "host[:port]/repository" (for an
 	// OCI layout, a local scope such as "local/name").
 	ErrInvalidScope = errors.New("invalid Notation scope")
+	// ErrInvalidMediaType: a media type the caller gave is not one: the
+	// content media type of a blob, or an envelope type that is neither
+	// JWS nor COSE (or could not be told from the envelope's bytes).
+	ErrInvalidMediaType = errors.New("invalid media type")
 )
 
 // Reasons a signature fails. A Result's Err wraps one of them, and
@@ -91,3 +97,30 @@ func (e *NoTrustPolicyError) Error() string {
 
 // Unwrap returns ErrNoTrustPolicy and notation-go's error.
 func (e *NoTrustPolicyError) Unwrap() []error { return []error{ErrNoTrustPolicy, e.Err} }
+
+// NoBlobTrustPolicyError: the blob trust policy has no statement of that
+// Name, or, for Name "", none with globalPolicy true. It wraps
+// [ErrNoTrustPolicy].
+type NoBlobTrustPolicyError struct {
+	Name   string   // the statement asked for; "" for the global one
+	Names  []string // the statements the policy has
+	Global string   // the global statement, "" when none is
+}
+
+func (e *NoBlobTrustPolicyError) Error() string {
+	have := "it has none"
+	if len(e.Names) > 0 {
+		have = "it has " + strconv.Quote(e.Names[0])
+		for _, n := range e.Names[1:] {
+			have += ", " + strconv.Quote(n)
+		}
+	}
+	if e.Name == "" {
+		return fmt.Sprintf("%v to this blob: no statement of the blob trust policy has globalPolicy true (%s); "+
+			"name the statement to verify under, or mark one globalPolicy", ErrNoTrustPolicy, have)
+	}
+	return fmt.Sprintf("%v to this blob: the blob trust policy has no statement named %q (%s)", ErrNoTrustPolicy, e.Name, have)
+}
+
+// Unwrap returns ErrNoTrustPolicy.
+func (e *NoBlobTrustPolicyError) Unwrap() error { return ErrNoTrustPolicy }

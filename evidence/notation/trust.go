@@ -58,13 +58,23 @@ func LoadTrust(policyPath, storeDir string) (*Trust, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", policyPath, err)
 	}
+	stores, err := loadStores(storeDir, doc.TrustPolicies)
+	if err != nil {
+		return nil, err
+	}
+	return &Trust{policy: doc, stores: stores}, nil
+}
+
+// loadStores reads, from storeDir, every trust store the statements name
+// (see [LoadTrust]).
+func loadStores(storeDir string, statements []trustpolicy.TrustPolicy) (memoryStore, error) {
 	fsys, err := openStoreDir(storeDir)
 	if err != nil {
 		return nil, err
 	}
 	reader := truststore.NewX509TrustStore(fsys)
 	stores := memoryStore{}
-	for _, p := range doc.TrustPolicies {
+	for _, p := range statements {
 		for _, ref := range p.TrustStores {
 			if _, ok := stores[ref]; ok {
 				continue
@@ -77,7 +87,7 @@ func LoadTrust(policyPath, storeDir string) (*Trust, error) {
 			stores[ref] = certs
 		}
 	}
-	return &Trust{policy: doc, stores: stores}, nil
+	return stores, nil
 }
 
 // ParseTrustPolicy parses and validates a trust policy document with

@@ -116,8 +116,8 @@ func VerifyReferrers(ctx context.Context, src oras.ReadOnlyTarget, scope string,
 		}
 		layer := ref.Manifest.Layers[0]
 		r.Envelope = envelopeName(layer.MediaType)
-		if layer.MediaType != jws.MediaTypeEnvelope && layer.MediaType != cose.MediaTypeEnvelope {
-			out = append(out, *r.fail(fmt.Errorf("%w: envelope media type %q, want %q or %q", ErrMalformed, layer.MediaType, jws.MediaTypeEnvelope, cose.MediaTypeEnvelope)))
+		if err := envelopeType(layer.MediaType); err != nil {
+			out = append(out, *r.fail(err))
 			continue
 		}
 		blob, err := access.FetchVerified(ctx, src, layer, MaxEnvelopeBytes, "notation signature envelope")
@@ -128,19 +128,86 @@ func VerifyReferrers(ctx context.Context, src oras.ReadOnlyTarget, scope string,
 			}
 			return out, err
 		}
-		rec.reset()
-		outcome, verr := v.Verify(ctx, subject, blob, notationgo.VerifierVerifyOptions{
-			ArtifactReference:  artifactRef,
-			SignatureMediaType: layer.MediaType,
-			UserMetadata:       opts.UserMetadata,
-		})
-		if err := ctx.Err(); err != nil {
+		if err := verifyEnvelope(ctx, v, rec, artifactRef, subject, blob, layer.MediaType, opts.UserMetadata, r); err != nil {
 			return out, err
 		}
-		describe(r, subject, outcome, verr, rec)
 		out = append(out, *r)
 	}
 	return out, nil
+}
+
+// VerifyEnvelope verifies one Notation signature envelope, as notation
+// sign writes it (JWS or COSE, named by envelopeMediaType, or "" to tell
+// by its bytes: [EnvelopeMediaType]), over subject, the descriptor of the
+// artifact it should be about: offline, with no registry, as notation
+// verify would verify it had it fetched this envelope for subject. scope
+// picks the statement of trust as for [VerifyReferrers], and the same
+// checks run, including that the envelope's payload names subject's media
+// type, digest and size ([ErrSubjectMismatch]).
+//
+// An envelope over [MaxEnvelopeBytes], or of no Notation envelope type, is
+// a failed Result ([ErrMalformed]). An error means no verdict: the scope
+// is invalid or no statement applies, or ctx ended.
+func VerifyEnvelope(ctx context.Context, scope string, subject ocispec.Descriptor, envelope []byte, envelopeMediaType string, trust *Trust, opts Options) (*Result, error) {
+	if trust == nil {
+		return nil, fmt.Errorf("%w: no trust material", ErrInvalidTrustPolicy)
+	}
+	opts = opts.withDefaults()
+	if err := validScope(scope, subject.Digest); err != nil {
+		return nil, err
+	}
+	policy, level, err := trust.applicable(scope, subject.Digest)
+	if err != nil {
+		return nil, err
+	}
+	if level.Name == trustpolicy.LevelSkip.Name {
+		r := skipped(policy.Name)
+		return &r, nil
+	}
+	rec := &revocationRecorder{}
+	v, err := trust.verifier(rec, opts.RevocationTimeout)
+	if err != nil {
+		return nil, err
+	}
+	r := &Result{Level: level.Name, Policy: policy.Name}
+	if err := verifyEnvelope(ctx, v, rec, scope+"@"+subject.Digest.String(), subject, envelope, orDetected(envelopeMediaType, envelope), opts.UserMetadata, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// verifyEnvelope runs notation-go's verifier on one envelope over subject
+// and fills r. Only ctx ending is an error; everything about the envelope
+// is in r.
+func verifyEnvelope(ctx context.Context, v notationgo.Verifier, rec *revocationRecorder, artifactRef string, subject ocispec.Descriptor, raw []byte, mediaType string, userMetadata map[string]string, r *Result) error {
+	r.Envelope = envelopeName(mediaType)
+	if err := envelopeType(mediaType); err != nil {
+		r.fail(err)
+		return nil
+	}
+	if len(raw) > MaxEnvelopeBytes {
+		r.fail(fmt.Errorf("%w: %w: the envelope is %d bytes, more than the %d allowed", ErrMalformed, artifact.ErrTooLarge, len(raw), MaxEnvelopeBytes))
+		return nil
+	}
+	rec.reset()
+	outcome, verr := v.Verify(ctx, subject, raw, notationgo.VerifierVerifyOptions{
+		ArtifactReference:  artifactRef,
+		SignatureMediaType: mediaType,
+		UserMetadata:       userMetadata,
+	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	describe(r, subject, outcome, verr, rec)
+	return nil
+}
+
+// envelopeType refuses a media type that is not a Notation envelope's.
+func envelopeType(mediaType string) error {
+	if mediaType != jws.MediaTypeEnvelope && mediaType != cose.MediaTypeEnvelope {
+		return fmt.Errorf("%w: envelope media type %q, want %q or %q", ErrMalformed, mediaType, jws.MediaTypeEnvelope, cose.MediaTypeEnvelope)
+	}
+	return nil
 }
 
 func envelopeName(mediaType string) string {
@@ -164,15 +231,21 @@ func skipped(policy string) Result {
 
 var checkNames = []string{CheckIntegrity, CheckAuthenticity, CheckAuthenticTimestamp, CheckExpiry, CheckRevocation}
 
-// verifier builds notation-go's verifier over the loaded trust, with
-// revocation validators bounded by timeout and recorded by rec.
+// verifier builds notation-go's verifier over a copy of t's policy.
 func (t *Trust) verifier(rec *revocationRecorder, timeout time.Duration) (notationgo.Verifier, error) {
+	doc := t.Policy()
+	return newVerifier(&doc, t.stores, rec, timeout)
+}
+
+// newVerifier builds notation-go's verifier over a trust policy document
+// and the trust stores read for it, with revocation validators bounded by
+// timeout and recorded by rec.
+func newVerifier(doc *trustpolicy.Document, stores memoryStore, rec *revocationRecorder, timeout time.Duration) (notationgo.Verifier, error) {
 	codeSigning, timestamping, err := revocationValidators(rec, timeout)
 	if err != nil {
 		return nil, err
 	}
-	doc := t.Policy()
-	v, err := verifier.NewWithOptions(&doc, t.stores, nil, verifier.VerifierOptions{
+	v, err := verifier.NewWithOptions(doc, stores, nil, verifier.VerifierOptions{
 		RevocationCodeSigningValidator:  codeSigning,
 		RevocationTimestampingValidator: timestamping,
 	})
@@ -281,7 +354,8 @@ func describe(r *Result, subject ocispec.Descriptor, outcome *notationgo.Verific
 	case errors.As(verr, new(notationgo.UserMetadataVerificationFailedError)):
 		r.fail(fmt.Errorf("%w: %w", ErrUserMetadata, verr))
 	case outcome.EnvelopeContent != nil && !targets(outcome.EnvelopeContent.Payload.Content, subject):
-		r.fail(fmt.Errorf("%w: %w", ErrSubjectMismatch, verr))
+		r.fail(fmt.Errorf("%w: it names %s, not %s: %w", ErrSubjectMismatch,
+			describeTarget(outcome.EnvelopeContent.Payload.Content), describeDescriptor(subject), verr))
 	default:
 		// VerificationInconclusiveError (a plugin the signature asks for)
 		// or an error notation-go does not type.
@@ -298,6 +372,19 @@ func targets(raw []byte, subject ocispec.Descriptor) bool {
 	}
 	t := p.TargetArtifact
 	return t.Digest == subject.Digest && t.Size == subject.Size && t.MediaType == subject.MediaType
+}
+
+// describeTarget names the artifact a signature payload is about.
+func describeTarget(raw []byte) string {
+	var p payload
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return "an unreadable payload"
+	}
+	return describeDescriptor(p.TargetArtifact)
+}
+
+func describeDescriptor(d ocispec.Descriptor) string {
+	return fmt.Sprintf("%s (%d bytes, %s)", d.Digest, d.Size, d.MediaType)
 }
 
 // classify maps a failed validation to a sentinel, wrapping notation-go's

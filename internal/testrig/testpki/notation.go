@@ -1,6 +1,8 @@
 package testpki
 
 import (
+	"context"
+	"crypto"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -9,10 +11,14 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/notaryproject/notation-core-go/signature"
 	"github.com/notaryproject/notation-go"
 	"github.com/notaryproject/notation-go/dir"
 	"github.com/notaryproject/notation-go/signer"
 	"github.com/notaryproject/notation-go/verifier/trustpolicy"
+	"github.com/notaryproject/tspclient-go"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // PEM encodes certs as concatenated CERTIFICATE blocks.
@@ -140,6 +146,75 @@ func WriteNotationTrust(t testing.TB, dirPath, storeName string, roots []*x509.C
 	if err := os.MkdirAll(dirPath, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(path, []byte(policy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// BlobSignOptions shape [Leaf.NotationSignBlob].
+type BlobSignOptions struct {
+	// Envelope is the envelope media type (jws.MediaTypeEnvelope or
+	// cose.MediaTypeEnvelope).
+	Envelope string
+	// MediaType is the content media type signed; default
+	// application/octet-stream, as notation blob sign defaults it.
+	MediaType string
+	// UserMetadata is signed as the target's annotations (-m k=v).
+	UserMetadata map[string]string
+	// Timestamper and TSARoots ask an RFC 3161 countersignature.
+	Timestamper tspclient.Timestamper
+	TSARoots    *x509.CertPool
+}
+
+// NotationSignBlob signs blob with the leaf as notation blob sign does:
+// the payload names the blob's descriptor (the digest the signing key
+// calls for: SHA-256 for RSA 3072 and P-256, SHA-384 for P-384; the size;
+// the content media type) with the user metadata as its annotations, and
+// notation-go's generic signer writes the envelope. notation-go v1.3 has
+// no SignBlob (it came after), so the descriptor is made here and signed
+// by the same signer its SignBlob calls.
+func (l *Leaf) NotationSignBlob(t testing.TB, blob []byte, o BlobSignOptions) []byte {
+	t.Helper()
+	if o.MediaType == "" {
+		o.MediaType = "application/octet-stream"
+	}
+	ks, err := signature.ExtractKeySpec(l.Cert)
+	if err != nil {
+		t.Fatalf("testpki: key spec: %v", err)
+	}
+	alg := digest.SHA256
+	switch ks.SignatureAlgorithm().Hash() {
+	case crypto.SHA384:
+		alg = digest.SHA384
+	case crypto.SHA512:
+		alg = digest.SHA512
+	}
+	desc := ocispec.Descriptor{MediaType: o.MediaType, Digest: alg.FromBytes(blob), Size: int64(len(blob)), Annotations: o.UserMetadata}
+	env, _, err := l.NotationSigner(t).Sign(context.Background(), desc, notation.SignerSignOptions{
+		SignatureMediaType: o.Envelope, Timestamper: o.Timestamper, TSARootCAs: o.TSARoots,
+	})
+	if err != nil {
+		t.Fatalf("testpki: sign blob: %v", err)
+	}
+	return env
+}
+
+// WriteNotationBlobTrust writes dir/trustpolicy.blob.json holding policy
+// (when "", one strict global statement "wasmgate-test" trusting any
+// identity from "ca:"+storeName) and the roots as [WriteNotationTrust]
+// writes them. It returns the path of trustpolicy.blob.json.
+func WriteNotationBlobTrust(t testing.TB, dirPath, storeName string, roots []*x509.Certificate, policy string) string {
+	t.Helper()
+	if policy == "" {
+		policy = `{"version": "1.0", "trustPolicies": [{"name": "wasmgate-test", "signatureVerification": {"level": "strict"},
+  "trustStores": ["ca:` + storeName + `"], "trustedIdentities": ["*"], "globalPolicy": true}]}`
+	}
+	oci := WriteNotationTrust(t, dirPath, storeName, roots, "")
+	if err := os.Remove(oci); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dirPath, "trustpolicy.blob.json")
 	if err := os.WriteFile(path, []byte(policy), 0o600); err != nil {
 		t.Fatal(err)
 	}
