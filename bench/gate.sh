@@ -22,7 +22,7 @@ cosign signing-config create --out "$out/sc.json" >/dev/null 2>&1
 cosign trusted-root create --out "$out/tr.json" >/dev/null 2>&1
 cosign sign --key "$out/cosign.key" --signing-config "$out/sc.json" --trusted-root "$out/tr.json" \
 	--allow-http-registry -y "$ref" >/dev/null 2>&1
-printf '{"buildDefinition":{"buildType":"https://example.test/build@v1","externalParameters":{}},"runDetails":{"builder":{"id":"https://github.com/acme/builder@v1"}}}' >"$out/provenance.json"
+printf '{"buildDefinition":{"buildType":"https://example.test/build@v1","externalParameters":{"ref":"refs/heads/main"}},"runDetails":{"builder":{"id":"https://github.com/acme/builder@v1"}}}' >"$out/provenance.json"
 cosign attest --key "$out/cosign.key" --type slsaprovenance1 --predicate "$out/provenance.json" \
 	--signing-config "$out/sc.json" --trusted-root "$out/tr.json" --allow-http-registry -y "$ref" >/dev/null 2>&1
 

@@ -22,7 +22,7 @@ start_proxy "$host" 0 proxy
 # Notation: a CA and a code-signing leaf (lib.sh's notation_pki).
 n="$out/pki"
 notation_pki "$n" "$out/notation"
-printf '{"buildDefinition":{"buildType":"https://example.test/build@v1","externalParameters":{}},"runDetails":{"builder":{"id":"https://github.com/acme/builder@v1"}}}' >"$out/provenance.json"
+printf '{"buildDefinition":{"buildType":"https://example.test/build@v1","externalParameters":{"ref":"refs/heads/main"}},"runDetails":{"builder":{"id":"https://github.com/acme/builder@v1"}}}' >"$out/provenance.json"
 
 : >"$out/warm.txt"
 : >"$out/cold.txt"

@@ -24,6 +24,7 @@ import (
 
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/evidence"
+	statement "github.com/wasmgate/wasmgate/evidence/intoto"
 	"github.com/wasmgate/wasmgate/referrers"
 )
 
@@ -63,6 +64,11 @@ func AttestationStatement(subject digest.Digest, predicateType string, predicate
 		Predicate:     pb,
 	}
 	if err := st.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrAttestOptions, err)
+	}
+	// What verify would refuse is not published: a SLSA v1 provenance
+	// without its required fields, say.
+	if err := statement.ValidatePredicate(st); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrAttestOptions, err)
 	}
 	return protojson.Marshal(st)

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"testing"
 
+	slsa "github.com/in-toto/attestation/go/predicates/provenance/v1"
+	"github.com/opencontainers/go-digest"
+
 	"github.com/wasmgate/wasmgate/internal/testrig/peers"
 	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
@@ -53,5 +56,10 @@ func TestCosignAcceptsWasmgateAttestations(t *testing.T) {
 	}
 	if _, err := sign.AttestationStatement(peers.PushSubject(t, testregistry.GGCR(t), "x").Digest, "custom", []byte(`[1,2]`)); !errors.Is(err, sign.ErrAttestOptions) {
 		t.Errorf("a predicate that is not an object: %v", err)
+	}
+	// A SLSA v1 provenance without its build definition is refused before
+	// anything is signed, for the reason the attestation library gives.
+	if _, err := sign.AttestationStatement(digest.FromString("x"), "slsaprovenance1", []byte(`{"runDetails":{"builder":{"id":"https://example.com/b"}}}`)); !errors.Is(err, sign.ErrAttestOptions) || !errors.Is(err, slsa.ErrBuildDefinitionRequired) {
+		t.Errorf("an invalid SLSA provenance: %v", err)
 	}
 }

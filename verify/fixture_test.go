@@ -27,7 +27,7 @@ import (
 )
 
 // provenance is a SLSA v1 predicate as a CI builder writes it.
-const provenance = `{"buildDefinition":{"buildType":"https://example.com/go@v1","externalParameters":{}},
+const provenance = `{"buildDefinition":{"buildType":"https://example.com/go@v1","externalParameters":{"ref":"refs/heads/main"}},
 "runDetails":{"builder":{"id":"https://github.com/acme/builder@v1"},"metadata":{"finishedOn":"%s"}}}`
 
 // where is the kind of place an artifact is verified in: both registries

@@ -62,7 +62,7 @@ func TestVerifyGateCLI(t *testing.T) {
 			testpki.WritePEM(t, notaryCert, leaf.Chain...)
 			testpki.WriteNotationTrust(t, filepath.Join(dir, "notation"), "acme", []*x509.Certificate{root.Root()}, "")
 			predicate := filepath.Join(dir, "provenance.json")
-			if err := os.WriteFile(predicate, []byte(sprintfTime(`{"buildDefinition":{"buildType":"https://example.test/build@v1","externalParameters":{}},
+			if err := os.WriteFile(predicate, []byte(sprintfTime(`{"buildDefinition":{"buildType":"https://example.test/build@v1","externalParameters":{"ref":"refs/heads/main"}},
 "runDetails":{"builder":{"id":"https://github.com/acme/builder@v1"},"metadata":{"finishedOn":"%s"}}}`)), 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -322,7 +322,7 @@ func (q *quickstart) signAndAttest() error {
 // built by the acme builder, which the trust policy's condition requires,
 // finished at now.
 func quickstartProvenance(now time.Time) []byte {
-	return fmt.Appendf(nil, `{"buildDefinition":{"buildType":"https://github.com/wasmgate/wasmgate/quickstart@v1","externalParameters":{}},
+	return fmt.Appendf(nil, `{"buildDefinition":{"buildType":"https://github.com/wasmgate/wasmgate/quickstart@v1","externalParameters":{"ref":"refs/heads/main"}},
 "runDetails":{"builder":{"id":"https://github.com/acme/builder@v1"},"metadata":{"finishedOn":%q}}}`, now.UTC().Format(time.RFC3339))
 }
 

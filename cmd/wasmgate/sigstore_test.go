@@ -167,7 +167,14 @@ func TestVerifyGitHubAttestationReferrer(t *testing.T) {
 	wf := &sigstoretest.GitHubWorkflow{Repository: "acme/wasm", WorkflowPath: ".github/workflows/release.yml", Ref: "refs/tags/v1"}
 	signed := s.Attest(t, sigstoretest.Statement{
 		Subjects:  []sigstoretest.Subject{{Name: reg.Ref("wasm/tiny", ""), Digest: map[string]string{"sha256": subject.Digest.Encoded()}}},
-		Predicate: map[string]any{"buildDefinition": map[string]any{"buildType": "https://actions.github.io/buildtypes/workflow/v1"}},
+		// The predicate's shape as actions/attest-build-provenance writes
+		// it (a valid SLSA v1 provenance: build type, the workflow as
+		// external parameters, the runner as builder).
+		Predicate: map[string]any{
+			"buildDefinition": map[string]any{"buildType": "https://actions.github.io/buildtypes/workflow/v1",
+				"externalParameters": map[string]any{"workflow": map[string]any{"ref": "refs/tags/v1", "repository": "https://github.com/acme/wasm", "path": ".github/workflows/release.yml"}}},
+			"runDetails": map[string]any{"builder": map[string]any{"id": "https://github.com/actions/runner/github-hosted"}},
+		},
 	}, sigstoretest.Sig{GitHub: wf})
 	dir := t.TempDir()
 	bundle := filepath.Join(dir, "attestation.sigstore.json")
