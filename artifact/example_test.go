@@ -1,8 +1,12 @@
 package artifact_test
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/wasmgate/wasmgate/artifact"
 )
@@ -34,4 +38,22 @@ func ExampleDetectKind() {
 	kind, err := artifact.DetectKind(header)
 	fmt.Println(kind, kind.OS(), err)
 	// Output: component wasip2 <nil>
+}
+
+// An OCI document is checked against the image-spec: the error says which
+// value breaks which rule. A digest of an algorithm wasmgate cannot compute
+// is valid; only reading the content it names is refused.
+func ExampleValidateDocument() {
+	manifest := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
+	  "config":{"mediaType":"application/vnd.oci.empty.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},
+	  "layers":[{"mediaType":"application/wasm","size":7,"digest":"sha256+b64u:LCa0a2j_xo_5m0U8HTBBNBNCLXBkg7-g-YpeiGJm564"}]}`)
+	fmt.Println(artifact.ValidateDocument(ocispec.MediaTypeImageManifest, manifest))
+
+	broken := bytes.Replace(manifest, []byte(`"application/wasm"`), []byte(`"wasm"`), 1)
+	err := artifact.ValidateDocument(ocispec.MediaTypeImageManifest, broken)
+	var se *artifact.SchemaError
+	fmt.Println(errors.Is(err, artifact.ErrInvalidDocument), errors.As(err, &se) && se.Rule == "/layers/0/mediaType")
+	// Output:
+	// <nil>
+	// true true
 }

@@ -29,7 +29,7 @@ func TestDiscoverPeerReferrers(t *testing.T) {
 			subject := peers.PushSubject(t, reg, "wasm/tiny")
 			ref := reg.Ref("wasm/tiny", subject.Digest.String())
 			_, key, pub := peers.CosignKeys(t)
-			predicate := testkit.TempFile(t, "provenance.json", []byte(`{"buildDefinition":{"buildType":"https://example.test/build"},"runDetails":{"builder":{"id":"https://example.test/builder"}}}`))
+			predicate := testkit.TempFile(t, "provenance.json", []byte(`{"buildDefinition":{"buildType":"https://example.test/build","externalParameters":{"ref":"main"}},"runDetails":{"builder":{"id":"https://example.test/builder"}}}`))
 			peers.CosignSign(t, key, ref, peers.CosignBundle)
 			peers.CosignSign(t, key, ref, peers.CosignLegacy)
 			peers.CosignAttest(t, key, ref, predicate, slsaV1, peers.CosignBundle)

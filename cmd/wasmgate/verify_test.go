@@ -206,7 +206,7 @@ func TestAttestCLI(t *testing.T) {
 	_, key, pub := peers.CosignKeys(t)
 	subject := peers.PushSubject(t, reg, "wasm/tiny")
 	predicate := filepath.Join(t.TempDir(), "provenance.json")
-	os.WriteFile(predicate, []byte(`{"runDetails":{"builder":{"id":"https://github.com/acme/builder@v1"}}}`), 0o644)
+	os.WriteFile(predicate, []byte(`{"buildDefinition":{"buildType":"https://example.test/build@v1","externalParameters":{"ref":"refs/heads/main"}},"runDetails":{"builder":{"id":"https://github.com/acme/builder@v1"}}}`), 0o644)
 	for _, format := range []string{"bundle", "legacy"} {
 		if code, _, stderr := wasmgate(t, "attest", reg.Ref("wasm/tiny", "v1"), "--key", key, "--type", "slsaprovenance1", "--predicate", predicate, "--format", format); code != 0 {
 			t.Fatalf("attest %s: %s", format, stderr)

@@ -24,6 +24,8 @@ func verifyBlobCommand() *cli.Command {
 			"  Notation signature envelope against a subject descriptor (offline notation verify):\n" +
 			"                    verify-blob --signature SIG --subject-descriptor DESC.json --notation-scope HOST/REPO\n" +
 			"                    --notation-trust-policy trustpolicy.oci.json --notation-trust-store DIR (or --notation-config DIR)\n\n" +
+			"Other evidence has its own command: a DSSE envelope of any payload type with keys, verify-dsse;\n" +
+			"an in-toto layout and its links, verify-layout; attestations on an artifact, verify --attestation-type.\n\n" +
 			"Exit codes: 0 verified, 1 not verified, 2 usage or trust material.",
 		Flags: withCommon(append(authorityFlags(),
 			&cli.StringFlag{Name: "bundle", Usage: "sigstore: the bundle (JSON)"},

@@ -298,7 +298,7 @@ func scenarios() []scenario {
 			attack: func(t *testing.T, e *env) string {
 				e.setPolicy(t, "[{predicateType: slsaprovenance1, signedBy: [release]}]")
 				other := e.otherArtifact(t)
-				d, err := sign.Attest(testkit.Context(t), e.dst, other.Manifest, e.key, "slsaprovenance1", []byte(`{"buildDefinition":{},"runDetails":{"builder":{"id":"x"}}}`), sign.AttestOptions{})
+				d, err := sign.Attest(testkit.Context(t), e.dst, other.Manifest, e.key, "slsaprovenance1", []byte(`{"buildDefinition":{"buildType":"https://example.test/build@v1","externalParameters":{"ref":"main"}},"runDetails":{"builder":{"id":"x"}}}`), sign.AttestOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
