@@ -19,6 +19,8 @@ const (
 	KindNotation          Kind = "notation-signature" // JWS or COSE envelope
 	KindInToto            Kind = "in-toto"            // in-toto statement or DSSE envelope
 	KindSBOM              Kind = "sbom"               // SPDX or CycloneDX
+	KindInTotoLayout      Kind = "in-toto-layout"     // an in-toto supply-chain layout
+	KindInTotoLink        Kind = "in-toto-link"       // an in-toto link of one step
 	KindOther             Kind = "other"
 )
 
@@ -90,6 +92,10 @@ func kindOfType(at string) Kind {
 		return KindNotation
 	case at == evidence.ArtifactTypeInToto || at == evidence.ArtifactTypeDSSE:
 		return KindInToto
+	case at == evidence.ArtifactTypeInTotoLayout:
+		return KindInTotoLayout
+	case at == evidence.ArtifactTypeInTotoLink:
+		return KindInTotoLink
 	case slices.Contains(sbomTypes, at):
 		return KindSBOM
 	}

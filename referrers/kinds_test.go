@@ -272,3 +272,57 @@ func TestUnknownRepositoryIsNotNoAPI(t *testing.T) {
 		t.Fatalf("after an unknown repository: listing %s, referrers %v", res.Listing, digests(res.Referrers))
 	}
 }
+
+// In-toto layouts and links are kinds of their own: asked for, they are
+// found and classified; not asked for, they are skipped (unfetched where
+// the listing names their type), as discovery skips any kind no verifier
+// reads.
+func TestKindsInTotoLayoutAndLinks(t *testing.T) {
+	for _, kind := range testregistry.Kinds() {
+		t.Run(string(kind), func(t *testing.T) {
+			s := openSite(t, testregistry.New(t, kind), "wasm/tiny")
+			subject := pushSubject(t, s.target)
+			layout := attach(t, s.target, subject, evidence.ArtifactTypeInTotoLayout, "application/octet-stream", `{"layout":1}`, nil)
+			link := attach(t, s.target, subject, evidence.ArtifactTypeInTotoLink, "application/octet-stream", `{"link":1}`, nil)
+			bundle := attach(t, s.target, subject, typeBundle, evidence.MediaTypeSigstoreBundlePrefix+"v0.3+json", `{}`,
+				map[string]string{evidence.AnnotationBundlePredicateType: evidence.PredicateTypeCosignSign})
+
+			opts := s.opts()
+			opts.Kinds = []referrers.Kind{referrers.KindInTotoLayout, referrers.KindInTotoLink}
+			res, err := referrers.Discover(testkit.Context(t), s.target, subject, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kinds := map[string]referrers.Kind{}
+			for _, r := range res.Referrers {
+				kinds[r.Digest.String()] = r.Kind
+			}
+			if len(res.Referrers) != 2 || kinds[layout.Digest.String()] != referrers.KindInTotoLayout || kinds[link.Digest.String()] != referrers.KindInTotoLink {
+				t.Fatalf("referrers %v (kinds %v), want the layout and the link", digests(res.Referrers), kinds)
+			}
+			if res.Skipped != 1 {
+				t.Errorf("skipped %d, want 1 (the bundle)", res.Skipped)
+			}
+
+			s.reg.Faults.ResetLog()
+			opts.Kinds = []referrers.Kind{referrers.KindSigstoreBundle}
+			res, err = referrers.Discover(testkit.Context(t), s.target, subject, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Referrers) != 1 || res.Referrers[0].Digest != bundle.Digest || res.Skipped != 2 {
+				t.Fatalf("referrers %v, skipped %d: want only the bundle, the layout and link skipped", digests(res.Referrers), res.Skipped)
+			}
+			if kind == testregistry.KindDistribution {
+				if res.Unfetched != 2 || res.SkippedTypes[evidence.ArtifactTypeInTotoLayout] != 1 || res.SkippedTypes[evidence.ArtifactTypeInTotoLink] != 1 {
+					t.Errorf("unfetched %d, types %v: the fallback index names their types", res.Unfetched, res.SkippedTypes)
+				}
+				for _, d := range []string{layout.Digest.String(), link.Digest.String()} {
+					if n := s.reg.Faults.Count("GET", "/manifests/"+d); n != 0 {
+						t.Errorf("%s fetched %d times though no verifier reads it", d, n)
+					}
+				}
+			}
+		})
+	}
+}

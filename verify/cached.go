@@ -28,7 +28,7 @@ func (v *Verifier) resultKey(repo string, manifest digest.Digest) resultcache.Ke
 
 // cached fills res from a verified verdict the cache holds for key: the
 // checks that read the artifact's content and evidence (layers,
-// signatures, attestations) and their reports. The scope, digest and
+// signatures, attestations, layouts) and their reports. The scope, digest and
 // manifest checks are this run's own.
 func (v *Verifier) cached(key resultcache.Key, res *Result) bool {
 	if v.opts.Results == nil {
@@ -43,7 +43,7 @@ func (v *Verifier) cached(key resultcache.Key, res *Result) bool {
 		return false
 	}
 	evidence := func(c Check) bool {
-		return c.Name == CheckLayers || c.Name == CheckSignatures || c.Name == CheckAttestation
+		return c.Name == CheckLayers || c.Name == CheckSignatures || c.Name == CheckAttestation || c.Name == CheckLayout
 	}
 	for _, c := range res.Checks {
 		if prev := old.check(c.Name, c.Subject); evidence(c) && (prev == nil || prev.Status != StatusPassed) {
@@ -55,7 +55,7 @@ func (v *Verifier) cached(key resultcache.Key, res *Result) bool {
 			res.Checks[i] = *old.check(c.Name, c.Subject)
 		}
 	}
-	res.Layers, res.Signatures, res.Attestations = old.Layers, old.Signatures, old.Attestations
+	res.Layers, res.Signatures, res.Attestations, res.Layouts = old.Layers, old.Signatures, old.Attestations, old.Layouts
 	res.Listing, res.Rejected, res.SkippedReferrers = old.Listing, old.Rejected, old.SkippedReferrers
 	res.Cached = &Cached{Verified: e.Stored, Expires: e.Expires}
 	return true

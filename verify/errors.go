@@ -32,6 +32,11 @@ var (
 	ErrThreshold = errors.New("signature threshold not met")
 	// ErrAttestation: a required attestation is missing or failed.
 	ErrAttestation = errors.New("required attestation not satisfied")
+	// ErrLayout: a required in-toto layout is missing or failed; the
+	// error wraps evidence/intoto's reason too (intoto.ErrLayoutExpired,
+	// intoto.ErrLinkThreshold, ...). With intoto.ErrInspections the check
+	// is undecided, not failed: wasmgate does not run inspections.
+	ErrLayout = errors.New("required in-toto layout not satisfied")
 	// ErrUnsupportedReference: the reference names no OCI artifact
 	// (a local file or an https URL), which carries no referrers.
 	ErrUnsupportedReference = errors.New("reference cannot be verified")

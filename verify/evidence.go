@@ -20,13 +20,19 @@ import (
 
 // checkEvidence discovers the subject's referrers once and runs every
 // verifier the statement needs over them at the same time: one per
-// authority, one per attestation rule and signer. They share src, whose
-// memo fetches each referrer blob once.
-func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artifact.Reference, res *Result, st *Statement, subject ocispec.Descriptor) {
+// authority, one per attestation rule and signer, one per layout
+// requirement (the layouts and links fetched once for all). They share
+// src, whose memo fetches each referrer blob once.
+func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artifact.Reference, res *Result, st *Statement, m *artifact.Manifest) {
+	subject := m.Descriptor
 	sig := res.check(CheckSignatures, "")
 	attChecks := make([]*Check, len(st.Attestations))
 	for i, r := range st.Attestations {
 		attChecks[i] = res.check(CheckAttestation, r.PredicateType)
+	}
+	layoutChecks := make([]*Check, len(st.Layouts))
+	for i, r := range st.Layouts {
+		layoutChecks[i] = res.check(CheckLayout, r.Name)
 	}
 	ropts := v.opts.Discover
 	ropts.API, ropts.ArtifactType, ropts.Kinds = v.opener.ReferrersAPI(ref), "", v.kinds(st)
@@ -36,7 +42,7 @@ func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artif
 		if sig != nil {
 			sig.error(err)
 		}
-		for _, c := range attChecks {
+		for _, c := range append(attChecks, layoutChecks...) {
 			c.error(err)
 		}
 		return
@@ -65,6 +71,27 @@ func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artif
 			attestations[i] = v.attestation(ctx, src, res.Repository, st, r, subject, found.Referrers, ropts)
 		})
 	}
+	layouts := make([]LayoutReport, len(st.Layouts))
+	if len(st.Layouts) > 0 {
+		// The layouts and links are read once for every requirement.
+		evidence := sync.OnceValues(func() (*layoutEvidence, error) {
+			ev, err := fetchLayoutEvidence(ctx, src, found.Referrers)
+			if err != nil {
+				err = classify(ref, "layout", err)
+			}
+			return ev, err
+		})
+		for i, r := range st.Layouts {
+			product := m.Layers.Wasm.Digest
+			if r.Product == ProductManifest {
+				product = subject.Digest
+			}
+			wg.Go(func() {
+				ev, err := evidence()
+				layouts[i] = v.layout(r, product, ev, err)
+			})
+		}
+	}
 	wg.Wait()
 
 	if sig != nil {
@@ -74,6 +101,12 @@ func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artif
 	res.Attestations = attestations
 	for i := range attestations {
 		attestationCheck(attChecks[i], &attestations[i])
+	}
+	if len(layouts) > 0 {
+		res.Layouts = layouts
+	}
+	for i := range layouts {
+		layoutCheck(layoutChecks[i], &layouts[i])
 	}
 }
 
@@ -92,6 +125,9 @@ func (v *Verifier) kinds(st *Statement) []referrers.Kind {
 	}
 	if len(st.Attestations) > 0 {
 		out = append(out, attest.Kinds()...)
+	}
+	if len(st.Layouts) > 0 {
+		out = append(out, referrers.KindInTotoLayout, referrers.KindInTotoLink)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)

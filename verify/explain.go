@@ -47,6 +47,8 @@ func (s *Statement) explain(b *strings.Builder) {
 	switch {
 	case !s.requiresEvidence():
 		b.WriteString("  ! insecure: allowUnsigned: no signature and no attestation is required; unsigned artifacts pass this policy\n")
+	case s.Threshold == 0 && len(s.Authorities) == 0:
+		b.WriteString("  no signature of the artifact itself is required\n")
 	case s.Threshold == 0:
 		b.WriteString("  no signature of the artifact itself is required; the authorities below sign its attestations:\n")
 	default:
@@ -89,6 +91,27 @@ func (s *Statement) explain(b *strings.Builder) {
 			fmt.Fprintf(b, "    where %s\n", c)
 		}
 	}
+	for _, r := range s.Layouts {
+		ids := make([]string, len(r.Keys))
+		for i, k := range r.Keys {
+			ids[i] = shortKeyID(k.KeyID)
+		}
+		what := "the wasm layer's digest"
+		if r.Product == ProductManifest {
+			what = "the manifest's digest"
+		}
+		fmt.Fprintf(b, "  in-toto layout %s: a layout attached as a referrer, signed by owner key %s, whose steps' links are attached too, "+
+			"and one of whose final products is %s\n", r.Name, strings.Join(ids, " and "), what)
+		b.WriteString("    a layout with inspections is not verified here (they run commands): the verdict is then undecided\n")
+	}
+}
+
+// shortKeyID is a key ID as in-toto's link file names carry it.
+func shortKeyID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
 }
 
 func scopeWords(pattern string) string {

@@ -15,7 +15,8 @@ import (
 //
 // Zero fields take the file format's defaults: Mode enforce, Layers.MaxBytes
 // DefaultMaxLayerBytes, an attestation's MinCount 1 and, with no SignedBy,
-// every authority of the statement. A statement that requires no
+// every authority of the statement; a layout's Name its place
+// ("layouts[i]") and its Product ProductWasm. A statement that requires no
 // signature and no attestation is refused unless AllowUnsignedUnsafe says
 // so.
 func NewPolicy(statements ...Statement) (*Policy, error) {
@@ -38,6 +39,17 @@ func (s *Statement) defaults() {
 	if s.Layers.MaxBytes == 0 {
 		s.Layers.MaxBytes = DefaultMaxLayerBytes
 	}
+	for i, r := range s.Layouts {
+		if r == nil {
+			continue // refused by validate
+		}
+		if r.Name == "" {
+			r.Name = layoutLabel(i)
+		}
+		if r.Product == "" {
+			r.Product = ProductWasm
+		}
+	}
 	for _, r := range s.Attestations {
 		if r.MinCount == 0 {
 			r.MinCount = 1
@@ -49,6 +61,10 @@ func (s *Statement) defaults() {
 		}
 	}
 }
+
+// layoutLabel is the name of a layout requirement that has none: its
+// place in the statement, which no name can be.
+func layoutLabel(i int) string { return yamlnode.Index("layouts", i) }
 
 // validate checks what the file format guarantees, for statements from
 // any source: the parser has refused most of it already, with lines.
@@ -147,9 +163,41 @@ func (s *Statement) validateEvidence(bad func(field, format string, args ...any)
 			}
 		}
 	}
+	layouts := map[string]bool{}
+	for i, r := range s.Layouts {
+		field := yamlnode.Index("layouts", i)
+		switch {
+		case r == nil:
+			return bad(field, "is nil")
+		case r.Name != layoutLabel(i) && !isName(r.Name):
+			return bad(field+".name", "%q is not a name: letters, digits, '.', '_' and '-', at most 64", r.Name)
+		case layouts[r.Name]:
+			return bad(field+".name", "duplicate layout name %q", r.Name)
+		case len(r.Keys) == 0:
+			return bad(field+".keys", "at least one layout owner key is required")
+		}
+		layouts[r.Name] = true
+		switch r.Product {
+		case ProductWasm, ProductManifest:
+		default:
+			return bad(field+".product", "must be wasm or manifest, not %q", r.Product)
+		}
+		ids := map[string]bool{}
+		for j, k := range r.Keys {
+			switch {
+			case k.KeyID == "" || k.KeyVal.Public == "":
+				return bad(yamlnode.Index(field+".keys", j), "is not a public key: load it with intoto.ParseKey")
+			case k.KeyVal.Private != "":
+				return bad(yamlnode.Index(field+".keys", j), "is a private key: name the layout owner's public key")
+			case ids[k.KeyID]:
+				return bad(yamlnode.Index(field+".keys", j), "key %s is listed twice", k.KeyID)
+			}
+			ids[k.KeyID] = true
+		}
+	}
 	if !s.requiresEvidence() && !s.AllowUnsignedUnsafe {
-		return bad("signatures", "requires no signature and no attestation, so an unsigned artifact would pass; "+
-			"add signatures or attestations, or say allowUnsigned: true")
+		return bad("signatures", "requires no signature, no attestation and no layout, so an unsigned artifact would pass; "+
+			"add signatures, attestations or layouts, or say allowUnsigned: true")
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/wasmgate/wasmgate/attest"
 	"github.com/wasmgate/wasmgate/evidence"
+	"github.com/wasmgate/wasmgate/evidence/intoto"
 	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/internal/boundedio"
 	"github.com/wasmgate/wasmgate/internal/yamlnode"
@@ -201,7 +202,7 @@ func (p *parser) name(n *yaml.Node, at *yaml.Node, path string) (string, error) 
 }
 
 func (p *parser) statement(n *yaml.Node, path string) (*Statement, error) {
-	f, err := yamlnode.Mapping(n, path, nil, "name", "scopes", "signatures", "attestations", "layers", "requireDigest", "mode", "allowUnsigned")
+	f, err := yamlnode.Mapping(n, path, nil, "name", "scopes", "signatures", "attestations", "layouts", "layers", "requireDigest", "mode", "allowUnsigned")
 	if err != nil {
 		return nil, err
 	}
@@ -251,6 +252,25 @@ func (p *parser) statement(n *yaml.Node, path string) (*Statement, error) {
 			s.Attestations = append(s.Attestations, r)
 		}
 	}
+	if v := yamlnode.Present(f["layouts"]); v != nil {
+		items, err := yamlnode.Sequence(v, yamlnode.Join(path, "layouts"))
+		if err != nil {
+			return nil, err
+		}
+		for i, ln := range items {
+			lp := yamlnode.Index(yamlnode.Join(path, "layouts"), i)
+			r, err := p.layout(ln, lp, i)
+			if err != nil {
+				return nil, err
+			}
+			for _, other := range s.Layouts {
+				if other.Name == r.Name {
+					return nil, yamlnode.At(ln, lp+".name", yamlnode.Invalid, "duplicate layout name %q", r.Name)
+				}
+			}
+			s.Layouts = append(s.Layouts, r)
+		}
+	}
 	s.Layers.MaxBytes = DefaultMaxLayerBytes
 	if v := yamlnode.Present(f["layers"]); v != nil {
 		if s.Layers, err = p.layers(v, yamlnode.Join(path, "layers")); err != nil {
@@ -281,7 +301,7 @@ func (p *parser) statement(n *yaml.Node, path string) (*Statement, error) {
 	}
 	if !s.requiresEvidence() && !s.AllowUnsignedUnsafe {
 		return nil, yamlnode.At(n, yamlnode.Join(path, "signatures"), yamlnode.Invalid,
-			"requires no signature and no attestation, so an unsigned artifact would pass; add signatures or attestations, or say allowUnsigned: true")
+			"requires no signature, no attestation and no layout, so an unsigned artifact would pass; add signatures, attestations or layouts, or say allowUnsigned: true")
 	}
 	return s, nil
 }
@@ -619,6 +639,63 @@ func (p *parser) attestation(s *Statement, n *yaml.Node, path string) (*Attestat
 	if v := yamlnode.Present(f["minCount"]); v != nil {
 		if r.MinCount, err = yamlnode.Int(v, yamlnode.Join(path, "minCount"), 1, 32); err != nil {
 			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// layout parses one required in-toto layout, the i-th of its statement,
+// and loads its owner keys.
+func (p *parser) layout(n *yaml.Node, path string, i int) (*LayoutRule, error) {
+	f, err := yamlnode.Mapping(n, path, nil, "name", "keys", "product")
+	if err != nil {
+		return nil, err
+	}
+	r := &LayoutRule{Name: layoutLabel(i), Product: ProductWasm}
+	if yamlnode.Present(f["name"]) != nil {
+		if r.Name, err = p.name(f["name"], n, yamlnode.Join(path, "name")); err != nil {
+			return nil, err
+		}
+	}
+	keys, err := yamlnode.Sequence(orNull(f["keys"]), yamlnode.Join(path, "keys"))
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, yamlnode.At(n, yamlnode.Join(path, "keys"), yamlnode.Invalid, "at least one layout owner key is required (a PEM public key file)")
+	}
+	ids := map[string]bool{}
+	for j, kn := range keys {
+		kp := yamlnode.Index(yamlnode.Join(path, "keys"), j)
+		file, err := yamlnode.String(kn, kp)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := p.read(kn, kp, file)
+		if err != nil {
+			return nil, err
+		}
+		k, err := intoto.ParseKey(raw)
+		if err != nil {
+			return nil, p.materialError(kn, kp, file+" is not an in-toto layout key (a PEM public key or certificate)", err)
+		}
+		if ids[k.KeyID] {
+			return nil, yamlnode.At(kn, kp, yamlnode.Invalid, "%s is the key %.8s listed before", yamlnode.Clip(file), k.KeyID)
+		}
+		ids[k.KeyID] = true
+		r.Keys = append(r.Keys, k)
+	}
+	if v := yamlnode.Present(f["product"]); v != nil {
+		s, err := yamlnode.String(v, yamlnode.Join(path, "product"))
+		if err != nil {
+			return nil, err
+		}
+		switch LayoutProduct(s) {
+		case ProductWasm, ProductManifest:
+			r.Product = LayoutProduct(s)
+		default:
+			return nil, yamlnode.At(v, yamlnode.Join(path, "product"), yamlnode.Invalid,
+				"must be wasm (the wasm layer's digest) or manifest (the manifest's), not %q", yamlnode.Clip(s))
 		}
 	}
 	return r, nil

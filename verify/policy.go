@@ -5,6 +5,7 @@ import (
 	"maps"
 	"time"
 
+	in_toto "github.com/in-toto/in-toto-golang/in_toto"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/wasmgate/wasmgate/attest"
@@ -94,7 +95,9 @@ type Statement struct {
 	Authorities []*Authority
 	// Attestations are required, each on its own.
 	Attestations []*AttestationRule
-	Layers       LayerRules
+	// Layouts are required in-toto supply-chain layouts, each on its own.
+	Layouts []*LayoutRule
+	Layers  LayerRules
 	// RequireDigest refuses references not pinned by digest.
 	RequireDigest bool
 	// Mode is what a denial does; "" is ModeEnforce.
@@ -149,6 +152,43 @@ type AttestationRule struct {
 	MinCount   int
 }
 
+// LayoutProduct is the digest of the artifact that must be a final
+// product of a required in-toto layout.
+type LayoutProduct string
+
+const (
+	// ProductWasm: the wasm layer's digest (the default).
+	ProductWasm LayoutProduct = "wasm"
+	// ProductManifest: the manifest's digest, for a supply chain whose
+	// last step pushes the artifact.
+	ProductManifest LayoutProduct = "manifest"
+)
+
+// LayoutRule is a required in-toto supply-chain layout, attached to the
+// artifact as a referrer (evidence.ArtifactTypeInTotoLayout) with its
+// links (evidence.ArtifactTypeInTotoLink): it is met when one layout
+// referrer verifies with Keys and the links attached, and one of its final
+// products has the Product digest (see intoto.VerifyLayoutFor).
+type LayoutRule struct {
+	// Name labels the requirement in results; "" means "layouts[i]", its
+	// place in the statement.
+	Name string
+	// Keys are the layout owner's public keys (intoto.ParseKey): as in
+	// in-toto, every one of them must have signed the layout.
+	Keys []in_toto.Key
+	// Product is which digest must be a final product; "" is ProductWasm.
+	Product LayoutProduct
+}
+
+// KeyIDs are the in-toto key IDs of the rule's keys, in order.
+func (r *LayoutRule) KeyIDs() []string {
+	ids := make([]string, len(r.Keys))
+	for i, k := range r.Keys {
+		ids[i] = k.KeyID
+	}
+	return ids
+}
+
 // LayerRules constrain the artifact's layers.
 type LayerRules struct {
 	// RequirePolicy: the artifact must carry a permission policy layer
@@ -160,9 +200,9 @@ type LayerRules struct {
 	MaxBytes int64
 }
 
-// requiresEvidence: some signature or attestation must verify.
+// requiresEvidence: some signature, attestation or layout must verify.
 func (s *Statement) requiresEvidence() bool {
-	return s.Threshold > 0 || len(s.Attestations) > 0
+	return s.Threshold > 0 || len(s.Attestations) > 0 || len(s.Layouts) > 0
 }
 
 // insecure is what the statement gives up, as every result reports it.
@@ -210,7 +250,26 @@ func (s *Statement) clone() Statement {
 		rc.Conditions = append([]*attest.Condition(nil), r.Conditions...)
 		c.Attestations[i] = &rc
 	}
+	c.Layouts = make([]*LayoutRule, len(s.Layouts))
+	for i, r := range s.Layouts {
+		if r == nil {
+			continue // refused by validate
+		}
+		rc := *r
+		rc.Keys = append([]in_toto.Key(nil), r.Keys...)
+		c.Layouts[i] = &rc
+	}
 	return c
+}
+
+// statement returns the statement called name, or nil.
+func (p *Policy) statement(name string) *Statement {
+	for _, s := range p.statements {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
 }
 
 // authority returns the statement's authority called name.

@@ -1,11 +1,14 @@
 package verify
 
 import (
+	"time"
+
 	"github.com/opencontainers/go-digest"
 
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/attest"
 	"github.com/wasmgate/wasmgate/evidence/cosign"
+	"github.com/wasmgate/wasmgate/evidence/intoto"
 	"github.com/wasmgate/wasmgate/evidence/notation"
 	"github.com/wasmgate/wasmgate/referrers"
 )
@@ -41,7 +44,7 @@ const (
 )
 
 // Check names. Attestation checks are "attestation" with the predicate
-// type as Subject.
+// type as Subject; layout checks are "layout" with the requirement's name.
 const (
 	CheckScope       = "scope"
 	CheckDigest      = "digest"
@@ -49,6 +52,7 @@ const (
 	CheckLayers      = "layers"
 	CheckSignatures  = "signatures"
 	CheckAttestation = "attestation"
+	CheckLayout      = "layout"
 )
 
 // Check is one requirement of the statement and what became of it.
@@ -86,6 +90,7 @@ type Result struct {
 	Layers       *LayerReport        `json:"layers,omitempty"`
 	Signatures   *SignatureReport    `json:"signatures,omitempty"`
 	Attestations []AttestationReport `json:"attestations,omitempty"`
+	Layouts      []LayoutReport      `json:"layouts,omitempty"`
 	// Insecure lists what the policy chose to give up.
 	Insecure []string `json:"insecure,omitempty"`
 	// Listing is how referrers were discovered; Rejected are referrers
@@ -162,6 +167,54 @@ type AttestationReport struct {
 type AttestationResult struct {
 	Authority string `json:"authority"`
 	attest.Result
+}
+
+// LayoutReport is one required in-toto layout: what it required, the
+// layout that met it and the links that counted, or every layout tried.
+type LayoutReport struct {
+	Name string `json:"name"`
+	// OwnerKeys are the key IDs of the rule's owner keys.
+	OwnerKeys []string `json:"ownerKeyIds"`
+	// Product says which digest of the artifact, ProductDigest, had to be
+	// a final product.
+	Product       LayoutProduct `json:"product"`
+	ProductDigest digest.Digest `json:"productDigest"`
+	Verified      bool          `json:"verified"`
+	// Layout is the layout referrer that verified; Links are the link
+	// referrers whose links its steps counted.
+	Layout digest.Digest   `json:"layout,omitempty"`
+	Links  []digest.Digest `json:"links,omitempty"`
+	// Results are the layout referrers tried, in digest order, up to the
+	// first that verified.
+	Results []LayoutResult `json:"results"`
+	// Error is set when the registry failed while the layout and links
+	// were read: no verdict.
+	Error string `json:"error,omitempty"`
+	Err   error  `json:"-"`
+}
+
+// LayoutResult is one layout referrer checked against a requirement, as
+// evidence/intoto found it (materials and products of the whole chain
+// left out: a link of a source tree lists every file).
+type LayoutResult struct {
+	Referrer digest.Digest `json:"referrer,omitempty"`
+	Verified bool          `json:"verified"`
+	Expires  time.Time     `json:"expires,omitzero"`
+	// OwnerKeys are the layout keys whose signatures verified.
+	OwnerKeys []string            `json:"ownerKeyIds,omitempty"`
+	Steps     []intoto.StepResult `json:"steps,omitempty"`
+	// Product is the final product that has the artifact's digest.
+	Product     string   `json:"product,omitempty"`
+	Inspections []string `json:"inspections,omitempty"`
+	Warnings    []string `json:"warnings,omitempty"`
+	// FailedStep and FailedRule say where verification failed, Reason
+	// why; Undecided is set for a layout this verifier cannot decide on
+	// (inspections), which is neither met nor denied.
+	FailedStep string   `json:"failedStep,omitempty"`
+	FailedRule []string `json:"failedRule,omitempty"`
+	Reason     string   `json:"reason,omitempty"`
+	Undecided  bool     `json:"undecided,omitempty"`
+	Err        error    `json:"-"`
 }
 
 // check returns the check called name (and subject), or nil.

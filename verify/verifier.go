@@ -264,9 +264,9 @@ func (v *Verifier) run(ctx context.Context, ref artifact.Reference, keep bool) (
 		}
 		return nil
 	})
-	if !cached && (st.Threshold > 0 || len(st.Attestations) > 0) {
+	if !cached && st.requiresEvidence() {
 		g.Go(func() error {
-			v.checkEvidence(ctx, newMemo(src), ref, res, st, subject)
+			v.checkEvidence(ctx, newMemo(src), ref, res, st, m)
 			return nil
 		})
 	}
@@ -305,6 +305,9 @@ func planChecks(st *Statement) []Check {
 	}
 	for _, r := range st.Attestations {
 		checks = append(checks, Check{Name: CheckAttestation, Subject: r.PredicateType})
+	}
+	for _, r := range st.Layouts {
+		checks = append(checks, Check{Name: CheckLayout, Subject: r.Name})
 	}
 	for i := range checks {
 		checks[i].Status = StatusNotRun

@@ -74,15 +74,31 @@ func SummaryOf(res *Result, p *Policy, verifierID, policyURI string, now time.Ti
 			add(r.Verified, r.Referrer)
 		}
 	}
+	for _, l := range res.Layouts {
+		add(l.Verified, l.Layout)
+		for _, d := range l.Links {
+			add(l.Verified, d)
+		}
+	}
 	policy := summaryPolicy(p, res.Policy, res.Scope, res.Mode, res.Checks)
 	return Summary{VerifierID: verifierID, Repository: res.Repository, Digest: res.Digest, Policy: policy,
 		PolicyURI: policyURI, Inputs: inputs, Time: now, Insecure: res.Insecure}, nil
 }
 
 // summaryPolicy is what a VSA states was required: the statement, its
-// scope and mode, the policy and trust material by digest, the checks.
+// scope and mode, the policy and trust material by digest, the checks, and
+// what each required layout requires (its owner keys and product), which
+// for a policy built in Go no file digest covers.
 func summaryPolicy(p *Policy, statement, scope string, mode Mode, checks []Check) map[string]any {
+	st := p.statement(statement)
 	policy := map[string]any{"policy": statement, "scope": scope, "mode": mode, "trustMaterial": p.TrustDigest().String()}
+	if st != nil && len(st.Layouts) > 0 {
+		layouts := []any{}
+		for _, r := range st.Layouts {
+			layouts = append(layouts, map[string]any{"name": r.Name, "ownerKeyIds": r.KeyIDs(), "product": r.Product})
+		}
+		policy["layouts"] = layouts
+	}
 	if p.Digest() != "" {
 		policy["policyFile"] = p.Digest().String()
 	}

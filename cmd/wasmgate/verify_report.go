@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/owenrumney/go-sarif/v2/sarif"
 
+	"github.com/wasmgate/wasmgate/evidence/intoto"
 	"github.com/wasmgate/wasmgate/verify"
 )
 
@@ -48,6 +50,13 @@ func printReport(w io.Writer, rep verify.Report) {
 				for _, a := range r.Attestations {
 					if a.PredicateType == c.Subject {
 						printAttestations(w, a)
+					}
+				}
+			}
+			if c.Name == verify.CheckLayout && c.Status != verify.StatusPassed {
+				for _, l := range r.Layouts {
+					if l.Name == c.Subject {
+						printLayouts(w, l)
 					}
 				}
 			}
@@ -151,10 +160,48 @@ func printAttestations(w io.Writer, a verify.AttestationReport) {
 	}
 }
 
+// printLayouts lists each layout a requirement tried, under its check,
+// when it did not pass (the check's line says what passed).
+func printLayouts(w io.Writer, l verify.LayoutReport) {
+	for _, r := range l.Results {
+		m := "✗"
+		switch {
+		case r.Verified:
+			m = "✓"
+		case r.Undecided:
+			m = "?"
+		}
+		line := fmt.Sprintf("      %s layout %s", m, orElse(string(r.Referrer), "(none read)"))
+		if r.FailedStep != "" {
+			line += " step " + r.FailedStep
+		}
+		if r.FailedRule != nil {
+			line += " rule " + strings.Join(r.FailedRule, " ")
+		}
+		if r.Reason != "" {
+			line += ": " + r.Reason
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+// inspections reports whether r is undecided because a required in-toto
+// layout has inspections, which wasmgate does not run.
+func inspections(r *verify.Result) bool {
+	for _, c := range r.Checks {
+		if c.Status == verify.StatusError && errors.Is(c.Err, intoto.ErrInspections) {
+			return true
+		}
+	}
+	return false
+}
+
 func verdictLine(r *verify.Result) string {
 	switch {
 	case r.Verdict == verify.VerdictVerified:
 		return "VERIFIED"
+	case r.Verdict == verify.VerdictUndecided && inspections(r):
+		return "UNDECIDED: a required in-toto layout has inspections, which run commands; wasmgate does not run them: verify that layout with in-toto-verify (a retry will not help)"
 	case r.Verdict == verify.VerdictUndecided && configuration(r):
 		return "UNDECIDED: a configuration error, not the artifact's: fix the trust policy or its trust material (exit 2; a retry will not help)"
 	case r.Pass:
@@ -185,7 +232,7 @@ func printSARIF(w io.Writer, rep verify.Report, policy *verify.Policy) error {
 	}
 	run := sarif.NewRunWithInformationURI("wasmgate", "https://github.com/wasmgate/wasmgate")
 	run.Tool.Driver.WithVersion(version)
-	for _, name := range []string{verify.CheckScope, verify.CheckDigest, verify.CheckManifest, verify.CheckLayers, verify.CheckSignatures, verify.CheckAttestation, ruleInsecure} {
+	for _, name := range []string{verify.CheckScope, verify.CheckDigest, verify.CheckManifest, verify.CheckLayers, verify.CheckSignatures, verify.CheckAttestation, verify.CheckLayout, ruleInsecure} {
 		run.AddRule("wasmgate/" + name).WithDescription(ruleDescriptions[name])
 	}
 	for _, r := range rep.Results {
@@ -249,4 +296,5 @@ var ruleDescriptions = map[string]string{
 	verify.CheckLayers:      "Every layer's size and digest match, and the layers follow the policy's rules.",
 	verify.CheckSignatures:  "Enough distinct authorities signed the artifact.",
 	verify.CheckAttestation: "A required in-toto attestation is present, signed and meets its conditions.",
+	verify.CheckLayout:      "A required in-toto layout, signed by its owner, verifies with its steps' links, and the artifact is a final product of it.",
 }

@@ -16,20 +16,20 @@ import (
 func TestVerifyLayoutForReferrers(t *testing.T) {
 	for _, dsse := range []bool{false, true} {
 		c := newChain(t)
-		c.dsse = dsse
-		layout, links := c.signed(t)
-		bag := [][]byte{links.Steps["package"][c.bob.pub.KeyID], []byte("not a link"), links.Steps["build"][c.alice.pub.KeyID]}
-		wasm := digest.NewDigestFromEncoded(digest.SHA256, hashes("\x00asm")["sha256"])
+		c.DSSE = dsse
+		layout, links := c.Signed(t)
+		bag := [][]byte{links.Steps["package"][c.Bob.Pub.KeyID], []byte("not a link"), links.Steps["build"][c.Alice.Pub.KeyID]}
+		wasm := digest.NewDigestFromEncoded(digest.SHA256, hashes(string(wasm))["sha256"])
 
-		res, err := intoto.VerifyLayoutFor(layout, []in_toto.Key{c.owner.pub}, bag, wasm)
+		res, err := intoto.VerifyLayoutFor(layout, []in_toto.Key{c.Owner.Pub}, bag, wasm)
 		if err != nil || !res.Verified || res.Product != "app.wasm" {
 			t.Fatalf("dsse=%v: %v %+v", dsse, err, res)
 		}
-		res, err = intoto.VerifyLayoutFor(layout, []in_toto.Key{c.owner.pub}, bag, digest.FromString("another module"))
+		res, err = intoto.VerifyLayoutFor(layout, []in_toto.Key{c.Owner.Pub}, bag, digest.FromString("another module"))
 		if !errors.Is(err, intoto.ErrSubjectMismatch) || res.Verified {
 			t.Errorf("dsse=%v: a layout that did not make the artifact: %v", dsse, err)
 		}
-		res, err = intoto.VerifyLayoutFor(layout, []in_toto.Key{c.owner.pub}, bag[:2], wasm)
+		res, err = intoto.VerifyLayoutFor(layout, []in_toto.Key{c.Owner.Pub}, bag[:2], wasm)
 		if !errors.Is(err, intoto.ErrLinkThreshold) || res.FailedStep != "build" {
 			t.Errorf("dsse=%v: the build link not among the referrers: %v", dsse, err)
 		}
