@@ -198,7 +198,7 @@ func (v *Verifier) layout(r *LayoutRule, product digest.Digest, ev *layoutEviden
 				break
 			}
 			res.Err = err
-			res.Undecided = errors.Is(err, intoto.ErrInspections)
+			res.Unsupported = errors.Is(err, intoto.ErrInspections)
 			out.Results = append(out.Results, res)
 		}
 	}
@@ -217,9 +217,10 @@ func (r *LayoutResult) fill(lr *intoto.LayoutResult) {
 }
 
 // layoutCheck passes when one layout referrer verified. Short of it, a
-// layout this verifier cannot decide on (inspections) or a registry that
-// failed makes the check an error: the layout might be met. Otherwise it
-// fails, wrapping ErrLayout and the first refusal's intoto error.
+// registry that failed makes the check an error: the layout might be met.
+// Otherwise it fails, wrapping ErrLayout and the refusals' intoto errors;
+// a layout with inspections fails too (as a Notation signature that needs
+// a plugin does): wasmgate never runs them, so no retry could meet it.
 func layoutCheck(c *Check, rep *LayoutReport) {
 	if rep.Verified {
 		c.pass(fmt.Sprintf("layout %s verified with owner key %s: steps %s; final product %s is the %s",
@@ -231,18 +232,18 @@ func layoutCheck(c *Check, rep *LayoutReport) {
 		c.error(rep.Err)
 		return
 	}
-	var undecided, refused reasonList
+	var unsupported, refused reasonList
 	for _, r := range rep.Results {
 		switch {
-		case r.Undecided:
-			undecided.add(r.Reason, r.Err)
+		case r.Unsupported:
+			unsupported.add(r.Reason, r.Err)
 		case r.Err != nil:
 			refused.add(r.Reason, r.Err)
 		}
 	}
 	switch {
-	case len(undecided.errs) > 0:
-		c.error(fmt.Errorf("%w: cannot be decided here: %w", ErrLayout, undecided))
+	case len(unsupported.errs) > 0 && len(refused.errs) == 0:
+		c.fail(fmt.Errorf("%w: cannot be verified by wasmgate: %w", ErrLayout, unsupported))
 	case len(rep.Results) == 0:
 		c.fail(fmt.Errorf("%w: no in-toto layout attached (artifact type %s)", ErrLayout, evidence.ArtifactTypeInTotoLayout))
 	default:

@@ -208,13 +208,14 @@ type LayoutResult struct {
 	Inspections []string `json:"inspections,omitempty"`
 	Warnings    []string `json:"warnings,omitempty"`
 	// FailedStep and FailedRule say where verification failed, Reason
-	// why; Undecided is set for a layout this verifier cannot decide on
-	// (inspections), which is neither met nor denied.
-	FailedStep string   `json:"failedStep,omitempty"`
-	FailedRule []string `json:"failedRule,omitempty"`
-	Reason     string   `json:"reason,omitempty"`
-	Undecided  bool     `json:"undecided,omitempty"`
-	Err        error    `json:"-"`
+	// why; Unsupported is set for a layout that asks for what wasmgate
+	// never does (inspections run commands): it cannot be met here, and a
+	// retry will not change that, so the requirement fails.
+	FailedStep  string   `json:"failedStep,omitempty"`
+	FailedRule  []string `json:"failedRule,omitempty"`
+	Reason      string   `json:"reason,omitempty"`
+	Unsupported bool     `json:"unsupported,omitempty"`
+	Err         error    `json:"-"`
 }
 
 // check returns the check called name (and subject), or nil.

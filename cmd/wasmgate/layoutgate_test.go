@@ -28,7 +28,7 @@ policies:
 // attach as docs/ci.md says, verified under a policy requiring the layout
 // (JSON that follows the schema, a VSA that lists the layout as input);
 // with a link missing it is denied (exit 1) and the report names the
-// step; a layout with inspections is undecided (exit 3), never run.
+// step; a layout with inspections is denied (exit 1: no retry would help), never run.
 func TestVerifyLayoutGateCLI(t *testing.T) {
 	schema := compileSchema(t)
 	for _, kind := range testregistry.Kinds() {
@@ -112,8 +112,8 @@ func TestVerifyLayoutGateCLI(t *testing.T) {
 			}
 
 			code, stdout, _ = wasmgate(t, "verify", "--policy", policy, withInspection)
-			if code != exitUndecided || !strings.Contains(stdout, "? layout release-chain: required in-toto layout not satisfied: cannot be decided here") ||
-				!strings.Contains(stdout, "UNDECIDED: a required in-toto layout has inspections") {
+			if code != exitDenied || !strings.Contains(stdout, "✗ layout release-chain: required in-toto layout not satisfied: cannot be verified by wasmgate") ||
+				!strings.Contains(stdout, "DENIED: a required in-toto layout has inspections") {
 				t.Errorf("inspections: exit %d\n%s", code, stdout)
 			}
 			if _, err := os.Stat("/tmp/wasmgate-ran-an-inspection"); err == nil {

@@ -166,7 +166,7 @@ func TestVerifyGitHubAttestationReferrer(t *testing.T) {
 	subject := peers.PushSubject(t, reg, "wasm/tiny")
 	wf := &sigstoretest.GitHubWorkflow{Repository: "acme/wasm", WorkflowPath: ".github/workflows/release.yml", Ref: "refs/tags/v1"}
 	signed := s.Attest(t, sigstoretest.Statement{
-		Subjects:  []sigstoretest.Subject{{Name: reg.Ref("wasm/tiny", ""), Digest: map[string]string{"sha256": subject.Digest.Encoded()}}},
+		Subjects: []sigstoretest.Subject{{Name: reg.Ref("wasm/tiny", ""), Digest: map[string]string{"sha256": subject.Digest.Encoded()}}},
 		// The predicate's shape as actions/attest-build-provenance writes
 		// it (a valid SLSA v1 provenance: build type, the workflow as
 		// external parameters, the runner as builder).

@@ -168,8 +168,8 @@ func printLayouts(w io.Writer, l verify.LayoutReport) {
 		switch {
 		case r.Verified:
 			m = "✓"
-		case r.Undecided:
-			m = "?"
+		case r.Unsupported:
+			m = "✗ (not verifiable here)"
 		}
 		line := fmt.Sprintf("      %s layout %s", m, orElse(string(r.Referrer), "(none read)"))
 		if r.FailedStep != "" {
@@ -185,11 +185,11 @@ func printLayouts(w io.Writer, l verify.LayoutReport) {
 	}
 }
 
-// inspections reports whether r is undecided because a required in-toto
+// inspections reports whether r is denied because a required in-toto
 // layout has inspections, which wasmgate does not run.
 func inspections(r *verify.Result) bool {
 	for _, c := range r.Checks {
-		if c.Status == verify.StatusError && errors.Is(c.Err, intoto.ErrInspections) {
+		if c.Status == verify.StatusFailed && errors.Is(c.Err, intoto.ErrInspections) {
 			return true
 		}
 	}
@@ -200,8 +200,8 @@ func verdictLine(r *verify.Result) string {
 	switch {
 	case r.Verdict == verify.VerdictVerified:
 		return "VERIFIED"
-	case r.Verdict == verify.VerdictUndecided && inspections(r):
-		return "UNDECIDED: a required in-toto layout has inspections, which run commands; wasmgate does not run them: verify that layout with in-toto-verify (a retry will not help)"
+	case r.Verdict == verify.VerdictDenied && inspections(r):
+		return "DENIED: a required in-toto layout has inspections, which run commands; wasmgate does not run them: verify that layout with in-toto-verify"
 	case r.Verdict == verify.VerdictUndecided && configuration(r):
 		return "UNDECIDED: a configuration error, not the artifact's: fix the trust policy or its trust material (exit 2; a retry will not help)"
 	case r.Pass:
