@@ -148,32 +148,22 @@ func envelopeMediaType(c *cli.Context, path string, raw []byte) (string, error) 
 
 // notationBlobTrust loads the blob trust policy from the flags.
 func notationBlobTrust(c *cli.Context) (*notation.BlobTrust, error) {
-	if dir := c.String("notation-config"); dir != "" {
-		if f := setFlag(c, "notation-trust-policy", "notation-trust-store"); f != "" {
-			return nil, usageError("--notation-config finds the trust policy and store itself; drop --%s, or drop --notation-config", f)
-		}
-		cfg, err := notation.LoadConfig(dir)
-		if err != nil {
-			return nil, notationConfigError(err)
-		}
-		if cfg.Blob == nil {
-			return nil, usageError("--notation-config %s has no %s: blob signatures are verified under a blob trust policy", dir, notation.PathBlobTrustPolicy)
-		}
-		return cfg.Blob, nil
-	}
-	policy, store := c.String("notation-trust-policy"), c.String("notation-trust-store")
-	if policy == "" || store == "" {
-		return nil, usageError("a Notation blob signature needs --notation-trust-policy trustpolicy.blob.json and --notation-trust-store DIR, or --notation-config DIR")
-	}
-	t, err := notation.LoadBlobTrust(policy, store)
-	if err != nil {
-		return nil, notationConfigError(err)
-	}
-	return t, nil
+	return notationTrust(c, "a Notation blob signature", notation.PathBlobTrustPolicy,
+		func(cfg *notation.Config) *notation.BlobTrust { return cfg.Blob }, notation.LoadBlobTrust)
 }
 
 // notationOCITrust loads the OCI trust policy from the flags.
 func notationOCITrust(c *cli.Context) (*notation.Trust, error) {
+	return notationTrust(c, "--subject-descriptor", notation.PathOCITrustPolicy,
+		func(cfg *notation.Config) *notation.Trust { return cfg.OCI }, notation.LoadTrust)
+}
+
+// notationTrust reads the trust material the flags name: --notation-config
+// DIR (the policy file and trust store found as the notation CLI finds
+// them; pick takes the one this form needs), else --notation-trust-policy
+// and --notation-trust-store, read by load. what names the form in
+// errors, policyFile the policy it needs.
+func notationTrust[T any](c *cli.Context, what, policyFile string, pick func(*notation.Config) *T, load func(policy, store string) (*T, error)) (*T, error) {
 	if dir := c.String("notation-config"); dir != "" {
 		if f := setFlag(c, "notation-trust-policy", "notation-trust-store"); f != "" {
 			return nil, usageError("--notation-config finds the trust policy and store itself; drop --%s, or drop --notation-config", f)
@@ -182,16 +172,17 @@ func notationOCITrust(c *cli.Context) (*notation.Trust, error) {
 		if err != nil {
 			return nil, notationConfigError(err)
 		}
-		if cfg.OCI == nil {
-			return nil, usageError("--notation-config %s has no %s or trustpolicy.json: an envelope against a descriptor is verified under the OCI trust policy", dir, notation.PathOCITrustPolicy)
+		t := pick(cfg)
+		if t == nil {
+			return nil, usageError("--notation-config %s has no %s, which %s is verified under", dir, policyFile, what)
 		}
-		return cfg.OCI, nil
+		return t, nil
 	}
 	policy, store := c.String("notation-trust-policy"), c.String("notation-trust-store")
 	if policy == "" || store == "" {
-		return nil, usageError("--subject-descriptor needs --notation-trust-policy trustpolicy.oci.json and --notation-trust-store DIR, or --notation-config DIR")
+		return nil, usageError("%s needs --notation-trust-policy %s and --notation-trust-store DIR, or --notation-config DIR", what, policyFile)
 	}
-	t, err := notation.LoadTrust(policy, store)
+	t, err := load(policy, store)
 	if err != nil {
 		return nil, notationConfigError(err)
 	}
