@@ -208,7 +208,7 @@ func TestVerifyGateExitCodes(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
 		{"version: v1\npolicies:\n  - name: all\n    scopes: [\"*\"]\n    requireDigests: true\n", "bad.yaml:5:5: policies[0].requireDigests: unknown field"},
 		{"version: v1\npolicies:\n  - name: a\n    scopes: [\"*\"]\n    allowUnsigned: true\n  - name: b\n    scopes: [\"*\"]\n    allowUnsigned: true\n", `bad.yaml:7:14: policies[1].scopes[0]: scope "*" is also claimed by policy a`},
-		{"version: v1\npolicies:\n  - name: a\n    scopes: [\"*\"]\n", "bad.yaml:3:5: policies[0].signatures: requires no signature and no attestation"},
+		{"version: v1\npolicies:\n  - name: a\n    scopes: [\"*\"]\n", "bad.yaml:3:5: policies[0].signatures: requires no signature, no attestation and no layout"},
 		{"version: v1\npolicies:\n  - name: a\n    scopes: [\"*\"]\n    signatures:\n      authorities:\n        - name: k\n          cosign: {key: missing.pub, insecureIgnoreTlog: true}\n", "bad.yaml:8:25: policies[0].signatures.authorities[0].cosign.key: cannot read missing.pub"},
 	} {
 		if err := os.WriteFile(bad, []byte(tc.yaml), 0o644); err != nil {
