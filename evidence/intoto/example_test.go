@@ -12,9 +12,10 @@ import (
 	"path/filepath"
 	"time"
 
+	attestation "github.com/in-toto/attestation/go/v1"
 	in_toto "github.com/in-toto/in-toto-golang/in_toto"
-
 	"github.com/opencontainers/go-digest"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/wasmgate/wasmgate/evidence/intoto"
 )
@@ -118,4 +119,42 @@ func signed(payload any, k in_toto.Key) []byte {
 		panic(err)
 	}
 	return raw
+}
+
+// Links found as referrers of an artifact come as a bag of signed bytes;
+// VerifyLayoutFor files each by its signed step and signer, verifies the
+// layout, and requires the artifact's digest among the final products.
+func ExampleVerifyLayoutFor() {
+	owner, builder := exampleKey(), exampleKey()
+	wasm := in_toto.HashObj{"sha256": "6a1f6f3bd5fc5a4d8cbd0f0b2a5e8d4f0e1c2b3a495867768594a3b2c1d0e0f1"}
+	layout := in_toto.Layout{
+		Type:    "layout",
+		Expires: time.Now().Add(time.Hour).UTC().Format(in_toto.ISO8601DateSchema),
+		Keys:    map[string]in_toto.Key{builder.KeyID: public(builder)},
+		Steps: []in_toto.Step{{Type: "step", PubKeys: []string{builder.KeyID}, Threshold: 1,
+			SupplyChainItem: in_toto.SupplyChainItem{Name: "build",
+				ExpectedProducts: [][]string{{"CREATE", "app.wasm"}, {"DISALLOW", "*"}}}}},
+	}
+	link := signed(in_toto.Link{Type: "link", Name: "build", Products: map[string]in_toto.HashObj{"app.wasm": wasm}}, builder)
+
+	artifact := digest.NewDigestFromEncoded(digest.SHA256, wasm["sha256"])
+	res, err := intoto.VerifyLayoutFor(signed(layout, owner), []in_toto.Key{public(owner)}, [][]byte{link}, artifact)
+	fmt.Println(err == nil && res.Verified, res.Product)
+
+	_, err = intoto.VerifyLayoutFor(signed(layout, owner), []in_toto.Key{public(owner)}, [][]byte{link}, digest.FromString("another module"))
+	fmt.Println(errors.Is(err, intoto.ErrSubjectMismatch))
+	// Output:
+	// true app.wasm
+	// true
+}
+
+// The predicates whose shape the in-toto attestation library defines are
+// validated by its validators: a SLSA v1 provenance needs a build type,
+// external parameters and a builder.
+func ExampleValidatePredicate() {
+	pred, _ := structpb.NewStruct(map[string]any{"runDetails": map[string]any{"builder": map[string]any{"id": "https://github.com/acme/builder@v1"}}})
+	st := &attestation.Statement{PredicateType: "https://slsa.dev/provenance/v1", Predicate: pred}
+	fmt.Println(intoto.ValidatePredicate(st))
+	// Output:
+	// invalid in-toto statement: SLSA provenance predicate: buildDefinition required
 }
