@@ -5,88 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/opencontainers/image-spec/schema"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/santhosh-tekuri/jsonschema/v5"
 )
-
-// The OCI documents [ValidateDocument] knows, by media type.
-var documentSchemas = map[string]string{
-	ocispec.MediaTypeImageManifest: "image-manifest-schema.json",
-	ocispec.MediaTypeImageIndex:    "image-index-schema.json",
-	ocispec.MediaTypeImageConfig:   "config-schema.json",
-	ocispec.MediaTypeDescriptor:    "content-descriptor.json",
-	ocispec.MediaTypeLayoutHeader:  "image-layout-schema.json",
-}
-
-// schemaAliases are the URLs the image-spec's schema files refer to each
-// other by, as image-spec/schema registers them (its specURLs).
-var schemaAliases = map[string][]string{
-	"config-schema.json":         {"https://opencontainers.org/schema/image/config"},
-	"content-descriptor.json":    {"https://opencontainers.org/schema/descriptor", "https://opencontainers.org/schema/image/content-descriptor.json"},
-	"defs-descriptor.json":       {"https://opencontainers.org/schema/image/descriptor/mediaType", "https://opencontainers.org/schema/defs-descriptor.json", "https://opencontainers.org/schema/image/defs-descriptor.json"},
-	"defs.json":                  {"https://opencontainers.org/schema/defs.json", "https://opencontainers.org/schema/image/defs.json", "https://opencontainers.org/schema/image/descriptor/defs.json"},
-	"image-index-schema.json":    {"https://opencontainers.org/schema/image/index"},
-	"image-layout-schema.json":   {"https://opencontainers.org/schema/image/layout"},
-	"image-manifest-schema.json": {"https://opencontainers.org/schema/image/manifest"},
-}
 
 // IsOCIDocument reports whether [ValidateDocument] has the image-spec's
 // schema for mediaType.
 func IsOCIDocument(mediaType string) bool {
-	_, ok := documentSchemas[mediaType]
+	_, ok := documentShapes[mediaType]
 	return ok
-}
-
-// compiledSchemas compiles the image-spec's own schema files (embedded in
-// github.com/opencontainers/image-spec/schema) with the engine that
-// package uses, once: its Validator compiles them on every call, which
-// costs 3 ms and 2 MB per document — too much for every referrer of a
-// discovery. Nothing is ever fetched: a reference to a URL outside the
-// embedded files fails to compile.
-var compiledSchemas = sync.OnceValues(func() (map[string]*jsonschema.Schema, error) {
-	files := schema.FileSystem()
-	c := jsonschema.NewCompiler()
-	c.Draft = jsonschema.Draft4
-	c.LoadURL = func(s string) (io.ReadCloser, error) {
-		return nil, fmt.Errorf("image-spec schema refers to %s, which is not embedded", s)
-	}
-	for name, aliases := range schemaAliases {
-		raw, err := readSchemaFile(files, name)
-		if err != nil {
-			return nil, err
-		}
-		for _, url := range append([]string{name}, aliases...) {
-			if err := c.AddResource(url, bytes.NewReader(raw)); err != nil {
-				return nil, fmt.Errorf("image-spec schema %s: %w", name, err)
-			}
-		}
-	}
-	out := make(map[string]*jsonschema.Schema, len(documentSchemas))
-	for mediaType, name := range documentSchemas {
-		s, err := c.Compile(name)
-		if err != nil {
-			return nil, fmt.Errorf("image-spec schema %s: %w", name, err)
-		}
-		out[mediaType] = s
-	}
-	return out, nil
-})
-
-func readSchemaFile(files http.FileSystem, name string) ([]byte, error) {
-	f, err := files.Open("/" + name)
-	if err != nil {
-		return nil, fmt.Errorf("image-spec schema %s: %w", name, err)
-	}
-	defer f.Close()
-	return io.ReadAll(f)
 }
 
 // ValidateDocument checks raw, a document of the given OCI media type
@@ -106,11 +36,7 @@ func readSchemaFile(files http.FileSystem, name string) ([]byte, error) {
 // A failure is a [*SchemaError] wrapping [ErrInvalidDocument]; a media
 // type that is not one of those above wraps it too.
 func ValidateDocument(mediaType string, raw []byte) error {
-	schemas, err := compiledSchemas()
-	if err != nil {
-		return err // the embedded schema itself is broken: a build problem
-	}
-	s, ok := schemas[mediaType]
+	s, ok := documentShapes[mediaType]
 	if !ok {
 		return &SchemaError{MediaType: mediaType, Err: fmt.Errorf("%w: no image-spec schema for media type %q", ErrInvalidDocument, mediaType)}
 	}
@@ -126,24 +52,10 @@ func ValidateDocument(mediaType string, raw []byte) error {
 	if dec.More() {
 		return fail("", errors.New("trailing data after the JSON document"))
 	}
-	if err := s.Validate(doc); err != nil {
-		var ve *jsonschema.ValidationError
-		if errors.As(err, &ve) {
-			leaf := firstCause(ve)
-			return fail(leaf.InstanceLocation, fmt.Errorf("%s (schema %s)", leaf.Message, leaf.KeywordLocation))
-		}
-		return fail("", err)
+	if err := s.check(doc, ""); err != nil {
+		return fail(err.at, err)
 	}
 	return goRules(mediaType, raw, fail)
-}
-
-// firstCause is the innermost, first reason of a schema failure: the one
-// that names a field.
-func firstCause(ve *jsonschema.ValidationError) *jsonschema.ValidationError {
-	for len(ve.Causes) > 0 {
-		ve = ve.Causes[0]
-	}
-	return ve
 }
 
 // envEntry is image-spec's rule for a config's Env.

@@ -2,9 +2,12 @@ package artifact_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -213,4 +216,167 @@ func BenchmarkValidateDocument(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// The Go form of the schema gives the verdict of image-spec's schema files
+// on every document of the rules' table and of the spec's own pages.
+func TestShapeMatchesSchemaFiles(t *testing.T) {
+	check := func(name, mediaType, body string) {
+		dec := json.NewDecoder(strings.NewReader(body))
+		dec.UseNumber()
+		var doc any
+		if err := dec.Decode(&doc); err != nil {
+			return // not JSON: refused before any schema
+		}
+		at, ok := artifact.CheckShape(mediaType, doc)
+		if want := oracleValid(t, mediaType, doc); ok != want {
+			t.Errorf("%s: the schema files say valid=%v, the Go form %v (at %q)", name, want, ok, at)
+		}
+	}
+	for _, tc := range schemaCases {
+		check(tc.name, tc.mediaType, tc.doc)
+	}
+	for _, page := range []string{"manifest.md", "image-index.md", "config.md", "descriptor.md", "image-layout.md"} {
+		for _, ex := range specExamples(t, testkit.ModuleFile(t, "github.com/opencontainers/image-spec", page)) {
+			check(page+" "+ex.title, ex.mediaType, ex.body)
+		}
+	}
+	// Values at the edges of the formats and numbers the schema names.
+	for _, tc := range []struct{ mediaType, doc string }{
+		{ocispec.MediaTypeImageManifest, `{"schemaVersion":2.0,"config":` + desc("") + `,"layers":[` + desc("") + `]}`},
+		{ocispec.MediaTypeImageManifest, `{"schemaVersion":2e0,"config":` + desc("") + `,"layers":[` + desc("") + `]}`},
+		{ocispec.MediaTypeImageManifest, `{"schemaVersion":2.5,"config":` + desc("") + `,"layers":[` + desc("") + `]}`},
+		{ocispec.MediaTypeDescriptor, strings.Replace(desc(""), `"size":7`, `"size":9223372036854775999`, 1)},
+		{ocispec.MediaTypeDescriptor, strings.Replace(desc(""), `"size":7`, `"size":9223372036854776001`, 1)},
+		{ocispec.MediaTypeDescriptor, desc(`,"urls":["http://[::1]:80/x"]`)},
+		{ocispec.MediaTypeDescriptor, desc(`,"urls":["http://::1/x"]`)},
+		{ocispec.MediaTypeDescriptor, desc(`,"urls":["/relative"]`)},
+		{ocispec.MediaTypeDescriptor, desc(`,"annotations":{"":1,"\n":2}`)},
+		{ocispec.MediaTypeDescriptor, desc(`,"annotations":{"a\n":2}`)},
+		{ocispec.MediaTypeDescriptor, desc(`,"mediaType":null`)},
+		{ocispec.MediaTypeImageConfig, `{"architecture":"a","os":"o","rootfs":{"type":"layers","diff_ids":[]},"created":"2016-12-31T23:59:60Z"}`},
+		{ocispec.MediaTypeImageConfig, `{"architecture":"a","os":"o","rootfs":{"type":"layers","diff_ids":[]},"created":"2016-12-31T23:59:60+01:00"}`},
+		{ocispec.MediaTypeImageConfig, `{"architecture":"a","os":"o","rootfs":{"type":"layers","diff_ids":[]},"created":"2016-12-31t22:59:60-01:00"}`},
+		{ocispec.MediaTypeImageConfig, `{"architecture":"a","os":"o","rootfs":{"type":"layers","diff_ids":[]},"created":"2016-12-31T23:59:59.Z"}`},
+		{ocispec.MediaTypeImageConfig, `{"architecture":"a","os":"o","rootfs":{"type":"layers","diff_ids":[]},"config":{"Volumes":null,"ExposedPorts":{"80/tcp":{}}}}`},
+		{ocispec.MediaTypeImageConfig, `{"architecture":"a","os":"o","rootfs":{"type":"layers","diff_ids":[]},"config":{"ExposedPorts":{"80/tcp":null}}}`},
+		{ocispec.MediaTypeLayoutHeader, `{"imageLayoutVersion":1}`},
+	} {
+		check(tc.doc, tc.mediaType, tc.doc)
+	}
+}
+
+// Mutations of valid documents, value by value (every node replaced by
+// values of every JSON type, names added and removed), get the same
+// verdict from the Go form of the schema as from image-spec's files.
+func TestShapeMatchesSchemaFilesMutations(t *testing.T) {
+	seeds := map[string]string{
+		ocispec.MediaTypeImageManifest: manifest(`{"mediaType":"application/vnd.oci.empty.v1+json","size":2,"digest":"`+emptyDigest+`","data":"e30="}`,
+			desc(`,"urls":["https://example.com/x"],"artifactType":"application/x+json","annotations":{"a":"b"}`), `,"artifactType":"application/vnd.x","subject":`+desc("")+`,"annotations":{"k":"v"}`),
+		ocispec.MediaTypeImageIndex: `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":7,"digest":"` + okDigest +
+			`","urls":["https://x/y"],"platform":{"architecture":"wasm","os":"wasip1","os.version":"1","os.features":["f"],"variant":"v"},"annotations":{"a":"b"}}],"subject":` + desc("") + `,"annotations":{"a":"b"}}`,
+		ocispec.MediaTypeImageConfig: `{"created":"2026-01-01T00:00:00Z","author":"a","architecture":"wasm","variant":"v","os":"wasip1","os.version":"1","os.features":["f"],` +
+			`"config":{"User":"u","ExposedPorts":{"80/tcp":{}},"Env":["A=1"],"Entrypoint":["e"],"Cmd":null,"Volumes":{"/v":{}},"WorkingDir":"/","Labels":{"l":"v"},"StopSignal":"TERM","ArgsEscaped":true},` +
+			`"rootfs":{"type":"layers","diff_ids":["` + okDigest + `"]},"history":[{"created":"2026-01-01T00:00:00+01:00","author":"a","created_by":"c","comment":"x","empty_layer":false}]}`,
+		ocispec.MediaTypeDescriptor:   desc(`,"urls":["https://example.com/x"],"data":"YWJjZGVmZw==","artifactType":"application/x","annotations":{"a":"b"}`),
+		ocispec.MediaTypeLayoutHeader: `{"imageLayoutVersion":"1.0.0"}`,
+	}
+	replacements := []any{nil, true, json.Number("0"), json.Number("-1"), json.Number("2"), json.Number("2.5"), json.Number("1e400"),
+		"", "x", "a/b", "layers", "1.0.0", "https://example.com", "::", "2026-13-01T00:00:00Z", "sha256:" + strings.Repeat("a", 64),
+		[]any{}, []any{"s"}, []any{json.Number("1")}, map[string]any{}, map[string]any{"": "x"}}
+	rng := rand.New(rand.NewPCG(19, 2026))
+	n := 0
+	for mediaType, seed := range seeds {
+		var base any
+		dec := json.NewDecoder(strings.NewReader(seed))
+		dec.UseNumber()
+		if err := dec.Decode(&base); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := artifact.CheckShape(mediaType, base); !ok || !oracleValid(t, mediaType, base) {
+			t.Fatalf("%s: the seed is not valid", mediaType)
+		}
+		for range 3000 {
+			doc := mutate(rng, deepCopy(base), replacements)
+			at, ok := artifact.CheckShape(mediaType, doc)
+			if want := oracleValid(t, mediaType, doc); ok != want {
+				raw, _ := json.Marshal(doc)
+				t.Fatalf("%s: the schema files say valid=%v, the Go form %v (at %q): %s", mediaType, want, ok, at, raw)
+			}
+			n++
+		}
+	}
+	t.Logf("%d mutated documents agree", n)
+}
+
+// mutate changes one to three values of doc: replaces one, deletes a
+// property or an item, or adds one.
+func mutate(rng *rand.Rand, doc any, repl []any) any {
+	for range 1 + rng.IntN(3) {
+		doc = mutateAt(rng, doc, repl)
+	}
+	return doc
+}
+
+// mutateAt picks a random node of v and changes it.
+func mutateAt(rng *rand.Rand, v any, repl []any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := sortedKeys(x)
+		switch r := rng.IntN(10); {
+		case r == 0 && len(keys) > 0:
+			delete(x, keys[rng.IntN(len(keys))])
+			return x
+		case r == 1:
+			x[[]string{"extra", "annotations", "mediaType", "size", "digest", "os", "Env", "rootfs", "layers"}[rng.IntN(9)]] = repl[rng.IntN(len(repl))]
+			return x
+		case r == 2 || len(keys) == 0:
+			return repl[rng.IntN(len(repl))]
+		default:
+			k := keys[rng.IntN(len(keys))]
+			x[k] = mutateAt(rng, x[k], repl)
+			return x
+		}
+	case []any:
+		switch r := rng.IntN(8); {
+		case r == 0 && len(x) > 0:
+			return x[:len(x)-1]
+		case r == 1:
+			return append(x, repl[rng.IntN(len(repl))])
+		case r == 2 || len(x) == 0:
+			return repl[rng.IntN(len(repl))]
+		default:
+			i := rng.IntN(len(x))
+			x[i] = mutateAt(rng, x[i], repl)
+			return x
+		}
+	}
+	return repl[rng.IntN(len(repl))]
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = deepCopy(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = deepCopy(e)
+		}
+		return out
+	}
+	return v
 }

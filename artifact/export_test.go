@@ -1,0 +1,11 @@
+package artifact
+
+// CheckShape is the schema part of ValidateDocument alone, on a document
+// decoded with UseNumber: what the tests hold to image-spec's schema
+// files.
+func CheckShape(mediaType string, doc any) (at string, ok bool) {
+	if err := documentShapes[mediaType].check(doc, ""); err != nil {
+		return err.at, false
+	}
+	return "", true
+}
