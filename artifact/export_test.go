@@ -4,7 +4,7 @@ package artifact
 // decoded with UseNumber: what the tests hold to image-spec's schema
 // files.
 func CheckShape(mediaType string, doc any) (at string, ok bool) {
-	if err := documentShapes[mediaType].check(doc, ""); err != nil {
+	if err := documentShapes()[mediaType].check(doc, ""); err != nil {
 		return err.at, false
 	}
 	return "", true

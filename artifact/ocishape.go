@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -43,11 +44,16 @@ type shape struct {
 	format   string // "uri", "date-time"
 }
 
+// The schema's patterns, compiled on first use: the media type's counted
+// repetitions make a large program that a CLI run that reads no document
+// should not build.
 var (
-	mediaTypePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$`)
-	digestPattern    = regexp.MustCompile(`^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`)
-	// anyName is patternProperties' ".{1,}".
-	anyName = regexp.MustCompile(`.{1,}`)
+	mediaTypePattern = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$`)
+	})
+	digestPattern = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`)
+	})
 )
 
 func str() *shape      { return &shape{typ: "string"} }
@@ -65,8 +71,8 @@ func integer(min, max string) *shape {
 func nullable(s *shape) *shape { s.nullable = true; return s }
 
 // The definitions of defs.json and defs-descriptor.json.
-func mediaTypeShape() *shape     { return &shape{typ: "string", pattern: mediaTypePattern} }
-func digestShape() *shape        { return &shape{typ: "string", pattern: digestPattern} }
+func mediaTypeShape() *shape     { return &shape{typ: "string", pattern: mediaTypePattern()} }
+func digestShape() *shape        { return &shape{typ: "string", pattern: digestPattern()} }
 func int64Shape() *shape         { return integer("-9223372036854776000", "9223372036854776000") }
 func mapStringString() *shape    { return &shape{typ: "object", values: str()} }
 func mapStringObject() *shape    { return &shape{typ: "object", values: &shape{typ: "object"}} }
@@ -79,44 +85,47 @@ func contentDescriptor() *shape {
 	}, "mediaType", "size", "digest")
 }
 
-// documentShapes are the schema of each document type.
-var documentShapes = map[string]*shape{
-	ocispec.MediaTypeDescriptor: contentDescriptor(),
-	ocispec.MediaTypeImageManifest: object(map[string]*shape{
-		"schemaVersion": schemaVersionShape(), "mediaType": mediaTypeShape(), "artifactType": mediaTypeShape(),
-		"config": contentDescriptor(), "subject": contentDescriptor(),
-		"layers":      {typ: "array", minItems: 1, items: contentDescriptor()},
-		"annotations": mapStringString(),
-	}, "schemaVersion", "config", "layers"),
-	ocispec.MediaTypeImageIndex: object(map[string]*shape{
-		"schemaVersion": schemaVersionShape(), "mediaType": mediaTypeShape(), "artifactType": mediaTypeShape(),
-		"subject": contentDescriptor(),
-		"manifests": {typ: "array", items: object(map[string]*shape{
-			"mediaType": mediaTypeShape(), "size": int64Shape(), "digest": digestShape(), "urls": urlsShape(),
-			"platform": object(map[string]*shape{
-				"architecture": str(), "os": str(), "os.version": str(), "os.features": strArray(), "variant": str(),
-			}, "architecture", "os"),
+// documentShapes are the schema of each document type, built on first
+// use.
+var documentShapes = sync.OnceValue(func() map[string]*shape {
+	return map[string]*shape{
+		ocispec.MediaTypeDescriptor: contentDescriptor(),
+		ocispec.MediaTypeImageManifest: object(map[string]*shape{
+			"schemaVersion": schemaVersionShape(), "mediaType": mediaTypeShape(), "artifactType": mediaTypeShape(),
+			"config": contentDescriptor(), "subject": contentDescriptor(),
+			"layers":      {typ: "array", minItems: 1, items: contentDescriptor()},
 			"annotations": mapStringString(),
-		}, "mediaType", "size", "digest")},
-		"annotations": mapStringString(),
-	}, "schemaVersion", "manifests"),
-	ocispec.MediaTypeImageConfig: object(map[string]*shape{
-		"created": {typ: "string", format: "date-time"}, "author": str(), "architecture": str(), "variant": str(),
-		"os": str(), "os.version": str(), "os.features": strArray(),
-		"config": object(map[string]*shape{
-			"User": str(), "ExposedPorts": mapStringObject(), "Env": strArray(),
-			"Entrypoint": nullable(strArray()), "Cmd": nullable(strArray()), "Volumes": nullable(mapStringObject()),
-			"WorkingDir": str(), "Labels": nullable(mapStringString()), "StopSignal": str(),
-			"ArgsEscaped": {typ: "boolean"},
-		}),
-		"rootfs": object(map[string]*shape{"diff_ids": strArray(), "type": {typ: "string", enum: "layers"}}, "diff_ids", "type"),
-		"history": {typ: "array", items: object(map[string]*shape{
-			"created": {typ: "string", format: "date-time"}, "author": str(), "created_by": str(), "comment": str(),
-			"empty_layer": {typ: "boolean"},
-		})},
-	}, "architecture", "os", "rootfs"),
-	ocispec.MediaTypeLayoutHeader: object(map[string]*shape{"imageLayoutVersion": {typ: "string", enum: ocispec.ImageLayoutVersion}}, "imageLayoutVersion"),
-}
+		}, "schemaVersion", "config", "layers"),
+		ocispec.MediaTypeImageIndex: object(map[string]*shape{
+			"schemaVersion": schemaVersionShape(), "mediaType": mediaTypeShape(), "artifactType": mediaTypeShape(),
+			"subject": contentDescriptor(),
+			"manifests": {typ: "array", items: object(map[string]*shape{
+				"mediaType": mediaTypeShape(), "size": int64Shape(), "digest": digestShape(), "urls": urlsShape(),
+				"platform": object(map[string]*shape{
+					"architecture": str(), "os": str(), "os.version": str(), "os.features": strArray(), "variant": str(),
+				}, "architecture", "os"),
+				"annotations": mapStringString(),
+			}, "mediaType", "size", "digest")},
+			"annotations": mapStringString(),
+		}, "schemaVersion", "manifests"),
+		ocispec.MediaTypeImageConfig: object(map[string]*shape{
+			"created": {typ: "string", format: "date-time"}, "author": str(), "architecture": str(), "variant": str(),
+			"os": str(), "os.version": str(), "os.features": strArray(),
+			"config": object(map[string]*shape{
+				"User": str(), "ExposedPorts": mapStringObject(), "Env": strArray(),
+				"Entrypoint": nullable(strArray()), "Cmd": nullable(strArray()), "Volumes": nullable(mapStringObject()),
+				"WorkingDir": str(), "Labels": nullable(mapStringString()), "StopSignal": str(),
+				"ArgsEscaped": {typ: "boolean"},
+			}),
+			"rootfs": object(map[string]*shape{"diff_ids": strArray(), "type": {typ: "string", enum: "layers"}}, "diff_ids", "type"),
+			"history": {typ: "array", items: object(map[string]*shape{
+				"created": {typ: "string", format: "date-time"}, "author": str(), "created_by": str(), "comment": str(),
+				"empty_layer": {typ: "boolean"},
+			})},
+		}, "architecture", "os", "rootfs"),
+		ocispec.MediaTypeLayoutHeader: object(map[string]*shape{"imageLayoutVersion": {typ: "string", enum: ocispec.ImageLayoutVersion}}, "imageLayoutVersion"),
+	}
+})
 
 // shapeError is where a value breaks its shape: the JSON pointer of the
 // value and the keyword's complaint.
@@ -166,7 +175,7 @@ func (s *shape) check(v any, at string) *shapeError {
 					return err
 				}
 			}
-			if s.values != nil && anyName.MatchString(name) {
+			if s.values != nil && hasNonNewline(name) {
 				if err := s.values.check(v[name], child); err != nil {
 					return err
 				}
@@ -203,6 +212,12 @@ func (s *shape) check(v any, at string) *shapeError {
 		return fail("value must be %q", s.enum)
 	}
 	return nil
+}
+
+// hasNonNewline is patternProperties' ".{1,}" (unanchored): a name with
+// a character that "." matches, any but a newline.
+func hasNonNewline(name string) bool {
+	return strings.ContainsFunc(name, func(r rune) bool { return r != '\n' })
 }
 
 func jsonTypeOf(v any) string {
