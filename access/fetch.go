@@ -125,7 +125,28 @@ func CopyVerified(ctx context.Context, dst io.Writer, src oras.ReadOnlyTarget, d
 // [DefaultMaxManifestBytes]), its digest checked, parsed and classified.
 // When reference is a digest the manifest must have that digest; for a
 // tag, the digest of the bytes received is the one every later step uses.
+// Anything that is not a wasm artifact is refused (see FetchSubject).
 func FetchManifest(ctx context.Context, src oras.ReadOnlyTarget, reference string, limit int64) (*artifact.Manifest, error) {
+	desc, raw, err := fetchManifestBytes(ctx, src, reference, limit)
+	if err != nil {
+		return nil, err
+	}
+	return artifact.ParseManifest(desc, raw)
+}
+
+// FetchSubject is FetchManifest for a subject of any kind: a wasm
+// artifact, a container image, another artifact or an image index (see
+// [artifact.ParseSubject]), resolved once, its digest checked and
+// validated against the image-spec.
+func FetchSubject(ctx context.Context, src oras.ReadOnlyTarget, reference string, limit int64) (*artifact.Subject, error) {
+	desc, raw, err := fetchManifestBytes(ctx, src, reference, limit)
+	if err != nil {
+		return nil, err
+	}
+	return artifact.ParseSubject(desc, raw)
+}
+
+func fetchManifestBytes(ctx context.Context, src oras.ReadOnlyTarget, reference string, limit int64) (ocispec.Descriptor, []byte, error) {
 	if limit <= 0 {
 		limit = artifact.DefaultMaxManifestBytes
 	}
@@ -137,21 +158,21 @@ func FetchManifest(ctx context.Context, src oras.ReadOnlyTarget, reference strin
 	if errors.Is(err, errdef.ErrSizeExceedsLimit) {
 		// oras-go refused first because it had to hash a body that came
 		// without a digest header; same verdict, our error.
-		return nil, &artifact.SizeError{What: "manifest", Digest: pinned, Limit: remote.DefaultMaxMetadataBytes, Actual: -1, Err: errors.Join(artifact.ErrTooLarge, err)}
+		return desc, nil, &artifact.SizeError{What: "manifest", Digest: pinned, Limit: remote.DefaultMaxMetadataBytes, Actual: -1, Err: errors.Join(artifact.ErrTooLarge, err)}
 	}
 	if err != nil {
-		return nil, err
+		return desc, nil, err
 	}
 	defer rc.Close()
 	if pinned != "" && desc.Digest != pinned {
-		return nil, &artifact.DigestError{What: "manifest", Expected: pinned, Actual: desc.Digest}
+		return desc, nil, &artifact.DigestError{What: "manifest", Expected: pinned, Actual: desc.Digest}
 	}
 	raw, err := readVerified(rc, desc, limit, "manifest")
 	if err != nil {
-		return nil, err
+		return desc, nil, err
 	}
 	if desc.MediaType == "" {
 		desc.MediaType = ocispec.MediaTypeImageManifest
 	}
-	return artifact.ParseManifest(desc, raw)
+	return desc, raw, nil
 }
