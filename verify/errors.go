@@ -28,6 +28,12 @@ var (
 	ErrNotPinned = errors.New("reference is not pinned by digest")
 	// ErrLayers: the manifest's layers break the statement's layer rules.
 	ErrLayers = errors.New("layers break the policy")
+	// ErrArtifactKind: the subject is of a kind (a container image, an
+	// index, another artifact) the statement's artifacts do not accept.
+	ErrArtifactKind = errors.New("kind of artifact not accepted by the policy")
+	// ErrPlatform: a platform manifest of an image index failed what
+	// platforms: each requires of it.
+	ErrPlatform = errors.New("platform manifest not verified")
 	// ErrThreshold: fewer distinct authorities signed than required.
 	ErrThreshold = errors.New("signature threshold not met")
 	// ErrAttestation: a required attestation is missing or failed.

@@ -23,8 +23,8 @@ import (
 // authority, one per attestation rule and signer, one per layout
 // requirement (the layouts and links fetched once for all). They share
 // src, whose memo fetches each referrer blob once.
-func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artifact.Reference, res *Result, st *Statement, m *artifact.Manifest) {
-	subject := m.Descriptor
+func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artifact.Reference, res *Result, st *Statement, subj *artifact.Subject) {
+	subject := subj.Descriptor
 	sig := res.check(CheckSignatures, "")
 	attChecks := make([]*Check, len(st.Attestations))
 	for i, r := range st.Attestations {
@@ -72,6 +72,8 @@ func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artif
 		})
 	}
 	layouts := make([]LayoutReport, len(st.Layouts))
+	// noProduct[i] is set when layout i names a digest the subject lacks.
+	noProduct := make([]error, len(st.Layouts))
 	if len(st.Layouts) > 0 {
 		// The layouts and links are read once for every requirement.
 		evidence := sync.OnceValues(func() (*layoutEvidence, error) {
@@ -82,9 +84,14 @@ func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artif
 			return ev, err
 		})
 		for i, r := range st.Layouts {
-			product := m.Layers.Wasm.Digest
-			if r.Product == ProductManifest {
-				product = subject.Digest
+			if r.Product != ProductManifest && subj.Wasm == nil {
+				noProduct[i] = fmt.Errorf("%w: product: wasm names the wasm layer, and %s has none; use product: manifest", ErrLayout, kindWords(subj))
+				layouts[i] = LayoutReport{Name: r.Name, OwnerKeys: r.KeyIDs(), Product: r.Product, Results: []LayoutResult{}, Error: noProduct[i].Error()}
+				continue
+			}
+			product := subject.Digest
+			if r.Product != ProductManifest {
+				product = subj.Wasm.Layers.Wasm.Digest
 			}
 			wg.Go(func() {
 				ev, err := evidence()
@@ -106,6 +113,10 @@ func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artif
 		res.Layouts = layouts
 	}
 	for i := range layouts {
+		if noProduct[i] != nil {
+			layoutChecks[i].fail(noProduct[i])
+			continue
+		}
 		layoutCheck(layoutChecks[i], &layouts[i])
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/evidence/cosign"
 )
 
@@ -37,7 +38,22 @@ func (s *Statement) explain(b *strings.Builder) {
 	if s.RequireDigest {
 		b.WriteString("  the reference must be pinned by digest (name@sha256:...)\n")
 	}
+	if s.wasmOnly() {
+		b.WriteString("  artifacts: wasm artifacts only; any other subject is denied\n")
+	} else {
+		fmt.Fprintf(b, "  artifacts: %s; the wasm rules below apply to wasm artifacts\n", s.artifactsText())
+	}
+	if s.accepts(artifact.SubjectIndex) {
+		if s.Platforms == PlatformsEach {
+			fmt.Fprintf(b, "  an image index and each of its platform manifests (at most %d) must carry the signatures\n", MaxPlatforms)
+		} else {
+			b.WriteString("  an image index must carry the signatures itself; its platform manifests are not checked\n")
+		}
+	}
 	fmt.Fprintf(b, "  the manifest and every layer digest are checked; each layer at most %s\n", bytesWords(s.Layers.MaxBytes))
+	if s.Layers.SkipDigestsUnsafe {
+		b.WriteString("  ! insecure: layers.digests: skip: the layers of a subject that is not wasm are not read\n")
+	}
 	if s.Layers.RequirePolicy {
 		b.WriteString("  a permission policy layer is required\n")
 	}

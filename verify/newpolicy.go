@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/yamlnode"
 )
 
@@ -104,6 +105,12 @@ func (p *Policy) validate() error {
 		if s.Layers.MaxBytes < 0 {
 			return bad("layers.maxBytes", "cannot be negative")
 		}
+		if j, reason := checkArtifacts(s.Artifacts); reason != "" {
+			return bad(yamlnode.Index("artifacts", j), "%s", reason)
+		}
+		if field, reason := s.checkSubjectRules(); reason != "" {
+			return bad(field, "%s", reason)
+		}
 		if err := s.validateEvidence(bad); err != nil {
 			return err
 		}
@@ -200,4 +207,41 @@ func (s *Statement) validateEvidence(bad func(field, format string, args ...any)
 			"add signatures, attestations or layouts, or say allowUnsigned: true")
 	}
 	return nil
+}
+
+// checkArtifacts returns the place and the reason of the first artifact
+// kind that is not one, or listed twice, or beside any; "" when all are good.
+func checkArtifacts(kinds []ArtifactKind) (int, string) {
+	for i, k := range kinds {
+		switch {
+		case !slices.Contains(ArtifactKinds(), k):
+			return i, fmt.Sprintf("%q is not a kind of artifact: wasm, image, index, artifact or any", string(k))
+		case slices.Index(kinds, k) != i:
+			return i, fmt.Sprintf("%q is listed twice", string(k))
+		case k == ArtifactAny && len(kinds) > 1:
+			return i, "any accepts every kind: list it alone"
+		}
+	}
+	return 0, ""
+}
+
+// checkSubjectRules checks that platforms and layers.digests say something
+// the statement's artifacts can use: the field it blames and why, or "".
+func (s *Statement) checkSubjectRules() (field, reason string) {
+	switch s.Platforms {
+	case "", PlatformsIndex:
+	case PlatformsEach:
+		if !s.accepts(artifact.SubjectIndex) {
+			return "platforms", "each checks the platform manifests of an image index, and artifacts " + s.artifactsText() + " accepts no index: add index (or any) to artifacts"
+		}
+		if s.Threshold == 0 {
+			return "platforms", "each checks each platform manifest's signatures, and the statement requires none: set signatures.threshold"
+		}
+	default:
+		return "platforms", fmt.Sprintf("must be index or each, not %q", string(s.Platforms))
+	}
+	if s.Layers.SkipDigestsUnsafe && !s.acceptsOther() {
+		return "layers.digests", "skip applies to subjects that are not wasm (a wasm artifact's layers are always checked), and artifacts " + s.artifactsText() + " accepts only wasm: add the kinds to artifacts, or leave digests out"
+	}
+	return "", ""
 }

@@ -88,6 +88,8 @@ type parser struct {
 	file, dir string
 	// trust maps each trust material file read to its digest.
 	trust map[string]digest.Digest
+	// digestsNode is the layers.digests of the statement being parsed.
+	digestsNode *yaml.Node
 }
 
 func (p *parser) parse(data []byte) (*Policy, error) {
@@ -202,11 +204,12 @@ func (p *parser) name(n *yaml.Node, at *yaml.Node, path string) (string, error) 
 }
 
 func (p *parser) statement(n *yaml.Node, path string) (*Statement, error) {
-	f, err := yamlnode.Mapping(n, path, nil, "name", "scopes", "signatures", "attestations", "layouts", "layers", "requireDigest", "mode", "allowUnsigned")
+	f, err := yamlnode.Mapping(n, path, nil, "name", "scopes", "artifacts", "platforms", "signatures", "attestations", "layouts", "layers", "requireDigest", "mode", "allowUnsigned")
 	if err != nil {
 		return nil, err
 	}
 	s := &Statement{Line: n.Line, Mode: ModeEnforce}
+	p.digestsNode = nil
 	if s.Name, err = p.name(f["name"], n, yamlnode.Join(path, "name")); err != nil {
 		return nil, err
 	}
@@ -299,11 +302,57 @@ func (p *parser) statement(n *yaml.Node, path string) (*Statement, error) {
 			return nil, yamlnode.At(v, yamlnode.Join(path, "mode"), yamlnode.Invalid, "must be enforce, warn or audit, not %q", yamlnode.Clip(m))
 		}
 	}
+	if err := p.subjectRules(s, f, n, path); err != nil {
+		return nil, err
+	}
 	if !s.requiresEvidence() && !s.AllowUnsignedUnsafe {
 		return nil, yamlnode.At(n, yamlnode.Join(path, "signatures"), yamlnode.Invalid,
 			"requires no signature, no attestation and no layout, so an unsigned artifact would pass; add signatures, attestations or layouts, or say allowUnsigned: true")
 	}
 	return s, nil
+}
+
+// subjectRules parses artifacts and platforms, and checks them and
+// layers.digests against each other, each error at its line.
+func (p *parser) subjectRules(s *Statement, f map[string]*yaml.Node, n *yaml.Node, path string) error {
+	if v := yamlnode.Present(f["artifacts"]); v != nil {
+		ap := yamlnode.Join(path, "artifacts")
+		items, err := yamlnode.Sequence(v, ap)
+		if err != nil {
+			return err
+		}
+		if len(items) == 0 {
+			return yamlnode.At(v, ap, yamlnode.Invalid, "lists no kind: leave it out for [wasm], or list wasm, image, index, artifact or any")
+		}
+		for i, kn := range items {
+			k, err := yamlnode.String(kn, yamlnode.Index(ap, i))
+			if err != nil {
+				return err
+			}
+			s.Artifacts = append(s.Artifacts, ArtifactKind(k))
+			if j, reason := checkArtifacts(s.Artifacts); reason != "" {
+				return yamlnode.At(items[j], yamlnode.Index(ap, j), yamlnode.Invalid, "%s", reason)
+			}
+		}
+	}
+	if v := yamlnode.Present(f["platforms"]); v != nil {
+		pl, err := yamlnode.String(v, yamlnode.Join(path, "platforms"))
+		if err != nil {
+			return err
+		}
+		s.Platforms = Platforms(pl)
+	}
+	if field, reason := s.checkSubjectRules(); reason != "" {
+		at := n
+		switch field {
+		case "platforms":
+			at = f["platforms"]
+		case "layers.digests":
+			at = p.digestsNode
+		}
+		return yamlnode.At(at, yamlnode.Join(path, field), yamlnode.Invalid, "%s", reason)
+	}
+	return nil
 }
 
 func (p *parser) signatures(s *Statement, n *yaml.Node, path string) error {
@@ -703,9 +752,24 @@ func (p *parser) layout(n *yaml.Node, path string, i int) (*LayoutRule, error) {
 
 func (p *parser) layers(n *yaml.Node, path string) (LayerRules, error) {
 	l := LayerRules{MaxBytes: DefaultMaxLayerBytes}
-	f, err := yamlnode.Mapping(n, path, nil, "requirePolicy", "allowUnknown", "maxBytes")
+	f, err := yamlnode.Mapping(n, path, nil, "requirePolicy", "allowUnknown", "maxBytes", "digests")
 	if err != nil {
 		return l, err
+	}
+	p.digestsNode = nil
+	if v := yamlnode.Present(f["digests"]); v != nil {
+		p.digestsNode = v
+		d, err := yamlnode.String(v, yamlnode.Join(path, "digests"))
+		if err != nil {
+			return l, err
+		}
+		switch d {
+		case "check":
+		case "skip":
+			l.SkipDigestsUnsafe = true
+		default:
+			return l, yamlnode.At(v, yamlnode.Join(path, "digests"), yamlnode.Invalid, "must be check (the default) or skip, not %q", yamlnode.Clip(d))
+		}
 	}
 	if v := yamlnode.Present(f["requirePolicy"]); v != nil {
 		if l.RequirePolicy, err = yamlnode.Bool(v, yamlnode.Join(path, "requirePolicy")); err != nil {

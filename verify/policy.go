@@ -3,11 +3,13 @@ package verify
 import (
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	in_toto "github.com/in-toto/in-toto-golang/in_toto"
 	"github.com/opencontainers/go-digest"
 
+	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/attest"
 	"github.com/wasmgate/wasmgate/evidence/cosign"
 	"github.com/wasmgate/wasmgate/evidence/notation"
@@ -98,6 +100,14 @@ type Statement struct {
 	// Layouts are required in-toto supply-chain layouts, each on its own.
 	Layouts []*LayoutRule
 	Layers  LayerRules
+	// Artifacts are the kinds of subject the statement accepts; empty
+	// (the default of a file that does not say) is [ArtifactWasm] alone,
+	// so that a policy written for wasm never passes anything else. A
+	// subject of another kind is denied, naming this field.
+	Artifacts []ArtifactKind
+	// Platforms says whose signatures an image index must carry; "" is
+	// PlatformsIndex.
+	Platforms Platforms
 	// RequireDigest refuses references not pinned by digest.
 	RequireDigest bool
 	// Mode is what a denial does; "" is ModeEnforce.
@@ -189,6 +199,87 @@ func (r *LayoutRule) KeyIDs() []string {
 	return ids
 }
 
+// ArtifactKind names the kinds of subject a statement accepts.
+type ArtifactKind string
+
+const (
+	// ArtifactWasm: a wasm artifact; the layer rules, the permission
+	// policy layer and the loader apply (the default).
+	ArtifactWasm ArtifactKind = "wasm"
+	// ArtifactImage: a container image (an image manifest with an OCI
+	// image config and no artifactType).
+	ArtifactImage ArtifactKind = "image"
+	// ArtifactIndex: an image index (a multi-platform image).
+	ArtifactIndex ArtifactKind = "index"
+	// ArtifactOther: any other image manifest: Helm charts, SBOMs, OCI
+	// 1.1 artifacts of any type.
+	ArtifactOther ArtifactKind = "artifact"
+	// ArtifactAny: every kind above.
+	ArtifactAny ArtifactKind = "any"
+)
+
+// ArtifactKinds is the closed set a statement's artifacts are drawn from.
+func ArtifactKinds() []ArtifactKind {
+	return []ArtifactKind{ArtifactWasm, ArtifactImage, ArtifactIndex, ArtifactOther, ArtifactAny}
+}
+
+// Platforms says whose signatures an image index must carry.
+type Platforms string
+
+const (
+	// PlatformsIndex: the index's own (the default): a signature of the
+	// index covers the digest of every platform manifest it lists.
+	PlatformsIndex Platforms = "index"
+	// PlatformsEach: the index's, and each platform manifest's too (at
+	// most MaxPlatforms of them): the signature threshold is checked on
+	// every one, its manifest and layers as a subject's.
+	PlatformsEach Platforms = "each"
+)
+
+// MaxPlatforms bounds the platform manifests of an index checked under
+// PlatformsEach: an index that lists more is denied.
+const MaxPlatforms = 64
+
+// accepts reports whether the statement accepts a subject of kind k.
+func (s *Statement) accepts(k artifact.SubjectKind) bool {
+	kinds := s.Artifacts
+	if len(kinds) == 0 {
+		kinds = []ArtifactKind{ArtifactWasm}
+	}
+	for _, a := range kinds {
+		if a == ArtifactAny || string(a) == string(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// wasmOnly: the statement's scope holds wasm artifacts only.
+func (s *Statement) wasmOnly() bool { return !s.acceptsOther() }
+
+// acceptsOther: the statement accepts some subject that is not wasm.
+func (s *Statement) acceptsOther() bool {
+	for _, k := range artifact.SubjectKinds() {
+		if k != artifact.SubjectWasm && s.accepts(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// artifactsText is the statement's artifacts as a file writes them.
+func (s *Statement) artifactsText() string {
+	kinds := s.Artifacts
+	if len(kinds) == 0 {
+		kinds = []ArtifactKind{ArtifactWasm}
+	}
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k)
+	}
+	return "[" + strings.Join(names, ", ") + "]"
+}
+
 // LayerRules constrain the artifact's layers.
 type LayerRules struct {
 	// RequirePolicy: the artifact must carry a permission policy layer
@@ -198,6 +289,12 @@ type LayerRules struct {
 	AllowUnknown bool
 	// MaxBytes bounds each layer; 0 in the file means DefaultMaxLayerBytes.
 	MaxBytes int64
+	// SkipDigestsUnsafe (digests: skip in a file) leaves the layers of a
+	// subject that is not wasm unread: their declared sizes are still
+	// bounded by MaxBytes, the config is still checked, and every result
+	// says so as insecure. A wasm artifact's layers are always checked:
+	// they are what a host runs.
+	SkipDigestsUnsafe bool
 }
 
 // requiresEvidence: some signature, attestation or layout must verify.
@@ -211,6 +308,9 @@ func (s *Statement) insecure() []string {
 	if s.AllowUnsignedUnsafe && !s.requiresEvidence() {
 		out = append(out, s.Name+": allowUnsigned: no signature and no attestation required; an unsigned artifact passes")
 	}
+	if s.Layers.SkipDigestsUnsafe {
+		out = append(out, s.Name+": layers.digests: skip: the layers of a subject that is not wasm are not read, their digests not checked")
+	}
 	for _, a := range s.Authorities {
 		out = append(out, a.Insecure...)
 	}
@@ -223,6 +323,7 @@ func (s *Statement) insecure() []string {
 func (s *Statement) clone() Statement {
 	c := *s
 	c.Scopes = append([]string(nil), s.Scopes...)
+	c.Artifacts = append([]ArtifactKind(nil), s.Artifacts...)
 	c.scopeLines = append([][2]int(nil), s.scopeLines...)
 	c.Authorities = make([]*Authority, len(s.Authorities))
 	for i, a := range s.Authorities {

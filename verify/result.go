@@ -53,6 +53,9 @@ const (
 	CheckSignatures  = "signatures"
 	CheckAttestation = "attestation"
 	CheckLayout      = "layout"
+	// CheckPlatform is one platform manifest of an index under
+	// platforms: each, with "os/arch[/variant] digest" as Subject.
+	CheckPlatform = "platform"
 )
 
 // Check is one requirement of the statement and what became of it.
@@ -74,6 +77,10 @@ type Result struct {
 	Pinned     string        `json:"pinned,omitempty"`
 	Digest     digest.Digest `json:"digest,omitempty"`
 	Repository string        `json:"repository"`
+	// SubjectKind is what the manifest resolved to is (wasm, image, index
+	// or artifact), and ArtifactType its artifactType or config media type.
+	SubjectKind  artifact.SubjectKind `json:"subjectKind,omitempty"`
+	ArtifactType string               `json:"artifactType,omitempty"`
 	// Policy is the statement that governs the repository and Scope the
 	// pattern of it that matched; both empty when none did.
 	Policy string `json:"policy,omitempty"`
@@ -86,8 +93,14 @@ type Result struct {
 	Pass    bool    `json:"pass"`
 	// Checks are every check the statement requires, in order, each with
 	// its status: a verdict of verified means all of them passed.
-	Checks       []Check             `json:"checks"`
-	Layers       *LayerReport        `json:"layers,omitempty"`
+	Checks []Check      `json:"checks"`
+	Layers *LayerReport `json:"layers,omitempty"`
+	// Content is what the layer check found on a subject that is not
+	// wasm (Layers is a wasm artifact's).
+	Content *ContentReport `json:"content,omitempty"`
+	// Platforms are the platform manifests of an index checked under
+	// platforms: each.
+	Platforms    []PlatformReport    `json:"platforms,omitempty"`
 	Signatures   *SignatureReport    `json:"signatures,omitempty"`
 	Attestations []AttestationReport `json:"attestations,omitempty"`
 	Layouts      []LayoutReport      `json:"layouts,omitempty"`

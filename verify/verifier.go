@@ -110,6 +110,11 @@ func (v *Verifier) Fetch(ctx context.Context, ref artifact.Reference) (*Artifact
 	if err != nil {
 		return nil, res, err
 	}
+	if res.SubjectKind != "" && res.SubjectKind != artifact.SubjectWasm {
+		// Only a wasm artifact is ever handed to a host to run, whatever
+		// the policy accepted.
+		return nil, res, fmt.Errorf("%w: %s is %s, not a wasm artifact: %w", ErrNotVerified, ref, res.SubjectKind, artifact.ErrNotWasmArtifact)
+	}
 	if res.Verdict != VerdictVerified || a == nil {
 		return nil, res, fmt.Errorf("%w: %s is %s: %s", ErrNotVerified, ref, res.Verdict, reasons(res))
 	}
@@ -223,10 +228,10 @@ func (v *Verifier) run(ctx context.Context, ref artifact.Reference, keep bool) (
 		return undecided("open", err)
 	}
 	// Resolve once: every later step uses this manifest's digest.
-	m, err := access.FetchManifest(ctx, src, ref.Object(), 0)
+	subj, err := access.FetchSubject(ctx, src, ref.Object(), 0)
 	if err != nil {
 		err = classify(ref, "resolve", err)
-		if artifact.IsBadContent(err) {
+		if artifact.IsBadContent(err) || errors.Is(err, artifact.ErrInvalidManifest) {
 			res.check(CheckManifest, "").fail(err)
 			res.decide()
 			return res, nil, nil
@@ -234,9 +239,21 @@ func (v *Verifier) run(ctx context.Context, ref artifact.Reference, keep bool) (
 		res.check(CheckManifest, "").error(err)
 		return undecided("resolve", err)
 	}
-	subject := m.Descriptor
+	subject := subj.Descriptor
 	res.Digest, res.Pinned = subject.Digest, ref.WithDigest(subject.Digest).String()
-	res.check(CheckManifest, "").pass(fmt.Sprintf("%s, %d bytes, digest checked", subject.Digest, subject.Size))
+	res.SubjectKind, res.ArtifactType = subj.Kind, subj.ArtifactType()
+	if !st.accepts(subj.Kind) {
+		// Denied, not undecided: the subject is what it is, and the
+		// statement says what it must be.
+		res.check(CheckManifest, "").fail(kindError(st, subj))
+		res.decide()
+		return res, nil, nil
+	}
+	res.check(CheckManifest, "").pass(subjectWords(subj))
+	each := subj.Index != nil && st.Platforms == PlatformsEach
+	if each {
+		res.Checks = append(res.Checks, platformChecks(subj.Index)...)
+	}
 
 	key := v.resultKey(res.Repository, subject.Digest)
 	cached := v.cached(key, res)
@@ -249,14 +266,32 @@ func (v *Verifier) run(ctx context.Context, ref artifact.Reference, keep bool) (
 	var g errgroup.Group
 	c := res.check(CheckLayers, "")
 	g.Go(func() error {
-		out, err := checkLayers(ctx, src, m, st.Layers, keep, v.opts.Layers)
+		var err error
+		switch {
+		case subj.Wasm != nil:
+			var out *layersOut
+			if out, err = checkLayers(ctx, src, subj.Wasm, st.Layers, keep, v.opts.Layers); err == nil {
+				res.Layers = out.report
+				c.pass(out.summary())
+				if keep {
+					a = out.artifact(res.Pinned, res.Repository, subj.Wasm)
+				}
+			}
+		case subj.Index != nil:
+			if each {
+				c.pass("an image index has no layers of its own; each platform manifest's are checked with it")
+			} else {
+				c.pass("an image index has no layers of its own; its platform manifests are not checked (platforms: index)")
+			}
+		default:
+			var out *ContentReport
+			if out, err = checkContent(ctx, src, subj.Manifest, st.Layers, v.opts.Layers); err == nil {
+				res.Content = out
+				c.pass(out.summary())
+			}
+		}
 		switch {
 		case err == nil:
-			res.Layers = out.report
-			c.pass(out.summary())
-			if keep {
-				a = out.artifact(res.Pinned, res.Repository, m)
-			}
 		case artifact.IsBadContent(err) || errors.Is(err, ErrLayers):
 			c.fail(err)
 		default:
@@ -266,7 +301,13 @@ func (v *Verifier) run(ctx context.Context, ref artifact.Reference, keep bool) (
 	})
 	if !cached && st.requiresEvidence() {
 		g.Go(func() error {
-			v.checkEvidence(ctx, newMemo(src), ref, res, st, m)
+			v.checkEvidence(ctx, newMemo(src), ref, res, st, subj)
+			return nil
+		})
+	}
+	if !cached && each {
+		g.Go(func() error {
+			v.checkPlatforms(ctx, src, ref, res, st, subj.Index)
 			return nil
 		})
 	}
