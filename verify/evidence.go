@@ -86,7 +86,7 @@ func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artif
 		for i, r := range st.Layouts {
 			if r.Product != ProductManifest && subj.Wasm == nil {
 				noProduct[i] = fmt.Errorf("%w: product: wasm names the wasm layer, and %s has none; use product: manifest", ErrLayout, kindWords(subj))
-				layouts[i] = LayoutReport{Name: r.Name, OwnerKeys: r.KeyIDs(), Product: r.Product, Results: []LayoutResult{}, Error: noProduct[i].Error()}
+				layouts[i] = LayoutReport{Name: r.Name, OwnerKeys: r.KeyIDs(), Product: r.Product, Results: []LayoutResult{}}
 				continue
 			}
 			product := subject.Digest

@@ -214,6 +214,7 @@ policies:
 	//   applies to:
 	//     registry.example/wasm/**: every repository under registry.example/wasm, at any depth
 	//   the reference must be pinned by digest (name@sha256:...)
+	//   artifacts: wasm artifacts only; any other subject is denied
 	//   the manifest and every layer digest are checked; each layer at most 256 MiB
 	//   layers other than wasm and its policy are refused
 	//   ! insecure: allowUnsigned: no signature and no attestation is required; unsigned artifacts pass this policy

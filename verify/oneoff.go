@@ -12,7 +12,10 @@ import (
 )
 
 // OneOff is a policy as the verify commands of cosign and notation take it
-// on their command lines: one statement for every repository, a cosign
+// on their command lines: one statement for every repository and, as
+// those commands do, every kind of subject (artifacts: [any]: a container
+// image, an index, any artifact; a wasm artifact still meets the wasm
+// rules, and only a wasm artifact is ever loaded), a cosign
 // authority and a Notation trust each counting as one authority, every one
 // given required; with an attestation, `cosign verify-attestation`: the
 // cosign authority signs the attestation, not the artifact.
@@ -59,7 +62,7 @@ const (
 // OneOffPolicy builds the policy o describes. Errors are *SpecError naming
 // the field (for a CLI to name its flag).
 func OneOffPolicy(ctx context.Context, o OneOff, env SpecEnv) (*Policy, error) {
-	st := Statement{Name: "flags", Scopes: []string{"*"}, Mode: ModeEnforce,
+	st := Statement{Name: "flags", Scopes: []string{"*"}, Mode: ModeEnforce, Artifacts: []ArtifactKind{ArtifactAny},
 		Layers: LayerRules{AllowUnknown: true, MaxBytes: DefaultMaxLayerBytes}}
 	if o.Cosign == nil && o.Notation == nil {
 		return nil, invalid(FieldKey, "say who may sign: a key, a keyless identity, a GitHub owner or repository, or a Notation trust policy and store")
