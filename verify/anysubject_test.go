@@ -1,0 +1,309 @@
+package verify_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+
+	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/internal/testrig/peers"
+	"github.com/wasmgate/wasmgate/internal/testrig/testkit"
+	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
+	"github.com/wasmgate/wasmgate/sign"
+	"github.com/wasmgate/wasmgate/verify"
+)
+
+// image is a real OCI container image made in the test: a gzipped tar
+// layer holding one file, an image config whose rootfs names the layer's
+// uncompressed digest, and the manifest over both.
+type image struct {
+	manifest ocispec.Descriptor
+	layer    ocispec.Descriptor
+}
+
+// pushImage pushes an image for platform (os/arch) to dst, tagged tag
+// unless tag is "". The file's content differs per platform, so each
+// platform's image has its own digests.
+func pushImage(t testing.TB, dst oras.Target, platform, tag string) image {
+	t.Helper()
+	ctx := testkit.Context(t)
+	var tarBuf bytes.Buffer
+	tw := tar.NewWriter(&tarBuf)
+	body := []byte("#!/bin/sh\necho hello from " + platform + "\n")
+	if err := tw.WriteHeader(&tar.Header{Name: "bin/hello", Mode: 0o755, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Write(body); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write(tarBuf.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	osName, arch, _ := strings.Cut(platform, "/")
+	cfg := ocispec.Image{
+		Platform: ocispec.Platform{OS: osName, Architecture: arch},
+		Config:   ocispec.ImageConfig{Entrypoint: []string{"/bin/hello"}},
+		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(tarBuf.Bytes())}},
+	}
+	cfgJSON, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	push := func(mediaType string, b []byte) ocispec.Descriptor {
+		d, err := oras.PushBytes(ctx, dst, mediaType, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	im := image{layer: push(ocispec.MediaTypeImageLayerGzip, gz.Bytes())}
+	m := ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
+		Config: push(ocispec.MediaTypeImageConfig, cfgJSON), Layers: []ocispec.Descriptor{im.layer}}
+	mJSON, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im.manifest = push(ocispec.MediaTypeImageManifest, mJSON)
+	if tag != "" {
+		if err := dst.Tag(ctx, im.manifest, tag); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return im
+}
+
+// pushIndex pushes an image index of one image per platform, tagged tag.
+func pushIndex(t testing.TB, dst oras.Target, tag string, platforms ...string) (ocispec.Descriptor, []image) {
+	t.Helper()
+	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex}
+	var images []image
+	for _, p := range platforms {
+		im := pushImage(t, dst, p, "")
+		osName, arch, _ := strings.Cut(p, "/")
+		d := im.manifest
+		d.Platform = &ocispec.Platform{OS: osName, Architecture: arch}
+		idx.Manifests = append(idx.Manifests, d)
+		images = append(images, im)
+	}
+	raw, err := json.Marshal(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := oras.TagBytes(testkit.Context(t), dst, ocispec.MediaTypeImageIndex, raw, tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, images
+}
+
+// refTo is the fixture's reference with tag instead of v1.
+func (f *fixture) refTo(tag string) string { return strings.TrimSuffix(f.ref, ":v1") + ":" + tag }
+
+func (f *fixture) notationSign(t testing.TB, subject ocispec.Descriptor) {
+	t.Helper()
+	if _, err := sign.Notation(testkit.Context(t), f.dst, subject, f.notary.NotationSigner(t), sign.NotationOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// failedWith returns the failed check whose error wraps target, or fails.
+func failedWith(t testing.TB, res *verify.Result, target error) verify.Check {
+	t.Helper()
+	for _, c := range res.Failed() {
+		if c.Status == verify.StatusFailed && errors.Is(c.Err, target) {
+			return c
+		}
+	}
+	t.Fatalf("verdict %s: no failed check wraps %v: %+v", res.Verdict, target, res.Checks)
+	return verify.Check{}
+}
+
+func mustPass(t testing.TB, res *verify.Result, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("undecided: %v", err)
+	}
+	if res.Verdict != verify.VerdictVerified || !res.Pass {
+		t.Fatalf("verdict %s, want verified: %+v", res.Verdict, res.Failed())
+	}
+}
+
+// A Notation-signed container image, on both registry kinds and in an
+// OCI layout: verified under a statement with artifacts: [any] (its layer
+// streamed and hashed), denied (not undecided) under the default, with a
+// reason naming the field; Fetch never hands it to a host.
+func TestVerifyAnySubjectNotationImage(t *testing.T) {
+	for _, at := range everywhere {
+		t.Run(string(at), func(t *testing.T) {
+			f := newFixture(t, at)
+			im := pushImage(t, f.dst, "linux/amd64", "image")
+			f.notationSign(t, im.manifest)
+			ref := f.refTo("image")
+
+			any := f.policy(t, policyOf(f.scope(t), 1, "corp", "    artifacts: [any]\n"))
+			res, err := f.verify(t, any, verify.Options{}, ref)
+			mustPass(t, res, err)
+			if res.SubjectKind != artifact.SubjectImage || res.Digest != im.manifest.Digest || res.ArtifactType != ocispec.MediaTypeImageConfig {
+				t.Errorf("subject %s %s %s, want image %s", res.SubjectKind, res.Digest, res.ArtifactType, im.manifest.Digest)
+			}
+			if c := res.Content; c == nil || c.Digests != verify.DigestsChecked || c.Layers != 1 || c.Bytes != im.layer.Size {
+				t.Errorf("content %+v, want 1 layer of %d bytes, digests checked", c, im.layer.Size)
+			}
+			if res.Layers != nil {
+				t.Errorf("a wasm layer report for an image: %+v", res.Layers)
+			}
+			v := mustVerifier(t, any, f.opener, verify.Options{})
+			if a, _, err := v.Fetch(testkit.Context(t), mustRef(t, ref)); a != nil || !errors.Is(err, verify.ErrNotVerified) || !errors.Is(err, artifact.ErrNotWasmArtifact) {
+				t.Errorf("Fetch of an image: %v, %v; want ErrNotVerified and ErrNotWasmArtifact", a, err)
+			}
+
+			// The same statement, listing image: verified; the default: denied.
+			res, err = f.verify(t, f.policy(t, policyOf(f.scope(t), 1, "corp", "    artifacts: [wasm, image]\n")), verify.Options{}, ref)
+			mustPass(t, res, err)
+			res, err = f.verify(t, f.policy(t, policyOf(f.scope(t), 1, "corp", "")), verify.Options{}, ref)
+			if err != nil {
+				t.Fatalf("default policy: undecided, want denied: %v", err)
+			}
+			c := failedWith(t, res, verify.ErrArtifactKind)
+			for _, want := range []string{"is a container image", "accepts artifacts: [wasm]", "add image (or any)"} {
+				if !strings.Contains(c.Reason, want) {
+					t.Errorf("reason %q does not say %q", c.Reason, want)
+				}
+			}
+			if res.Pass || res.Verdict != verify.VerdictDenied || c.Name != verify.CheckManifest {
+				t.Errorf("verdict %s pass %v on check %s", res.Verdict, res.Pass, c.Name)
+			}
+			// The wasm artifact of the same repository still passes the default.
+			f.notation(t)
+			res, err = f.verify(t, f.policy(t, policyOf(f.scope(t), 1, "corp", "")), verify.Options{}, f.ref)
+			mustPass(t, res, err)
+			if res.SubjectKind != artifact.SubjectWasm || res.Layers == nil {
+				t.Errorf("wasm artifact: kind %s, layers %+v", res.SubjectKind, res.Layers)
+			}
+		})
+	}
+}
+
+// A container image signed by the real cosign CLI verifies under
+// artifacts: [image], on both registry kinds.
+func TestVerifyAnySubjectCosignImage(t *testing.T) {
+	peers.Binary(t, "cosign")
+	for _, kind := range testregistry.Kinds() {
+		t.Run(string(kind), func(t *testing.T) {
+			f := newFixture(t, where(kind))
+			_, key, pub := peers.CosignKeys(t)
+			im := pushImage(t, f.dst, "linux/amd64", "image")
+			peers.CosignSign(t, key, f.reg.Ref("wasm/app", im.manifest.Digest.String()), peers.CosignLegacy)
+			policy := sprintf("version: v1\npolicies:\n  - name: app\n    scopes: [%q]\n    artifacts: [image]\n    signatures:\n      authorities:\n        - name: release\n          cosign: {key: %s, insecureIgnoreTlog: true}\n", f.scope(t), pub)
+			res, err := f.verify(t, f.policy(t, policy), verify.Options{}, f.refTo("image"))
+			mustPass(t, res, err)
+			if res.SubjectKind != artifact.SubjectImage || res.Signatures.Satisfied != 1 {
+				t.Errorf("kind %s, signatures %+v", res.SubjectKind, res.Signatures)
+			}
+		})
+	}
+}
+
+// A multi-platform index signed at the index verifies under platforms:
+// index; under platforms: each one unsigned platform denies it, naming
+// the platform, until it is signed too.
+func TestVerifyAnySubjectIndex(t *testing.T) {
+	for _, at := range everywhere {
+		t.Run(string(at), func(t *testing.T) {
+			f := newFixture(t, at)
+			idx, images := pushIndex(t, f.dst, "multi", "linux/amd64", "linux/arm64")
+			f.notationSign(t, idx)
+			ref := f.refTo("multi")
+
+			res, err := f.verify(t, f.policy(t, policyOf(f.scope(t), 1, "corp", "    artifacts: [index]\n")), verify.Options{}, ref)
+			mustPass(t, res, err)
+			if res.SubjectKind != artifact.SubjectIndex || len(res.Platforms) != 0 {
+				t.Errorf("kind %s, platforms %+v", res.SubjectKind, res.Platforms)
+			}
+
+			each := f.policy(t, policyOf(f.scope(t), 1, "corp", "    artifacts: [index, image]\n    platforms: each\n"))
+			f.notationSign(t, images[0].manifest)
+			res, err = f.verify(t, each, verify.Options{}, ref)
+			if err != nil {
+				t.Fatalf("undecided: %v", err)
+			}
+			c := failedWith(t, res, verify.ErrPlatform)
+			if c.Name != verify.CheckPlatform || !strings.HasPrefix(c.Subject, "linux/arm64 ") || !strings.Contains(c.Reason, "linux/arm64") || !errors.Is(c.Err, verify.ErrThreshold) {
+				t.Errorf("failed check %+v, want platform linux/arm64's threshold", c)
+			}
+			if len(res.Platforms) != 2 || !res.Platforms[0].Verified || res.Platforms[1].Verified || res.Platforms[0].Content.Digests != verify.DigestsChecked {
+				t.Errorf("platforms %+v", res.Platforms)
+			}
+			if len(res.Failed()) != 1 {
+				t.Errorf("failed %+v, want only linux/arm64", res.Failed())
+			}
+
+			f.notationSign(t, images[1].manifest)
+			res, err = f.verify(t, each, verify.Options{}, ref)
+			mustPass(t, res, err)
+			if len(res.Platforms) != 2 || !res.Platforms[1].Verified {
+				t.Errorf("platforms %+v", res.Platforms)
+			}
+		})
+	}
+}
+
+// A container image whose layer was changed after it was signed (same
+// length, other bytes) is denied with artifact's digest error; with
+// layers.digests: skip it is verified, and the result says the digests
+// were skipped and why, and lists the choice as insecure.
+func TestVerifyAnySubjectTamperedLayer(t *testing.T) {
+	f := newFixture(t, atLayout)
+	im := pushImage(t, f.dst, "linux/amd64", "image")
+	f.notationSign(t, im.manifest)
+	ref, err := artifact.ParseReference(f.ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := filepath.Join(ref.Path, "blobs", "sha256", im.layer.Digest.Encoded())
+	raw, err := os.ReadFile(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)/2] ^= 0xff
+	if err := os.WriteFile(blob, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	res, err := f.verify(t, f.policy(t, policyOf(f.scope(t), 1, "corp", "    artifacts: [any]\n")), verify.Options{}, f.refTo("image"))
+	if err != nil {
+		t.Fatalf("undecided: %v", err)
+	}
+	c := failedWith(t, res, artifact.ErrDigestMismatch)
+	if c.Name != verify.CheckLayers || !strings.Contains(c.Reason, im.layer.Digest.String()) {
+		t.Errorf("failed check %+v, want layers naming %s", c, im.layer.Digest)
+	}
+
+	res, err = f.verify(t, f.policy(t, policyOf(f.scope(t), 1, "corp", "    artifacts: [any]\n    layers: {digests: skip}\n")), verify.Options{}, f.refTo("image"))
+	mustPass(t, res, err)
+	if c := res.Content; c == nil || c.Digests != verify.DigestsSkipped || !strings.Contains(c.Reason, "layers.digests: skip") {
+		t.Errorf("content %+v, want digests skipped with the reason", c)
+	}
+	if !strings.Contains(strings.Join(res.Insecure, "\n"), "layers.digests: skip") {
+		t.Errorf("insecure %q does not list layers.digests: skip", res.Insecure)
+	}
+}
