@@ -1,20 +1,13 @@
 package verify_test
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/opencontainers/go-digest"
-	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"oras.land/oras-go/v2"
 
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/testrig/peers"
@@ -23,97 +16,6 @@ import (
 	"github.com/wasmgate/wasmgate/sign"
 	"github.com/wasmgate/wasmgate/verify"
 )
-
-// image is a real OCI container image made in the test: a gzipped tar
-// layer holding one file, an image config whose rootfs names the layer's
-// uncompressed digest, and the manifest over both.
-type image struct {
-	manifest ocispec.Descriptor
-	layer    ocispec.Descriptor
-}
-
-// pushImage pushes an image for platform (os/arch) to dst, tagged tag
-// unless tag is "". The file's content differs per platform, so each
-// platform's image has its own digests.
-func pushImage(t testing.TB, dst oras.Target, platform, tag string) image {
-	t.Helper()
-	ctx := testkit.Context(t)
-	var tarBuf bytes.Buffer
-	tw := tar.NewWriter(&tarBuf)
-	body := []byte("#!/bin/sh\necho hello from " + platform + "\n")
-	if err := tw.WriteHeader(&tar.Header{Name: "bin/hello", Mode: 0o755, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tw.Write(body); err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	if _, err := zw.Write(tarBuf.Bytes()); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	osName, arch, _ := strings.Cut(platform, "/")
-	cfg := ocispec.Image{
-		Platform: ocispec.Platform{OS: osName, Architecture: arch},
-		Config:   ocispec.ImageConfig{Entrypoint: []string{"/bin/hello"}},
-		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(tarBuf.Bytes())}},
-	}
-	cfgJSON, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	push := func(mediaType string, b []byte) ocispec.Descriptor {
-		d, err := oras.PushBytes(ctx, dst, mediaType, b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	im := image{layer: push(ocispec.MediaTypeImageLayerGzip, gz.Bytes())}
-	m := ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
-		Config: push(ocispec.MediaTypeImageConfig, cfgJSON), Layers: []ocispec.Descriptor{im.layer}}
-	mJSON, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	im.manifest = push(ocispec.MediaTypeImageManifest, mJSON)
-	if tag != "" {
-		if err := dst.Tag(ctx, im.manifest, tag); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return im
-}
-
-// pushIndex pushes an image index of one image per platform, tagged tag.
-func pushIndex(t testing.TB, dst oras.Target, tag string, platforms ...string) (ocispec.Descriptor, []image) {
-	t.Helper()
-	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex}
-	var images []image
-	for _, p := range platforms {
-		im := pushImage(t, dst, p, "")
-		osName, arch, _ := strings.Cut(p, "/")
-		d := im.manifest
-		d.Platform = &ocispec.Platform{OS: osName, Architecture: arch}
-		idx.Manifests = append(idx.Manifests, d)
-		images = append(images, im)
-	}
-	raw, err := json.Marshal(idx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := oras.TagBytes(testkit.Context(t), dst, ocispec.MediaTypeImageIndex, raw, tag)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d, images
-}
 
 // refTo is the fixture's reference with tag instead of v1.
 func (f *fixture) refTo(tag string) string { return strings.TrimSuffix(f.ref, ":v1") + ":" + tag }
@@ -155,18 +57,18 @@ func TestVerifyAnySubjectNotationImage(t *testing.T) {
 	for _, at := range everywhere {
 		t.Run(string(at), func(t *testing.T) {
 			f := newFixture(t, at)
-			im := pushImage(t, f.dst, "linux/amd64", "image")
-			f.notationSign(t, im.manifest)
+			im := testkit.PushImage(t, f.dst, "linux/amd64", "image")
+			f.notationSign(t, im.Manifest)
 			ref := f.refTo("image")
 
 			any := f.policy(t, policyOf(f.scope(t), 1, "corp", "    artifacts: [any]\n"))
 			res, err := f.verify(t, any, verify.Options{}, ref)
 			mustPass(t, res, err)
-			if res.SubjectKind != artifact.SubjectImage || res.Digest != im.manifest.Digest || res.ArtifactType != ocispec.MediaTypeImageConfig {
-				t.Errorf("subject %s %s %s, want image %s", res.SubjectKind, res.Digest, res.ArtifactType, im.manifest.Digest)
+			if res.SubjectKind != artifact.SubjectImage || res.Digest != im.Manifest.Digest || res.ArtifactType != ocispec.MediaTypeImageConfig {
+				t.Errorf("subject %s %s %s, want image %s", res.SubjectKind, res.Digest, res.ArtifactType, im.Manifest.Digest)
 			}
-			if c := res.Content; c == nil || c.Digests != verify.DigestsChecked || c.Layers != 1 || c.Bytes != im.layer.Size {
-				t.Errorf("content %+v, want 1 layer of %d bytes, digests checked", c, im.layer.Size)
+			if c := res.Content; c == nil || c.Digests != verify.DigestsChecked || c.Layers != 1 || c.Bytes != im.Layer.Size {
+				t.Errorf("content %+v, want 1 layer of %d bytes, digests checked", c, im.Layer.Size)
 			}
 			if res.Layers != nil {
 				t.Errorf("a wasm layer report for an image: %+v", res.Layers)
@@ -211,8 +113,8 @@ func TestVerifyAnySubjectCosignImage(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			f := newFixture(t, where(kind))
 			_, key, pub := peers.CosignKeys(t)
-			im := pushImage(t, f.dst, "linux/amd64", "image")
-			peers.CosignSign(t, key, f.reg.Ref("wasm/app", im.manifest.Digest.String()), peers.CosignLegacy)
+			im := testkit.PushImage(t, f.dst, "linux/amd64", "image")
+			peers.CosignSign(t, key, f.reg.Ref("wasm/app", im.Manifest.Digest.String()), peers.CosignLegacy)
 			policy := sprintf("version: v1\npolicies:\n  - name: app\n    scopes: [%q]\n    artifacts: [image]\n    signatures:\n      authorities:\n        - name: release\n          cosign: {key: %s, insecureIgnoreTlog: true}\n", f.scope(t), pub)
 			res, err := f.verify(t, f.policy(t, policy), verify.Options{}, f.refTo("image"))
 			mustPass(t, res, err)
@@ -230,7 +132,7 @@ func TestVerifyAnySubjectIndex(t *testing.T) {
 	for _, at := range everywhere {
 		t.Run(string(at), func(t *testing.T) {
 			f := newFixture(t, at)
-			idx, images := pushIndex(t, f.dst, "multi", "linux/amd64", "linux/arm64")
+			idx, images := testkit.PushIndex(t, f.dst, "multi", "linux/amd64", "linux/arm64")
 			f.notationSign(t, idx)
 			ref := f.refTo("multi")
 
@@ -241,7 +143,7 @@ func TestVerifyAnySubjectIndex(t *testing.T) {
 			}
 
 			each := f.policy(t, policyOf(f.scope(t), 1, "corp", "    artifacts: [index, image]\n    platforms: each\n"))
-			f.notationSign(t, images[0].manifest)
+			f.notationSign(t, images[0].Manifest)
 			res, err = f.verify(t, each, verify.Options{}, ref)
 			if err != nil {
 				t.Fatalf("undecided: %v", err)
@@ -257,7 +159,7 @@ func TestVerifyAnySubjectIndex(t *testing.T) {
 				t.Errorf("failed %+v, want only linux/arm64", res.Failed())
 			}
 
-			f.notationSign(t, images[1].manifest)
+			f.notationSign(t, images[1].Manifest)
 			res, err = f.verify(t, each, verify.Options{}, ref)
 			mustPass(t, res, err)
 			if len(res.Platforms) != 2 || !res.Platforms[1].Verified {
@@ -273,13 +175,13 @@ func TestVerifyAnySubjectIndex(t *testing.T) {
 // were skipped and why, and lists the choice as insecure.
 func TestVerifyAnySubjectTamperedLayer(t *testing.T) {
 	f := newFixture(t, atLayout)
-	im := pushImage(t, f.dst, "linux/amd64", "image")
-	f.notationSign(t, im.manifest)
+	im := testkit.PushImage(t, f.dst, "linux/amd64", "image")
+	f.notationSign(t, im.Manifest)
 	ref, err := artifact.ParseReference(f.ref)
 	if err != nil {
 		t.Fatal(err)
 	}
-	blob := filepath.Join(ref.Path, "blobs", "sha256", im.layer.Digest.Encoded())
+	blob := filepath.Join(ref.Path, "blobs", "sha256", im.Layer.Digest.Encoded())
 	raw, err := os.ReadFile(blob)
 	if err != nil {
 		t.Fatal(err)
@@ -294,8 +196,8 @@ func TestVerifyAnySubjectTamperedLayer(t *testing.T) {
 		t.Fatalf("undecided: %v", err)
 	}
 	c := failedWith(t, res, artifact.ErrDigestMismatch)
-	if c.Name != verify.CheckLayers || !strings.Contains(c.Reason, im.layer.Digest.String()) {
-		t.Errorf("failed check %+v, want layers naming %s", c, im.layer.Digest)
+	if c.Name != verify.CheckLayers || !strings.Contains(c.Reason, im.Layer.Digest.String()) {
+		t.Errorf("failed check %+v, want layers naming %s", c, im.Layer.Digest)
 	}
 
 	res, err = f.verify(t, f.policy(t, policyOf(f.scope(t), 1, "corp", "    artifacts: [any]\n    layers: {digests: skip}\n")), verify.Options{}, f.refTo("image"))

@@ -232,7 +232,7 @@ func printSARIF(w io.Writer, rep verify.Report, policy *verify.Policy) error {
 	}
 	run := sarif.NewRunWithInformationURI("wasmgate", "https://github.com/wasmgate/wasmgate")
 	run.Tool.Driver.WithVersion(version)
-	for _, name := range []string{verify.CheckScope, verify.CheckDigest, verify.CheckManifest, verify.CheckLayers, verify.CheckSignatures, verify.CheckAttestation, verify.CheckLayout, ruleInsecure} {
+	for _, name := range []string{verify.CheckScope, verify.CheckDigest, verify.CheckManifest, verify.CheckLayers, verify.CheckSignatures, verify.CheckAttestation, verify.CheckLayout, verify.CheckPlatform, ruleInsecure} {
 		run.AddRule("wasmgate/" + name).WithDescription(ruleDescriptions[name])
 	}
 	for _, r := range rep.Results {
@@ -292,7 +292,8 @@ var ruleDescriptions = map[string]string{
 	ruleInsecure:            "The trust policy gives up a check (insecureIgnoreTlog, insecureIgnoreSCT, allowUnsigned, ...).",
 	verify.CheckScope:       "A trust policy statement covers the artifact's repository.",
 	verify.CheckDigest:      "The reference is pinned by digest, as the policy requires.",
-	verify.CheckManifest:    "The manifest resolved once and its digest matches its bytes.",
+	verify.CheckManifest:    "The manifest resolved once, its digest matches its bytes, it is valid under the image-spec and of a kind the policy's artifacts accept.",
+	verify.CheckPlatform:    "A platform manifest of an image index (platforms: each) is valid, its layers check, and enough distinct authorities signed it.",
 	verify.CheckLayers:      "Every layer's size and digest match, and the layers follow the policy's rules.",
 	verify.CheckSignatures:  "Enough distinct authorities signed the artifact.",
 	verify.CheckAttestation: "A required in-toto attestation is present, signed and meets its conditions.",

@@ -1,0 +1,107 @@
+package testkit
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+)
+
+// Image is a real OCI container image made in the test: a gzipped tar
+// layer holding one file, an image config whose rootfs names the layer's
+// uncompressed digest, and the manifest over both.
+type Image struct {
+	Manifest ocispec.Descriptor
+	Layer    ocispec.Descriptor
+}
+
+// PushImage pushes an image for platform (os/arch) to dst, tagged tag
+// unless tag is "". The file's content differs per platform, so each
+// platform's image has its own digests.
+func PushImage(t testing.TB, dst oras.Target, platform, tag string) Image {
+	t.Helper()
+	ctx := Context(t)
+	var tarBuf bytes.Buffer
+	tw := tar.NewWriter(&tarBuf)
+	body := []byte("#!/bin/sh\necho hello from " + platform + "\n")
+	if err := tw.WriteHeader(&tar.Header{Name: "bin/hello", Mode: 0o755, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Write(body); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write(tarBuf.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	osName, arch, _ := strings.Cut(platform, "/")
+	cfg := ocispec.Image{
+		Platform: ocispec.Platform{OS: osName, Architecture: arch},
+		Config:   ocispec.ImageConfig{Entrypoint: []string{"/bin/hello"}},
+		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(tarBuf.Bytes())}},
+	}
+	cfgJSON, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	push := func(mediaType string, b []byte) ocispec.Descriptor {
+		d, err := oras.PushBytes(ctx, dst, mediaType, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	im := Image{Layer: push(ocispec.MediaTypeImageLayerGzip, gz.Bytes())}
+	m := ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
+		Config: push(ocispec.MediaTypeImageConfig, cfgJSON), Layers: []ocispec.Descriptor{im.Layer}}
+	mJSON, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im.Manifest = push(ocispec.MediaTypeImageManifest, mJSON)
+	if tag != "" {
+		if err := dst.Tag(ctx, im.Manifest, tag); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return im
+}
+
+// PushIndex pushes an image index of one image per platform, tagged tag.
+func PushIndex(t testing.TB, dst oras.Target, tag string, platforms ...string) (ocispec.Descriptor, []Image) {
+	t.Helper()
+	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex}
+	var images []Image
+	for _, p := range platforms {
+		im := PushImage(t, dst, p, "")
+		osName, arch, _ := strings.Cut(p, "/")
+		d := im.Manifest
+		d.Platform = &ocispec.Platform{OS: osName, Architecture: arch}
+		idx.Manifests = append(idx.Manifests, d)
+		images = append(images, im)
+	}
+	raw, err := json.Marshal(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := oras.TagBytes(Context(t), dst, ocispec.MediaTypeImageIndex, raw, tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, images
+}
+
