@@ -104,4 +104,3 @@ func PushIndex(t testing.TB, dst oras.Target, tag string, platforms ...string) (
 	}
 	return d, images
 }
-
