@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
 
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/testrig/peers"
@@ -207,5 +209,34 @@ func TestVerifyAnySubjectTamperedLayer(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(res.Insecure, "\n"), "layers.digests: skip") {
 		t.Errorf("insecure %q does not list layers.digests: skip", res.Insecure)
+	}
+}
+
+// A manifest that lists more layers than any image has is denied from the
+// manifest alone: not one of its layers is fetched.
+func TestVerifyAnySubjectTooManyLayers(t *testing.T) {
+	f := newFixture(t, atLayout)
+	im := testkit.PushImage(t, f.dst, "linux/amd64", "image")
+	ctx := testkit.Context(t)
+	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, Config: im.Config}
+	m.SchemaVersion = 2
+	for range verify.MaxContentLayers + 1 {
+		m.Layers = append(m.Layers, im.Layer)
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := oras.TagBytes(ctx, f.dst, ocispec.MediaTypeImageManifest, raw, "many")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.notationSign(t, desc)
+	res, err := f.verify(t, f.policy(t, policyOf(f.scope(t), 1, "corp", "    artifacts: [any]\n")), verify.Options{}, f.refTo("many"))
+	if err != nil {
+		t.Fatalf("undecided: %v", err)
+	}
+	if c := failedWith(t, res, verify.ErrLayers); !strings.Contains(c.Reason, "257 layers") {
+		t.Errorf("failed check %+v", c)
 	}
 }

@@ -80,6 +80,10 @@ func kindError(st *Statement, s *artifact.Subject) error {
 		ErrArtifactKind, s.Descriptor.Digest, kindWords(s), st.Name, st.Line, st.artifactsText(), add)
 }
 
+// MaxContentLayers bounds the layers of a subject that is not wasm: each
+// is a request, and a 4 MiB manifest could list twenty thousand.
+const MaxContentLayers = 256
+
 // checkContent checks the config and, unless the rules skip them, every
 // layer of a manifest that is not wasm: declared sizes bounded by
 // MaxBytes, each layer streamed and hashed (four at a time; nothing kept).
@@ -88,6 +92,9 @@ func checkContent(ctx context.Context, src oras.ReadOnlyTarget, m *ocispec.Manif
 	max := rules.MaxBytes
 	if max <= 0 {
 		max = DefaultMaxLayerBytes
+	}
+	if len(m.Layers) > MaxContentLayers {
+		return nil, fmt.Errorf("%w: %d layers; wasmgate reads at most %d (a container image has at most 127 on overlayfs)", ErrLayers, len(m.Layers), MaxContentLayers)
 	}
 	out := &ContentReport{Config: m.Config.Digest, Layers: len(m.Layers), Digests: DigestsChecked}
 	for _, d := range m.Layers {

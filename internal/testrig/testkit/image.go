@@ -19,6 +19,7 @@ import (
 // uncompressed digest, and the manifest over both.
 type Image struct {
 	Manifest ocispec.Descriptor
+	Config   ocispec.Descriptor
 	Layer    ocispec.Descriptor
 }
 
@@ -65,9 +66,9 @@ func PushImage(t testing.TB, dst oras.Target, platform, tag string) Image {
 		}
 		return d
 	}
-	im := Image{Layer: push(ocispec.MediaTypeImageLayerGzip, gz.Bytes())}
+	im := Image{Layer: push(ocispec.MediaTypeImageLayerGzip, gz.Bytes()), Config: push(ocispec.MediaTypeImageConfig, cfgJSON)}
 	m := ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
-		Config: push(ocispec.MediaTypeImageConfig, cfgJSON), Layers: []ocispec.Descriptor{im.Layer}}
+		Config: im.Config, Layers: []ocispec.Descriptor{im.Layer}}
 	mJSON, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
