@@ -136,3 +136,57 @@ func TestComponentInterfacesSkipsNested(t *testing.T) {
 		t.Errorf("imports %q exports %q", imports, exports)
 	}
 }
+
+func TestPackReadsComponent(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pkg, err := artifact.Pack(write("sockets.wasm", readFixture(t, "sockets.wasm")), nil, artifact.BuildOptions{})
+	if err != nil || pkg.Component == nil || !slices.Equal(pkg.Component.Imports, []string{"wasi:sockets/tcp@0.2.0"}) {
+		t.Fatalf("Pack = %+v, %v", pkg, err)
+	}
+	in := artifact.InspectPackage(pkg)
+	if in.Component == nil || !slices.Equal(in.Component.Exports, []string{"run"}) {
+		t.Errorf("InspectPackage component = %+v", in.Component)
+	}
+	if pkg, err := artifact.Pack(write("tiny.wasm", readFixture(t, "tiny.wasm")), nil, artifact.BuildOptions{}); err != nil || pkg.Component != nil {
+		t.Errorf("Pack(module) = %+v, %v", pkg, err)
+	}
+	// A component whose import section lies about its length is not packed.
+	lying := component([]byte{10, 0xff, 0x01}, importEntry("a"))
+	if _, err := artifact.Pack(write("lying.wasm", lying), nil, artifact.BuildOptions{}); !errors.Is(err, artifact.ErrInvalidComponent) {
+		t.Errorf("Pack(lying) = %v, want ErrInvalidComponent", err)
+	}
+}
+
+// ComponentBuffer keeps a component written in small pieces, nothing of a
+// module, and refuses a component over its bound.
+func TestComponentBuffer(t *testing.T) {
+	write := func(b *artifact.ComponentBuffer, p []byte) {
+		for len(p) > 0 {
+			n := min(3, len(p))
+			b.Write(p[:n])
+			p = p[n:]
+		}
+	}
+	b := &artifact.ComponentBuffer{Max: 1 << 20}
+	write(b, readFixture(t, "component.wasm"))
+	if info, err := b.Info(); err != nil || !slices.Equal(info.Exports, []string{"add"}) || len(info.Imports) != 0 || info.Imports == nil {
+		t.Errorf("component: %+v, %v", info, err)
+	}
+	b = &artifact.ComponentBuffer{Max: 1 << 20}
+	write(b, readFixture(t, "tiny.wasm"))
+	if info, err := b.Info(); err != nil || info != nil {
+		t.Errorf("module: %+v, %v", info, err)
+	}
+	b = &artifact.ComponentBuffer{Max: 100}
+	write(b, readFixture(t, "sockets.wasm"))
+	if _, err := b.Info(); !errors.Is(err, artifact.ErrTooLarge) {
+		t.Errorf("over the bound: %v", err)
+	}
+}
