@@ -14,7 +14,10 @@ import (
 
 // Inspect fetches the manifest reference names, its config and every
 // known layer, checking each digest (the wasm layer is streamed and
-// discarded), and describes them. Unknown layers are listed, not fetched.
+// discarded; a component's bytes are kept to read its imports and
+// exports), and describes them. Unknown layers are listed, not fetched. A
+// component whose config (wkg's "component" field) leaves out one of its
+// imports is refused with an error wrapping [artifact.ErrConfigHidesImport].
 func Inspect(ctx context.Context, src oras.ReadOnlyTarget, reference string, opts PullOptions) (*artifact.Inspection, error) {
 	opts = opts.withDefaults()
 	m, err := FetchManifest(ctx, src, reference, opts.MaxManifestBytes)
@@ -34,7 +37,8 @@ func Inspect(ctx context.Context, src oras.ReadOnlyTarget, reference string, opt
 	if m.Layers.Wasm.Size > opts.MaxLayerBytes {
 		return nil, &artifact.SizeError{What: "wasm layer", Digest: m.Layers.Wasm.Digest, Limit: opts.MaxLayerBytes, Actual: -1, Err: artifact.ErrTooLarge}
 	}
-	var header artifact.WasmHeader
+	header := &artifact.ComponentBuffer{Max: opts.MaxLayerBytes}
+	var cfg artifact.Config
 	var policy *permissions.Policy
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.Concurrency)
@@ -43,7 +47,7 @@ func Inspect(ctx context.Context, src oras.ReadOnlyTarget, reference string, opt
 		if err != nil {
 			return err
 		}
-		cfg, err := artifact.ParseConfig(m.OCI.Config, raw)
+		cfg, err = artifact.ParseConfig(m.OCI.Config, raw)
 		in.Config.Architecture, in.Config.OS = cfg.Architecture, cfg.OS
 		if cfg.Created != nil {
 			in.Config.Created = cfg.Created.Format(time.RFC3339)
@@ -59,7 +63,7 @@ func Inspect(ctx context.Context, src oras.ReadOnlyTarget, reference string, opt
 			return err
 		}
 		defer rc.Close()
-		var w io.Writer = &header
+		var w io.Writer = header
 		if opts.Progress != nil {
 			if pw := opts.Progress(m.Layers.Wasm, artifact.Title(m.Layers.Wasm)); pw != nil {
 				defer pw.Close()
@@ -81,7 +85,13 @@ func Inspect(ctx context.Context, src oras.ReadOnlyTarget, reference string, opt
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	if in.Kind, err = artifact.DetectKind(header.Bytes()); err != nil {
+	if in.Kind, err = artifact.DetectKind(header.Header()); err != nil {
+		return nil, err
+	}
+	if in.Component, err = header.Info(); err != nil {
+		return nil, err
+	}
+	if err := cfg.CheckComponent("config "+m.OCI.Config.Digest.String(), in.Component); err != nil {
 		return nil, err
 	}
 	if policy != nil {

@@ -106,8 +106,11 @@ type Pulled struct {
 	Manifest *artifact.Manifest
 	Config   artifact.Config
 	Kind     artifact.Kind
-	Policy   *permissions.Policy // nil without a policy layer
-	Files    []File              // what was written, wasm first
+	// Component is what a component imports and exports; nil for a core
+	// module.
+	Component *artifact.ComponentInfo
+	Policy    *permissions.Policy // nil without a policy layer
+	Files     []File              // what was written, wasm first
 }
 
 // File is one layer written out.
@@ -163,7 +166,7 @@ func PullManifest(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Mani
 	}()
 
 	p := &Pulled{Manifest: m}
-	var wasmHeader artifact.WasmHeader
+	wasmHeader := &artifact.ComponentBuffer{Max: opts.MaxLayerBytes}
 	var policyRaw []byte
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.Concurrency)
@@ -176,7 +179,7 @@ func PullManifest(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Mani
 		return err
 	})
 	g.Go(func() error {
-		return st.download(gctx, src, m.Layers.Wasm, artifact.RoleWasm, &wasmHeader, opts.Progress)
+		return st.download(gctx, src, m.Layers.Wasm, artifact.RoleWasm, wasmHeader, opts.Progress)
 	})
 	if pd := m.Layers.Policy; pd != nil {
 		g.Go(func() error {
@@ -194,8 +197,14 @@ func PullManifest(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Mani
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	if p.Kind, err = artifact.DetectKind(wasmHeader.Bytes()); err != nil {
+	if p.Kind, err = artifact.DetectKind(wasmHeader.Header()); err != nil {
 		return nil, &artifact.Error{Op: "pull", Reference: m.Layers.Wasm.Digest.String(), Err: err}
+	}
+	if p.Component, err = wasmHeader.Info(); err != nil {
+		return nil, &artifact.Error{Op: "pull", Reference: m.Layers.Wasm.Digest.String(), Err: err}
+	}
+	if err := p.Config.CheckComponent("config "+m.OCI.Config.Digest.String(), p.Component); err != nil {
+		return nil, &artifact.Error{Op: "pull", Reference: m.Descriptor.Digest.String(), Err: err}
 	}
 	if m.Layers.Policy != nil {
 		if err := st.writeBytes(*m.Layers.Policy, artifact.RolePolicy, policyRaw); err != nil {
@@ -241,7 +250,7 @@ func (s *staging) add(it *staged) {
 	s.mu.Unlock()
 }
 
-func (s *staging) download(ctx context.Context, src oras.ReadOnlyTarget, desc ocispec.Descriptor, role artifact.LayerRole, header *artifact.WasmHeader, progress ProgressFunc) error {
+func (s *staging) download(ctx context.Context, src oras.ReadOnlyTarget, desc ocispec.Descriptor, role artifact.LayerRole, header io.Writer, progress ProgressFunc) error {
 	f, err := os.CreateTemp(s.dir, ".wasmgate-*.partial")
 	if err != nil {
 		return err

@@ -184,6 +184,9 @@ func applyOne(ctx context.Context, spec *Spec, c Component, policy *verify.Polic
 	if o.Sandbox, err = loader.Effective(a.Permissions(), host); err != nil {
 		return o.fail(StatusRefused, err)
 	}
+	if _, err := loader.CheckComponent(a); err != nil {
+		return o.fail(StatusRefused, err)
+	}
 	if o.Files, err = a.WriteFiles(dir); err != nil {
 		return o.fail(StatusError, err)
 	}

@@ -17,15 +17,22 @@ var (
 	ErrDigestRequired   = errors.New("a pinned digest is required")
 	ErrUnsupported      = errors.New("unsupported operation for this kind of reference")
 	ErrNotWasm          = errors.New("not a WebAssembly binary")
-	ErrNotWasmArtifact  = errors.New("not a wasm artifact")
-	ErrNoWasmLayer      = errors.New("no wasm layer")
-	ErrMultipleWasm     = errors.New("more than one wasm layer")
-	ErrMultiplePolicies = errors.New("more than one policy layer")
-	ErrInvalidManifest  = errors.New("invalid manifest")
-	ErrInvalidConfig    = errors.New("invalid config")
-	ErrInvalidPolicy    = errors.New("invalid permission policy")
-	ErrTooLarge         = errors.New("content exceeds the size limit")
-	ErrSizeMismatch     = errors.New("content size does not match its descriptor")
+	// ErrInvalidComponent: bytes that are not a component binary that
+	// [ComponentInterfaces] can read: a core module, a length or count
+	// beyond the bytes left, a name over the bounds.
+	ErrInvalidComponent = errors.New("not a readable wasm component binary")
+	// ErrConfigHidesImport: the config's description of a component
+	// (wkg's component.imports) leaves out an import the binary has.
+	ErrConfigHidesImport = errors.New("the config does not list every import of the component")
+	ErrNotWasmArtifact   = errors.New("not a wasm artifact")
+	ErrNoWasmLayer       = errors.New("no wasm layer")
+	ErrMultipleWasm      = errors.New("more than one wasm layer")
+	ErrMultiplePolicies  = errors.New("more than one policy layer")
+	ErrInvalidManifest   = errors.New("invalid manifest")
+	ErrInvalidConfig     = errors.New("invalid config")
+	ErrInvalidPolicy     = errors.New("invalid permission policy")
+	ErrTooLarge          = errors.New("content exceeds the size limit")
+	ErrSizeMismatch      = errors.New("content size does not match its descriptor")
 	// ErrDigestMismatch: content, or the digest a registry claims for it,
 	// that does not match the digest asked for. remote's is this one, so a
 	// registry caught lying in a header and content that hashes wrong are

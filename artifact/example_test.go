@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -56,4 +57,22 @@ func ExampleValidateDocument() {
 	// Output:
 	// <nil>
 	// true true
+}
+
+// ComponentInterfaces reads what a component imports and exports, for a
+// host to compare with the permissions its publisher signed.
+func ExampleComponentInterfaces() {
+	wasm, err := os.ReadFile("../testdata/wasm/sockets.wasm")
+	if err != nil {
+		panic(err)
+	}
+	imports, exports, err := artifact.ComponentInterfaces(wasm)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("imports:", imports)
+	fmt.Println("exports:", exports)
+	// Output:
+	// imports: [wasi:sockets/tcp@0.2.0]
+	// exports: [run]
 }

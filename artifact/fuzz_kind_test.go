@@ -55,3 +55,31 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+// FuzzComponentInterfaces: any bytes give names within the bounds or a
+// FormatError wrapping ErrInvalidComponent; never a panic, never a name
+// that is not in the input.
+func FuzzComponentInterfaces(f *testing.F) {
+	for _, name := range []string{"component.wasm", "sockets.wasm", "capabilities.wasm", "tiny.wasm"} {
+		f.Add(readFixture(f, name))
+	}
+	f.Add([]byte("\x00asm\x0d\x00\x01\x00\x0a\xff\xff\x03\x01"))
+	f.Fuzz(func(t *testing.T, wasm []byte) {
+		imports, exports, err := artifact.ComponentInterfaces(wasm)
+		var fe *artifact.FormatError
+		if err != nil {
+			if !errors.Is(err, artifact.ErrInvalidComponent) || !errors.As(err, &fe) {
+				t.Fatalf("untyped error: %v", err)
+			}
+			return
+		}
+		if len(imports)+len(exports) > artifact.MaxComponentNames {
+			t.Fatalf("%d names", len(imports)+len(exports))
+		}
+		for _, n := range append(imports, exports...) {
+			if len(n) > artifact.MaxComponentNameLen || !bytes.Contains(wasm, []byte(n)) {
+				t.Fatalf("name %q", n)
+			}
+		}
+	})
+}

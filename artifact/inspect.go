@@ -17,6 +17,9 @@ type Inspection struct {
 	Kind         Kind                 `json:"kind"`
 	Layers       []LayerInfo          `json:"layers"`
 	Policy       *permissions.Summary `json:"policy,omitempty"`
+	// Component is what a component imports and exports, read from its
+	// binary; nil for a core module.
+	Component *ComponentInfo `json:"component,omitempty"`
 }
 
 // ConfigInfo is the config part of an [Inspection].
@@ -47,6 +50,7 @@ func InspectPackage(pkg *Package) *Inspection {
 		ArtifactType: MediaTypeConfig,
 		Size:         pkg.Manifest.Size,
 		Kind:         pkg.Kind,
+		Component:    pkg.Component,
 		Config:       ConfigInfo{MediaType: pkg.Config.MediaType, Digest: pkg.Config.Digest.String(), Size: pkg.Config.Size, Architecture: "wasm", OS: pkg.Kind.OS()},
 		Layers: []LayerInfo{{Role: RoleWasm, MediaType: pkg.Wasm.MediaType, Digest: pkg.Wasm.Digest.String(),
 			Size: pkg.Wasm.Size, Title: Title(pkg.Wasm), Kind: pkg.Kind}},

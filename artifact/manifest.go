@@ -19,8 +19,9 @@ type Config struct {
 	Architecture string     `json:"architecture"`
 	OS           string     `json:"os"`
 	LayerDigests []string   `json:"layerDigests,omitempty"`
-	// Component is wkg's optional description of a component's world; kept
-	// verbatim, wasmgate does not interpret it yet.
+	// Component is wkg's optional description of a component's world
+	// ({"imports": [...], "exports": [...], "target": ...}), kept verbatim;
+	// [Config.CheckComponent] compares its imports with the binary's.
 	Component json.RawMessage `json:"component,omitempty"`
 }
 

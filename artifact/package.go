@@ -22,30 +22,38 @@ type Package struct {
 	Wasm         ocispec.Descriptor
 	Policy       *ocispec.Descriptor // nil without a policy
 	PolicyYAML   []byte
+	// Component is what a component imports and exports; nil for a core
+	// module.
+	Component *ComponentInfo
 
 	wasmPath string
 }
 
 // Pack hashes the wasm file at wasmPath (one pass, which also reads its
 // header), validates policy when it is not nil, and builds the config and
-// manifest. Nothing is sent anywhere.
+// manifest. For a component it reads the imports and exports in the same
+// pass (see [ComponentInterfaces]) and refuses one it cannot read, which
+// strict mode would refuse after publishing. Nothing is sent anywhere.
 func Pack(wasmPath string, policy []byte, opts BuildOptions) (*Package, error) {
 	f, err := os.Open(wasmPath)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var header WasmHeader
+	wasm := &ComponentBuffer{Max: DefaultMaxLayerBytes}
 	digester := digest.Canonical.Digester()
-	n, err := io.Copy(io.MultiWriter(digester.Hash(), &header), f)
+	n, err := io.Copy(io.MultiWriter(digester.Hash(), wasm), f)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", wasmPath, err)
 	}
-	kind, err := DetectKind(header.Bytes())
+	kind, err := DetectKind(wasm.Header())
 	if err != nil {
 		return nil, &Error{Op: "pack", Reference: wasmPath, Err: err}
 	}
 	pkg := &Package{Kind: kind, wasmPath: wasmPath}
+	if pkg.Component, err = wasm.Info(); err != nil {
+		return nil, &Error{Op: "pack", Reference: wasmPath, Err: err}
+	}
 	pkg.Wasm = ocispec.Descriptor{
 		MediaType:   MediaTypeWasm,
 		Digest:      digester.Digest(),

@@ -31,6 +31,10 @@
 // # What wazero and WASI preview 1 cannot do
 //
 //   - Components (WASI preview 2) do not run in wazero: [ErrComponent].
+//     [CheckComponent] is strict mode for a verified component handed to
+//     another runtime: an import that needs network, storage or
+//     environment permission its policy does not grant is refused
+//     ([ErrImportNotGranted]).
 //   - There are no sockets, so network grants cannot be honoured:
 //     [ErrNetwork], unless Host.AllowNoNetwork runs the module without.
 //   - A mount is a whole directory. wasmgate cannot hide or protect part

@@ -24,6 +24,11 @@ var (
 	// cannot run.
 	ErrComponent = errors.New("wasm component (WASI preview 2) cannot run in wazero")
 
+	// ErrImportNotGranted: a verified component imports a WASI interface
+	// that needs a permission (network, storage, environment) its policy
+	// does not grant. [*ImportError] names each import.
+	ErrImportNotGranted = errors.New("component imports a capability its policy does not grant")
+
 	// ErrExceedsCeiling: the policy asks for more than the Host allows.
 	// [*CeilingError] lists the difference.
 	ErrExceedsCeiling = errors.New("policy asks for more than the host allows")

@@ -70,11 +70,14 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 		}
 	}
 	out := &layersOut{report: &LayerReport{Wasm: l.Wasm.Digest, WasmBytes: l.Wasm.Size}}
+	var configRaw []byte
+	component := &artifact.ComponentBuffer{Max: max}
 	// Config, wasm, policy and other layers are fetched at the same time:
 	// one round trip to the registry, not one per blob.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		_, err := access.FetchVerified(gctx, src, m.OCI.Config, maxConfigBytes, "config")
+		var err error
+		configRaw, err = access.FetchVerified(gctx, src, m.OCI.Config, maxConfigBytes, "config")
 		return err
 	})
 	g.Go(func() error {
@@ -84,7 +87,7 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 		if keep {
 			sink = &buf
 		}
-		hw := &headerWriter{w: sink}
+		hw := &headerWriter{w: io.MultiWriter(sink, component)}
 		if err := memo.copy(gctx, hw, src, l.Wasm, max, "wasm layer"); err != nil {
 			return err
 		}
@@ -125,7 +128,31 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	if err := checkComponentConfig(m, configRaw, component); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// checkComponentConfig refuses a component whose config (wkg's
+// "component" field) leaves out one of the imports its binary has: the
+// config would hide a capability from whoever reads it. Modules pass.
+func checkComponentConfig(m *artifact.Manifest, configRaw []byte, component *artifact.ComponentBuffer) error {
+	info, err := component.Info()
+	if err != nil {
+		return fmt.Errorf("%w: wasm layer %s: %w", ErrLayers, m.Layers.Wasm.Digest, err)
+	}
+	if info == nil {
+		return nil
+	}
+	cfg, err := artifact.ParseConfig(m.OCI.Config, configRaw)
+	if err == nil {
+		err = cfg.CheckComponent("config "+m.OCI.Config.Digest.String(), info)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrLayers, err)
+	}
+	return nil
 }
 
 // headerWriter passes bytes through and keeps the first HeaderSize.

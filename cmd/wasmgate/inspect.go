@@ -18,7 +18,7 @@ import (
 func inspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "inspect",
-		Usage: "describe a wasm artifact: manifest, config, layers, policy",
+		Usage: "describe a wasm artifact: manifest, config, layers, policy, a component's imports and exports",
 		Description: "For a registry or layout reference every digest is checked, and an artifact that pull would " +
 			"refuse (too many layers, unknown layers) is still shown, with the reason. For a local FILE.wasm " +
 			"(with --permissions), it describes the artifact push would create.",
@@ -115,6 +115,10 @@ func printInspection(c *cli.Context, in *artifact.Inspection) {
 	fmt.Fprintf(w, "Digest:        %s\n", in.Digest)
 	fmt.Fprintf(w, "Artifact type: %s\n", in.ArtifactType)
 	fmt.Fprintf(w, "Kind:          %s (os %s)\n", in.Kind, in.Config.OS)
+	if c := in.Component; c != nil {
+		printNames(w, "Imports:", c.Imports)
+		printNames(w, "Exports:", c.Exports)
+	}
 	if in.Config.Created != "" {
 		fmt.Fprintf(w, "Created:       %s\n", in.Config.Created)
 	}
@@ -138,6 +142,20 @@ func printInspection(c *cli.Context, in *artifact.Inspection) {
 	}
 	for k, v := range in.Annotations {
 		fmt.Fprintf(w, "Annotation:    %s=%s\n", k, strings.ReplaceAll(v, "\n", " "))
+	}
+}
+
+// printNames writes a component's imports or exports, one a line.
+func printNames(w io.Writer, title string, names []string) {
+	if len(names) == 0 {
+		fmt.Fprintf(w, "%-14s (none)\n", title)
+		return
+	}
+	for i, n := range names {
+		if i > 0 {
+			title = ""
+		}
+		fmt.Fprintf(w, "%-14s %s\n", title, n)
 	}
 }
 

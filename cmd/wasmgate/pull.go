@@ -9,6 +9,7 @@ import (
 
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/loader"
 	"github.com/wasmgate/wasmgate/permissions"
 	"github.com/wasmgate/wasmgate/verify"
 )
@@ -165,6 +166,11 @@ func pullVerified(c *cli.Context, ref artifact.Reference, dir string) error {
 	a, res, err := fetchVerified(c, ref, exitDenied, exitUndecided)
 	if err != nil {
 		return err
+	}
+	// Strict mode: a component is written only when its signed policy
+	// grants every capability it imports.
+	if _, err := loader.CheckComponent(a); err != nil {
+		return cli.Exit(err.Error(), exitDenied)
 	}
 	files, err := a.WriteFiles(dir)
 	if err != nil {

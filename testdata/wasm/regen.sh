@@ -15,7 +15,8 @@ root="$(cd "$here/../.." && pwd)"
 # 2. tiny.wasm: hand-written core module.
 (cd "$here" && wat2wasm tiny.wat -o tiny.wasm)
 
-# 3. component.wasm: tiny.wasm + wit/tiny.wit -> component (wasm-tools via jco).
+# 3. component.wasm (tiny.wasm + wit/tiny.wit), sockets.wasm and capabilities.wasm
+#    (their .wat + wit/*.wit): components, by wasm-tools via jco.
 jco_dir="$(mktemp -d)"
 trap 'rm -rf "$jco_dir"' EXIT
 (cd "$jco_dir" && npm init -y >/dev/null &&
@@ -34,8 +35,10 @@ check() {
 check ../../internal/sample/hello.wasm 0061736d01000000
 check tiny.wasm 0061736d01000000
 check component.wasm 0061736d0d000100
+check sockets.wasm 0061736d0d000100
+check capabilities.wasm 0061736d0d000100
 
 cd "$here"
-for f in ../../internal/sample/hello.wasm tiny.wasm component.wasm; do
+for f in ../../internal/sample/hello.wasm tiny.wasm component.wasm sockets.wasm capabilities.wasm; do
 	printf '%s  %s bytes  sha256:%s\n' "$f" "$(wc -c <"$f" | tr -d ' ')" "$(sha256sum "$f" | cut -d' ' -f1)"
 done

@@ -1,5 +1,8 @@
-// build.mjs: builds testdata/wasm/component.wasm from tiny.wasm + wit/tiny.wit
-// using jco's bundled wasm-tools (component embed + component new).
+// build.mjs: builds the component fixtures of testdata/wasm with jco's
+// bundled wasm-tools (parse, component embed + component new):
+//   component.wasm    tiny.wasm (from wat2wasm) + wit/tiny.wit
+//   sockets.wasm      sockets.wat + wit/sockets.wit
+//   capabilities.wasm capabilities.wat + wit/capabilities.wit
 // Usage: node src/component/build.mjs <jco-install-dir>   (run from testdata/wasm)
 // The WIT is passed as source text: `jco embed --wit <path>` panics in
 // jco 1.35.0 (the bundled wasm-tools cannot open the path).
@@ -16,9 +19,14 @@ const api = await import(
   pathToFileURL(join(jcoDir, "node_modules/@bytecodealliance/jco/dist/api.js")).href
 );
 
-const core = await readFile("tiny.wasm");
-const witSource = await readFile("wit/tiny.wit", "utf8");
-const embedded = await api.componentEmbed({ binary: core, witSource, world: "tiny" });
-const component = await api.componentNew(embedded);
-await writeFile("component.wasm", component);
-console.log(`component.wasm: ${component.length} bytes`);
+async function build(out, core, world) {
+  const witSource = await readFile(`wit/${world}.wit`, "utf8");
+  const embedded = await api.componentEmbed({ binary: core, witSource, world });
+  const component = await api.componentNew(embedded);
+  await writeFile(out, component);
+  console.log(`${out}: ${component.length} bytes`);
+}
+
+await build("component.wasm", await readFile("tiny.wasm"), "tiny");
+await build("sockets.wasm", await api.parse(await readFile("sockets.wat", "utf8")), "sockets");
+await build("capabilities.wasm", await api.parse(await readFile("capabilities.wat", "utf8")), "capabilities");
