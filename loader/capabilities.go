@@ -3,12 +3,14 @@ package loader
 import (
 	"fmt"
 	"maps"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/wasmgate/wasmgate/internal/atomicfile"
 	"github.com/wasmgate/wasmgate/permissions"
 )
 
@@ -169,4 +171,38 @@ func formatQuantity(n uint64) string {
 		return fmt.Sprintf("%dKi", n>>10)
 	}
 	return fmt.Sprintf("%d", n)
+}
+
+// The files [Capabilities.WriteFiles] writes, beside the verified wasm
+// and policy.yaml (verify.Artifact.WriteFiles).
+const (
+	// WasmtimeFlagsFile holds [Capabilities.WasmtimeFile].
+	WasmtimeFlagsFile = "capabilities.wasmtime.txt"
+	// EffectivePolicyFile holds [Capabilities.Policy].
+	EffectivePolicyFile = "policy.effective.yaml"
+)
+
+// CapabilityFiles are the paths WriteFiles wrote.
+type CapabilityFiles struct {
+	Wasmtime string `json:"wasmtime"`
+	Policy   string `json:"policy"`
+}
+
+// WriteFiles writes [WasmtimeFlagsFile] and [EffectivePolicyFile] into
+// dir, each atomically: both are rendered first, and when the second
+// write fails the first file is removed, so dir holds both or neither.
+func (c *Capabilities) WriteFiles(dir string) (CapabilityFiles, error) {
+	policy, err := c.Policy()
+	if err != nil {
+		return CapabilityFiles{}, err
+	}
+	f := CapabilityFiles{Wasmtime: filepath.Join(dir, WasmtimeFlagsFile), Policy: filepath.Join(dir, EffectivePolicyFile)}
+	if err := atomicfile.Write(f.Wasmtime, c.WasmtimeFile()); err != nil {
+		return CapabilityFiles{}, fmt.Errorf("loader: %w", err)
+	}
+	if err := atomicfile.Write(f.Policy, policy); err != nil {
+		os.Remove(f.Wasmtime)
+		return CapabilityFiles{}, fmt.Errorf("loader: %w", err)
+	}
+	return f, nil
 }

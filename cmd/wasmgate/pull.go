@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"slices"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/urfave/cli/v2"
@@ -27,10 +29,10 @@ func pullCommand() *cli.Command {
 		Name:      "pull",
 		Usage:     "pull a wasm artifact's module or component and policy, every digest checked",
 		ArgsUsage: "REF",
-		Flags: withCommon(append(append(registryFlags(), boundFlags()...),
+		Flags: withCommon(append(append(append(registryFlags(), boundFlags()...), pullCeilingFlags()...),
 			&cli.StringFlag{Name: "output-dir", Aliases: []string{"o"}, Value: ".", Usage: "directory to write the wasm and policy files into"},
 			&cli.BoolFlag{Name: "allow-unknown-layers", Usage: "pull an artifact with layers that are neither wasm nor policy (they are skipped, never written); without it such an artifact is refused, as verify refuses it by default"},
-			&cli.BoolFlag{Name: "verified", Usage: "write the files only after the artifact passed verification under --policy (for an external component runtime)"},
+			&cli.BoolFlag{Name: "verified", Usage: "write the files only after the artifact passed verification under --policy (for an external component runtime); for a component also capabilities.wasmtime.txt and policy.effective.yaml, what a component host is to grant it: its signed policy within the ceiling of --allow-dir, --allow-env, --allow-no-network, --host-policy (without them, what the policy asks)"},
 			&cli.StringFlag{Name: "policy", Usage: "the trust policy for --verified"},
 			&cli.StringFlag{Name: "scope", Usage: "with --verified: select policies by this repository name (an OCI layout copied from a registry)"},
 		)...),
@@ -76,6 +78,9 @@ func pullAction(c *cli.Context) error {
 	}
 	if c.IsSet("policy") {
 		return usageError("--policy is the trust policy of --verified")
+	}
+	if name, ok := ceilingSet(c); ok {
+		return usageError("--%s is a host ceiling for pull --verified", name)
 	}
 	var res pullResult
 	switch ref.Kind {
@@ -169,21 +174,100 @@ func pullVerified(c *cli.Context, ref artifact.Reference, dir string) error {
 	}
 	// Strict mode: a component is written only when its signed policy
 	// grants every capability it imports.
-	if _, err := loader.CheckComponent(a); err != nil {
+	comp, err := loader.CheckComponent(a)
+	if err != nil {
 		return cli.Exit(err.Error(), exitDenied)
+	}
+	// A component also gets what a component host is to grant it,
+	// computed before anything is written.
+	var caps *loader.Capabilities
+	if comp != nil {
+		ceiling, err := pullCeiling(c)
+		if err != nil {
+			return err
+		}
+		if caps, err = loader.ComponentCapabilities(a.Permissions(), ceiling); err != nil {
+			return usageError("%v", err)
+		}
+	} else if name, ok := ceilingSet(c); ok {
+		return usageError("--%s is a ceiling for a component; a core module runs under one with wasmgate run", name)
 	}
 	files, err := a.WriteFiles(dir)
 	if err != nil {
 		return err
 	}
+	var capFiles loader.CapabilityFiles
+	if caps != nil {
+		if capFiles, err = caps.WriteFiles(dir); err != nil {
+			os.Remove(files.Wasm)
+			if files.Policy != "" {
+				os.Remove(files.Policy)
+			}
+			return err
+		}
+	}
 	if jsonOutput(c) {
-		return printJSON(c, map[string]any{"reference": a.Reference(), "kind": a.Kind(), "files": files, "verification": res})
+		out := map[string]any{"reference": a.Reference(), "kind": a.Kind(), "files": files, "verification": res}
+		if caps != nil {
+			out["capabilities"] = map[string]any{"files": capFiles, "wasmtimeNotes": caps.WasmtimeNotes(), "dropped": caps.Dropped}
+		}
+		return printJSON(c, out)
 	}
 	fmt.Fprintf(c.App.Writer, "Verified %s under policy %s and wrote:\n  %s\n", a.Reference(), res.Policy, files.Wasm)
 	if files.Policy != "" {
 		fmt.Fprintf(c.App.Writer, "  %s\n", files.Policy)
 	}
+	if caps != nil {
+		fmt.Fprintf(c.App.Writer, "  %s\n  %s\n", capFiles.Wasmtime, capFiles.Policy)
+		for _, d := range caps.Dropped {
+			fmt.Fprintf(c.App.ErrWriter, "wasmgate: not granted by the host's ceiling: %s\n", d)
+		}
+		for _, n := range caps.WasmtimeNotes() {
+			fmt.Fprintf(c.App.ErrWriter, "wasmgate: wasmtime: %s\n", n)
+		}
+	}
 	return nil
+}
+
+// pullCeilingNames are the host ceiling flags of run that pull --verified
+// takes for a component: directories, variables, network. Memory and
+// time are the policy's own limits (they restrict, never grant), so
+// run's --max-memory, --max-time and --clamp-limits have no part here.
+var pullCeilingNames = []string{"allow-dir", "allow-env", "allow-no-network", "host-policy"}
+
+// pullCeilingFlags are those flags, as run defines them.
+func pullCeilingFlags() []cli.Flag {
+	var flags []cli.Flag
+	for _, f := range hostFlags() {
+		if slices.Contains(pullCeilingNames, f.Names()[0]) {
+			flags = append(flags, f)
+		}
+	}
+	return flags
+}
+
+// ceilingSet returns the first ceiling flag given.
+func ceilingSet(c *cli.Context) (string, bool) {
+	for _, name := range pullCeilingNames {
+		if c.IsSet(name) {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// pullCeiling is the host ceiling of pull --verified: nil ("what the
+// policy asks") without ceiling flags, else the Host that run would
+// build from them.
+func pullCeiling(c *cli.Context) (*loader.Host, error) {
+	if _, ok := ceilingSet(c); !ok {
+		return nil, nil
+	}
+	h, err := hostCeiling(c)
+	if err != nil {
+		return nil, err
+	}
+	return &h, nil
 }
 
 // fetchVerified verifies ref under --policy (and --scope) and returns
