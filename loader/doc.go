@@ -34,7 +34,9 @@
 //     [CheckComponent] is strict mode for a verified component handed to
 //     another runtime: an import that needs network, storage or
 //     environment permission its policy does not grant is refused
-//     ([ErrImportNotGranted]).
+//     ([ErrImportNotGranted]). [ComponentCapabilities] computes what a
+//     component host is to grant it (its policy within the host's
+//     ceiling) as wasmtime run flags and as a Wassette policy.
 //   - There are no sockets, so network grants cannot be honoured:
 //     [ErrNetwork], unless Host.AllowNoNetwork runs the module without.
 //   - A mount is a whole directory. wasmgate cannot hide or protect part

@@ -3,6 +3,7 @@ package loader
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -110,7 +111,10 @@ func (c *Capabilities) wasmtime() []flag {
 		flags = append(flags, flag{"-W", fmt.Sprintf("max-memory-size=%d", c.MemoryBytes)})
 	}
 	if c.Timeout > 0 {
-		flags = append(flags, flag{"-W", fmt.Sprintf("timeout=%dms", c.Timeout.Milliseconds())})
+		// Whole milliseconds, rounded up: a sub-millisecond limit must not
+		// become 0, and humantime reads no Go fractions ("1.5s").
+		ms := (c.Timeout + time.Millisecond - 1) / time.Millisecond
+		flags = append(flags, flag{"-W", fmt.Sprintf("timeout=%dms", ms)})
 	}
 	return flags
 }
