@@ -98,3 +98,27 @@ func TestPermissionPolicyParses(t *testing.T) {
 		t.Errorf("NewPolicy: %v", err)
 	}
 }
+
+// Explain (wasmgate policy lint) says where the permission policy may
+// come from, and who signs policies only.
+func TestPermissionPolicyExplained(t *testing.T) {
+	dir := writeTrust(t)
+	yaml := "version: v1\npolicies:\n  - name: app\n    scopes: [\"r.test/app\"]\n" +
+		"    signatures:\n      authorities:\n        - name: k\n          cosign: {key: keys/k.pub, insecureIgnoreTlog: true}\n" +
+		"    permissionPolicy:\n      signedBy: [k, ops]\n      authorities:\n        - name: ops\n          cosign: {key: keys/k.pub, insecureIgnoreTlog: true}\n" +
+		"    layers: {requirePolicy: true}\n"
+	p, err := verify.ParsePolicy(context.Background(), []byte(yaml), filepath.Join(dir, "trust.yaml"), verify.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := p.Explain()
+	for _, want := range []string{
+		"a permission policy is required: the artifact's policy layer, or a policy referrer signed by k or ops",
+		"- ops (signs permission policies only)",
+		"ops: insecureIgnoreTlog",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Explain lacks %q:\n%s", want, got)
+		}
+	}
+}
