@@ -32,6 +32,16 @@ const (
 	ArtifactTypeInTotoLink   = "application/vnd.in-toto.link+json"
 )
 
+// ArtifactTypeWasmPolicy is a Wassette permission policy attached to a
+// wasm artifact as a referrer (wasmgate attach --policy): a manifest with
+// this artifact type and one layer of the same media type, the policy
+// YAML. wkg and the CNCF TAG wasm layout allow one layer, so a publisher
+// who cannot add a policy layer attaches the policy and signs the
+// referrer. It is the media type of the policy layer
+// (artifact.MediaTypePolicy), spelled again here because this package
+// names formats and depends on nothing.
+const ArtifactTypeWasmPolicy = "application/vnd.wasm.policy.v1+yaml"
+
 // Annotations that carry evidence or say what it is.
 const (
 	// AnnotationBundlePredicateType and AnnotationBundleContent are set by

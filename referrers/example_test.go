@@ -2,6 +2,7 @@ package referrers_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
 	"github.com/wasmgate/wasmgate/internal/testrig/testregistry"
+	"github.com/wasmgate/wasmgate/permissions"
 	"github.com/wasmgate/wasmgate/referrers"
 	"github.com/wasmgate/wasmgate/remote"
 )
@@ -200,4 +202,50 @@ func ExampleTagSchema() {
 	d := digest.Digest("sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a")
 	fmt.Println(referrers.TagSchema(d))
 	// Output: sha256-44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a
+}
+
+// A publisher whose artifact has one layer (as wkg writes it) attaches
+// its permission policy as a referrer; the policy is checked before
+// anything is sent. The referrer counts for a trust policy once signed
+// (wasmgate sign REF@<digest>) by an authority its permissionPolicy names.
+func ExampleAttachPolicy() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "attach-policy")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	ref, err := artifact.ParseReference("oci-layout:" + filepath.Join(dir, "app") + ":v1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	o := &access.Opener{}
+	dst, err := o.Destination(ref)
+	if err != nil {
+		log.Fatal(err)
+	}
+	pkg, err := artifact.Pack("../testdata/wasm/tiny.wasm", nil, artifact.BuildOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := access.Push(ctx, dst, pkg, "v1", access.PushOptions{}); err != nil {
+		log.Fatal(err)
+	}
+	_, err = referrers.AttachPolicy(ctx, dst, pkg.Manifest, []byte("version: \"1.0\"\npermissions: {storage: nope}\n"), referrers.AttachOptions{})
+	fmt.Println("refused:", errors.Is(err, permissions.ErrInvalid))
+
+	policy := []byte("version: \"1.0\"\npermissions:\n  environment:\n    allow:\n      - key: GREETING\n")
+	if _, err := referrers.AttachPolicy(ctx, dst, pkg.Manifest, policy, referrers.AttachOptions{}); err != nil {
+		log.Fatal(err)
+	}
+	res, err := referrers.Discover(ctx, dst, pkg.Manifest, referrers.Options{Kinds: []referrers.Kind{referrers.KindPermissionPolicy}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range res.Referrers {
+		fmt.Println(r.Kind, r.ArtifactType)
+	}
+	// Output:
+	// refused: true
+	// permission-policy application/vnd.wasm.policy.v1+yaml
 }

@@ -17,7 +17,9 @@ func FuzzClassify(f *testing.F) {
 	f.Add([]byte(`{"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json"},"layers":[{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json"}]}`), "cosign-sig")
 	f.Add([]byte(`{"schemaVersion":2,"artifactType":"application/spdx+json"}`), "api")
 	f.Add([]byte(`{"layers":[{"annotations":{"predicateType":"x"}}]}`), "cosign-att")
-	kinds := map[Kind]bool{KindSigstoreBundle: true, KindCosignSignature: true, KindCosignAttestation: true, KindNotation: true, KindInToto: true, KindSBOM: true, KindOther: true}
+	f.Add([]byte(`{"schemaVersion":2,"artifactType":"application/vnd.wasm.policy.v1+yaml","layers":[{"mediaType":"application/vnd.wasm.policy.v1+yaml"}]}`), "api")
+	kinds := map[Kind]bool{KindSigstoreBundle: true, KindCosignSignature: true, KindCosignAttestation: true, KindNotation: true, KindInToto: true, KindSBOM: true,
+		KindInTotoLayout: true, KindInTotoLink: true, KindPermissionPolicy: true, KindOther: true}
 	f.Fuzz(func(t *testing.T, raw []byte, found string) {
 		var m ocispec.Manifest
 		if json.Unmarshal(raw, &m) != nil {

@@ -21,6 +21,7 @@ const (
 	KindSBOM              Kind = "sbom"               // SPDX or CycloneDX
 	KindInTotoLayout      Kind = "in-toto-layout"     // an in-toto supply-chain layout
 	KindInTotoLink        Kind = "in-toto-link"       // an in-toto link of one step
+	KindPermissionPolicy  Kind = "permission-policy"  // a Wassette permission policy (AttachPolicy)
 	KindOther             Kind = "other"
 )
 
@@ -96,6 +97,8 @@ func kindOfType(at string) Kind {
 		return KindInTotoLayout
 	case at == evidence.ArtifactTypeInTotoLink:
 		return KindInTotoLink
+	case at == evidence.ArtifactTypeWasmPolicy:
+		return KindPermissionPolicy
 	case slices.Contains(sbomTypes, at):
 		return KindSBOM
 	}

@@ -30,6 +30,7 @@ type Artifact struct {
 	wasm     []byte
 	policy   []byte
 	perms    *permissions.Policy
+	source   PolicySource
 	result   *Result
 }
 
@@ -50,8 +51,10 @@ func (a *Artifact) Kind() artifact.Kind { return a.kind }
 // Wasm returns a copy of the verified wasm bytes.
 func (a *Artifact) Wasm() []byte { return append([]byte(nil), a.wasm...) }
 
-// PolicyLayer returns a copy of the verified policy layer, or nil when the
-// artifact has none.
+// PolicyLayer returns a copy of the verified permission policy's bytes,
+// or nil when the artifact has none: its policy layer or, under a
+// statement with permissionPolicy, the layer of a signed policy referrer
+// (PolicySource says which). A host treats both alike.
 func (a *Artifact) PolicyLayer() []byte {
 	if a.policy == nil {
 		return nil
@@ -59,9 +62,19 @@ func (a *Artifact) PolicyLayer() []byte {
 	return append([]byte(nil), a.policy...)
 }
 
-// Permissions is the parsed policy layer: what the publisher signed that
-// the module may do. Nil when the artifact has no policy layer.
+// Permissions is the parsed policy (see PolicyLayer): what the publisher
+// signed that the module may do. Nil when the artifact has no policy.
 func (a *Artifact) Permissions() *permissions.Policy { return a.perms }
+
+// PolicySource says where the permission policy came from: the
+// artifact's layer, or a policy referrer (its digest and signers). Its
+// From is "" when there is no policy.
+func (a *Artifact) PolicySource() PolicySource {
+	s := a.source
+	s.Referrers = append([]digest.Digest(nil), s.Referrers...)
+	s.SignedBy = append([]string(nil), s.SignedBy...)
+	return s
+}
 
 // Result is the verification that let the artifact through.
 func (a *Artifact) Result() *Result { return a.result }

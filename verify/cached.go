@@ -43,7 +43,7 @@ func (v *Verifier) cached(key resultcache.Key, res *Result) bool {
 		return false
 	}
 	evidence := func(c Check) bool {
-		return c.Name == CheckLayers || c.Name == CheckSignatures || c.Name == CheckAttestation || c.Name == CheckLayout || c.Name == CheckPlatform
+		return c.Name == CheckLayers || c.Name == CheckSignatures || c.Name == CheckAttestation || c.Name == CheckLayout || c.Name == CheckPlatform || c.Name == CheckPermissionPolicy
 	}
 	for _, c := range res.Checks {
 		if prev := old.check(c.Name, c.Subject); evidence(c) && (prev == nil || prev.Status != StatusPassed) {
@@ -56,7 +56,7 @@ func (v *Verifier) cached(key resultcache.Key, res *Result) bool {
 		}
 	}
 	res.Layers, res.Signatures, res.Attestations, res.Layouts = old.Layers, old.Signatures, old.Attestations, old.Layouts
-	res.Content, res.Platforms = old.Content, old.Platforms
+	res.Content, res.Platforms, res.PermissionPolicy = old.Content, old.Platforms, old.PermissionPolicy
 	res.Listing, res.Rejected, res.SkippedReferrers = old.Listing, old.Rejected, old.SkippedReferrers
 	res.Cached = &Cached{Verified: e.Stored, Expires: e.Expires}
 	return true

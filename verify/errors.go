@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/opencontainers/go-digest"
 )
 
 // Sentinel errors of the trust policy and the pipeline. Callers branch on
@@ -46,6 +48,16 @@ var (
 	// ErrUnsupportedReference: the reference names no OCI artifact
 	// (a local file or an https URL), which carries no referrers.
 	ErrUnsupportedReference = errors.New("reference cannot be verified")
+	// ErrPolicyConflict: two policy referrers that count (each signed by
+	// an authority allowed to sign policies) hold different policies;
+	// neither is used, and they are never merged. A *PolicyConflictError
+	// says which.
+	ErrPolicyConflict = errors.New("signed permission policies disagree")
+	// ErrPolicyReferrer: a policy referrer signed by an authority allowed
+	// to sign policies is not a valid permission policy (the error wraps
+	// package permissions' too), or there are more policy referrers than
+	// MaxPolicyReferrers.
+	ErrPolicyReferrer = errors.New("policy referrer refused")
 	// ErrNotVerified: the artifact was not verified (Verifier.Fetch).
 	ErrNotVerified = errors.New("artifact not verified")
 )
@@ -55,6 +67,36 @@ var (
 // trust policy. ParsePolicy returns it in a *PolicyError before looking at
 // any field. It wraps ErrPolicyInvalid, which it is too.
 var ErrPermissionPolicy = fmt.Errorf("%w: a permission policy, not a trust policy", ErrPolicyInvalid)
+
+// ErrNoPermissionPolicy: the statement requires a permission policy
+// (layers.requirePolicy) and the artifact has no policy layer and no
+// policy referrer that counts. It wraps ErrLayers, which a missing policy
+// layer has always been.
+var ErrNoPermissionPolicy = fmt.Errorf("%w: no permission policy", ErrLayers)
+
+// PolicyConflictError: the policy referrers of Subject that count do not
+// hold the same policy. Referrers are their manifest digests and Policies
+// the digests of their policies, in the same order.
+type PolicyConflictError struct {
+	Subject   string
+	Referrers []digest.Digest
+	Policies  []digest.Digest
+}
+
+func (e *PolicyConflictError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d signed policy referrers of %s hold different policies (", ErrPolicyConflict, len(e.Referrers), e.Subject)
+	for i := range e.Referrers {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s: policy %s", e.Referrers[i], e.Policies[i])
+	}
+	b.WriteString("); none is used: remove the stale referrer, or stop signing it")
+	return b.String()
+}
+
+func (e *PolicyConflictError) Unwrap() error { return ErrPolicyConflict }
 
 // PolicyError says where and why a trust policy was rejected. It wraps one
 // of ErrPolicySyntax, ErrPolicyUnknownField, ErrPolicyInvalid or

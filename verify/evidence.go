@@ -22,8 +22,10 @@ import (
 // verifier the statement needs over them at the same time: one per
 // authority, one per attestation rule and signer, one per layout
 // requirement (the layouts and links fetched once for all). They share
-// src, whose memo fetches each referrer blob once.
-func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artifact.Reference, res *Result, st *Statement, subj *artifact.Subject) {
+// src, whose memo fetches each referrer blob once. A statement with
+// permissionPolicy over a wasm artifact without a policy layer has its
+// policy referrers verified too; what they hold is returned.
+func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artifact.Reference, res *Result, st *Statement, subj *artifact.Subject) *policyOut {
 	subject := subj.Descriptor
 	sig := res.check(CheckSignatures, "")
 	attChecks := make([]*Check, len(st.Attestations))
@@ -34,18 +36,25 @@ func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artif
 	for i, r := range st.Layouts {
 		layoutChecks[i] = res.check(CheckLayout, r.Name)
 	}
+	var polCheck *Check
 	ropts := v.opts.Discover
 	ropts.API, ropts.ArtifactType, ropts.Kinds = v.opener.ReferrersAPI(ref), "", v.kinds(st)
+	if readsPolicyReferrers(st, subj) {
+		polCheck = res.check(CheckPermissionPolicy, "")
+		ropts.Kinds = append(ropts.Kinds, referrers.KindPermissionPolicy)
+	}
 	found, err := referrers.Discover(ctx, src, subject, ropts)
 	if err != nil {
 		err = classify(ref, "discover", err)
 		if sig != nil {
 			sig.error(err)
 		}
-		for _, c := range append(attChecks, layoutChecks...) {
-			c.error(err)
+		for _, c := range append(append(attChecks, layoutChecks...), polCheck) {
+			if c != nil {
+				c.error(err)
+			}
 		}
-		return
+		return nil
 	}
 	res.Listing, res.Rejected = found.Listing, found.Rejected
 	if found.Skipped > 0 {
@@ -69,6 +78,16 @@ func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artif
 	for i, r := range st.Attestations {
 		wg.Go(func() {
 			attestations[i] = v.attestation(ctx, src, res.Repository, st, r, subject, found.Referrers, ropts)
+		})
+	}
+	var pol *policyOut
+	var polErr error
+	if polCheck != nil {
+		wg.Go(func() {
+			pol, polErr = v.policyReferrers(ctx, src, res.Repository, st, subject, found.Referrers, ropts)
+			if polErr != nil && !isPolicyRefusal(polErr) {
+				polErr = classify(ref, "policy referrer", polErr)
+			}
 		})
 	}
 	layouts := make([]LayoutReport, len(st.Layouts))
@@ -119,6 +138,17 @@ func (v *Verifier) checkEvidence(ctx context.Context, src *memoTarget, ref artif
 		}
 		layoutCheck(layoutChecks[i], &layouts[i])
 	}
+	if polCheck == nil {
+		return nil
+	}
+	if pol != nil && (pol.raw != nil || len(pol.report.Results) > 0) {
+		res.PermissionPolicy = pol.report
+	}
+	policyCheck(polCheck, st, pol, polErr)
+	if polErr != nil {
+		return nil
+	}
+	return pol
 }
 
 // kinds are the kinds of referrer the verifiers st requires read: only

@@ -54,8 +54,21 @@ func (s *Statement) explain(b *strings.Builder) {
 	if s.Layers.SkipDigestsUnsafe {
 		b.WriteString("  ! insecure: layers.digests: skip: the layers of a subject that is not wasm are not read\n")
 	}
-	if s.Layers.RequirePolicy {
+	switch {
+	case s.PermissionPolicy != nil && s.Layers.RequirePolicy:
+		b.WriteString("  a permission policy is required: the artifact's policy layer, or a policy referrer signed by " + strings.Join(s.PermissionPolicy.SignedBy, " or ") + "\n")
+	case s.PermissionPolicy != nil:
+		b.WriteString("  the permission policy is the artifact's policy layer, or a policy referrer signed by " + strings.Join(s.PermissionPolicy.SignedBy, " or ") + "\n")
+	case s.Layers.RequirePolicy:
 		b.WriteString("  a permission policy layer is required\n")
+	}
+	if s.PermissionPolicy != nil {
+		for _, a := range s.PermissionPolicy.Authorities {
+			fmt.Fprintf(b, "    - %s (signs permission policies only): %s\n", a.Name, a.Description)
+			for _, w := range a.Insecure {
+				fmt.Fprintf(b, "      ! insecure: %s\n", w)
+			}
+		}
 	}
 	if !s.Layers.AllowUnknown {
 		b.WriteString("  layers other than wasm and its policy are refused\n")

@@ -43,7 +43,15 @@ func (o *layersOut) artifact(pinned, repo string, m *artifact.Manifest) *Artifac
 	if name == "" {
 		name = "module"
 	}
-	return &Artifact{ref: pinned, name: name, manifest: m.Descriptor, wasmDesc: m.Layers.Wasm, kind: o.kind, wasm: o.wasm, policy: o.policy, perms: o.perms}
+	return &Artifact{ref: pinned, name: name, manifest: m.Descriptor, wasmDesc: m.Layers.Wasm, kind: o.kind, wasm: o.wasm, policy: o.policy, perms: o.perms, source: o.source()}
+}
+
+// source is where the policy came from: the layer, or nowhere yet.
+func (o *layersOut) source() PolicySource {
+	if o.report.Policy == "" {
+		return PolicySource{}
+	}
+	return PolicySource{From: PolicyFromLayer, Digest: o.report.Policy}
 }
 
 // checkLayers applies the layer rules, then fetches the config and every

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/wasmgate/wasmgate/artifact"
@@ -121,30 +122,8 @@ func (p *Policy) validate() error {
 func (s *Statement) validateEvidence(bad func(field, format string, args ...any) error) error {
 	authorities := map[string]bool{}
 	for i, a := range s.Authorities {
-		field := yamlnode.Index("signatures.authorities", i)
-		switch {
-		case a == nil:
-			return bad(field, "is nil")
-		case !isName(a.Name):
-			return bad(field+".name", "%q is not a name", a.Name)
-		case authorities[a.Name]:
-			return bad(field+".name", "duplicate authority name %q", a.Name)
-		}
-		authorities[a.Name] = true
-		switch a.Kind {
-		case KindCosignKey, KindCosignKeyless:
-			if a.Cosign == nil || a.Notation != nil {
-				return bad(field, "a %s authority needs Cosign, and only that", a.Kind)
-			}
-			if err := a.Cosign.Validate(); err != nil {
-				return bad(field+".cosign", "%v", err)
-			}
-		case KindNotation:
-			if a.Notation == nil || a.Notation.Trust == nil || a.Cosign != nil {
-				return bad(field, "a notation authority needs Notation with its trust policy and store, and only that")
-			}
-		default:
-			return bad(field, "unknown kind %q", a.Kind)
+		if err := validateAuthority(bad, yamlnode.Index("signatures.authorities", i), a, authorities); err != nil {
+			return err
 		}
 	}
 	if s.Threshold < 0 || s.Threshold > len(s.Authorities) {
@@ -169,6 +148,9 @@ func (s *Statement) validateEvidence(bad func(field, format string, args ...any)
 				return bad(field+".signedBy", "names %q, which is not an authority of this policy", name)
 			}
 		}
+	}
+	if err := s.validatePermissionPolicy(bad, authorities); err != nil {
+		return err
 	}
 	layouts := map[string]bool{}
 	for i, r := range s.Layouts {
@@ -244,4 +226,58 @@ func (s *Statement) checkSubjectRules() (field, reason string) {
 		return "layers.digests", "skip applies to subjects that are not wasm (a wasm artifact's layers are always checked), and artifacts " + s.artifactsText() + " accepts only wasm: add the kinds to artifacts, or leave digests out"
 	}
 	return "", ""
+}
+
+// validateAuthority checks one authority and records its name in seen.
+func validateAuthority(bad func(field, format string, args ...any) error, field string, a *Authority, seen map[string]bool) error {
+	switch {
+	case a == nil:
+		return bad(field, "is nil")
+	case !isName(a.Name):
+		return bad(field+".name", "%q is not a name", a.Name)
+	case seen[a.Name]:
+		return bad(field+".name", "duplicate authority name %q", a.Name)
+	}
+	seen[a.Name] = true
+	switch a.Kind {
+	case KindCosignKey, KindCosignKeyless:
+		if a.Cosign == nil || a.Notation != nil {
+			return bad(field, "a %s authority needs Cosign, and only that", a.Kind)
+		}
+		if err := a.Cosign.Validate(); err != nil {
+			return bad(field+".cosign", "%v", err)
+		}
+	case KindNotation:
+		if a.Notation == nil || a.Notation.Trust == nil || a.Cosign != nil {
+			return bad(field, "a notation authority needs Notation with its trust policy and store, and only that")
+		}
+	default:
+		return bad(field, "unknown kind %q", a.Kind)
+	}
+	return nil
+}
+
+// validatePermissionPolicy checks the permission policy rule: its own
+// authorities (named apart from the statement's) and SignedBy, which
+// names at least one of either.
+func (s *Statement) validatePermissionPolicy(bad func(field, format string, args ...any) error, statement map[string]bool) error {
+	r := s.PermissionPolicy
+	if r == nil {
+		return nil
+	}
+	names := maps.Clone(statement)
+	for i, a := range r.Authorities {
+		if err := validateAuthority(bad, yamlnode.Index("permissionPolicy.authorities", i), a, names); err != nil {
+			return err
+		}
+	}
+	if len(r.SignedBy) == 0 {
+		return bad("permissionPolicy.signedBy", "names no authority: list the authorities whose signature makes a policy referrer count")
+	}
+	for _, name := range r.SignedBy {
+		if !names[name] {
+			return bad("permissionPolicy.signedBy", "names %q, which is not an authority of this policy", name)
+		}
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -204,7 +205,7 @@ func (p *parser) name(n *yaml.Node, at *yaml.Node, path string) (string, error) 
 }
 
 func (p *parser) statement(n *yaml.Node, path string) (*Statement, error) {
-	f, err := yamlnode.Mapping(n, path, nil, "name", "scopes", "artifacts", "platforms", "signatures", "attestations", "layouts", "layers", "requireDigest", "mode", "allowUnsigned")
+	f, err := yamlnode.Mapping(n, path, nil, "name", "scopes", "artifacts", "platforms", "signatures", "attestations", "layouts", "layers", "requireDigest", "mode", "allowUnsigned", "permissionPolicy")
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +240,11 @@ func (p *parser) statement(n *yaml.Node, path string) (*Statement, error) {
 	}
 	if v := yamlnode.Present(f["signatures"]); v != nil {
 		if err := p.signatures(s, v, yamlnode.Join(path, "signatures")); err != nil {
+			return nil, err
+		}
+	}
+	if v := yamlnode.Present(f["permissionPolicy"]); v != nil {
+		if s.PermissionPolicy, err = p.permissionPolicy(s, v, yamlnode.Join(path, "permissionPolicy")); err != nil {
 			return nil, err
 		}
 	}
@@ -689,6 +695,61 @@ func (p *parser) attestation(s *Statement, n *yaml.Node, path string) (*Attestat
 		if r.MinCount, err = yamlnode.Int(v, yamlnode.Join(path, "minCount"), 1, 32); err != nil {
 			return nil, err
 		}
+	}
+	return r, nil
+}
+
+// permissionPolicy parses who may sign a policy referrer: signedBy names
+// authorities of signatures.authorities or of its own authorities, which
+// sign policies only.
+func (p *parser) permissionPolicy(s *Statement, n *yaml.Node, path string) (*PermissionPolicyRule, error) {
+	f, err := yamlnode.Mapping(n, path, nil, "signedBy", "authorities")
+	if err != nil {
+		return nil, err
+	}
+	r := &PermissionPolicyRule{}
+	if v := yamlnode.Present(f["authorities"]); v != nil {
+		items, err := yamlnode.Sequence(v, yamlnode.Join(path, "authorities"))
+		if err != nil {
+			return nil, err
+		}
+		for i, an := range items {
+			ap := yamlnode.Index(yamlnode.Join(path, "authorities"), i)
+			a, err := p.authority(an, ap)
+			if err != nil {
+				return nil, err
+			}
+			if s.policyAuthority(a.Name) != nil || slices.ContainsFunc(r.Authorities, func(o *Authority) bool { return o.Name == a.Name }) {
+				return nil, yamlnode.At(an, ap+".name", yamlnode.Invalid, "duplicate authority name %q", a.Name)
+			}
+			r.Authorities = append(r.Authorities, a)
+		}
+	}
+	sp := yamlnode.Join(path, "signedBy")
+	if yamlnode.Present(f["signedBy"]) == nil {
+		return nil, yamlnode.At(n, sp, yamlnode.Invalid, "is required: name the authorities (of signatures.authorities or permissionPolicy.authorities) whose signature makes a policy referrer count")
+	}
+	items, err := yamlnode.Sequence(f["signedBy"], sp)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, yamlnode.At(f["signedBy"], sp, yamlnode.Invalid, "names no authority: list at least one, or leave permissionPolicy out to read no policy referrer")
+	}
+	for i, sn := range items {
+		ip := yamlnode.Index(sp, i)
+		name, err := yamlnode.String(sn, ip)
+		if err != nil {
+			return nil, err
+		}
+		own := slices.ContainsFunc(r.Authorities, func(o *Authority) bool { return o.Name == name })
+		if s.authority(name) == nil && !own {
+			return nil, yamlnode.At(sn, ip, yamlnode.Invalid, "%q is not an authority of this policy (list it under signatures.authorities, or permissionPolicy.authorities for one that signs policies only)", yamlnode.Clip(name))
+		}
+		if slices.Contains(r.SignedBy, name) {
+			return nil, yamlnode.At(sn, ip, yamlnode.Invalid, "%q is listed twice", yamlnode.Clip(name))
+		}
+		r.SignedBy = append(r.SignedBy, name)
 	}
 	return r, nil
 }

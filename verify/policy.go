@@ -100,6 +100,10 @@ type Statement struct {
 	// Layouts are required in-toto supply-chain layouts, each on its own.
 	Layouts []*LayoutRule
 	Layers  LayerRules
+	// PermissionPolicy, when set, lets a wasm artifact without a policy
+	// layer take its permission policy from a signed referrer; nil reads
+	// no policy referrer.
+	PermissionPolicy *PermissionPolicyRule
 	// Artifacts are the kinds of subject the statement accepts; empty
 	// (the default of a file that does not say) is [ArtifactWasm] alone,
 	// so that a policy written for wasm never passes anything else. A
@@ -160,6 +164,41 @@ type AttestationRule struct {
 	Conditions []*attest.Condition
 	MaxAge     time.Duration
 	MinCount   int
+}
+
+// PermissionPolicyRule says who may sign a permission policy attached to a
+// wasm artifact as a referrer (evidence.ArtifactTypeWasmPolicy): wkg and
+// the CNCF TAG wasm layout allow a single layer, so a publisher cannot
+// add a policy layer without breaking other tools. A policy layer, when
+// the artifact has one, is the policy and no referrer is read. Otherwise
+// a policy referrer counts when one of SignedBy verified a signature of
+// the referrer's manifest; exactly one policy (or several byte-identical
+// ones) is used, and two that disagree are refused, never merged.
+// Layers.RequirePolicy is then met by either.
+type PermissionPolicyRule struct {
+	// SignedBy names the authorities, of signatures.authorities or of
+	// Authorities, whose signature makes a policy referrer count; any one
+	// of them is enough. It is never empty.
+	SignedBy []string
+	// Authorities sign policies only (a host operator's, say): they never
+	// count towards the signature threshold and sign no attestation.
+	Authorities []*Authority
+}
+
+// policyAuthority returns the authority called name of the statement or
+// of its permission policy rule.
+func (s *Statement) policyAuthority(name string) *Authority {
+	if a := s.authority(name); a != nil {
+		return a
+	}
+	if s.PermissionPolicy != nil {
+		for _, a := range s.PermissionPolicy.Authorities {
+			if a.Name == name {
+				return a
+			}
+		}
+	}
+	return nil
 }
 
 // LayoutProduct is the digest of the artifact that must be a final
@@ -314,6 +353,11 @@ func (s *Statement) insecure() []string {
 	for _, a := range s.Authorities {
 		out = append(out, a.Insecure...)
 	}
+	if s.PermissionPolicy != nil {
+		for _, a := range s.PermissionPolicy.Authorities {
+			out = append(out, a.Insecure...)
+		}
+	}
 	return out
 }
 
@@ -325,24 +369,10 @@ func (s *Statement) clone() Statement {
 	c.Scopes = append([]string(nil), s.Scopes...)
 	c.Artifacts = append([]ArtifactKind(nil), s.Artifacts...)
 	c.scopeLines = append([][2]int(nil), s.scopeLines...)
-	c.Authorities = make([]*Authority, len(s.Authorities))
-	for i, a := range s.Authorities {
-		ac := *a
-		ac.Insecure = append([]string(nil), a.Insecure...)
-		ac.Warnings = append([]string(nil), a.Warnings...)
-		if a.Cosign != nil {
-			cc := *a.Cosign
-			cc.Keys = append([]cosign.Key(nil), a.Cosign.Keys...)
-			cc.Identities = append([]cosign.Identity(nil), a.Cosign.Identities...)
-			cc.Roots = append([]cosign.TrustedRoot(nil), a.Cosign.Roots...)
-			ac.Cosign = &cc
-		}
-		if a.Notation != nil {
-			nc := *a.Notation
-			nc.UserMetadata = maps.Clone(a.Notation.UserMetadata)
-			ac.Notation = &nc
-		}
-		c.Authorities[i] = &ac
+	c.Authorities = cloneAuthorities(s.Authorities)
+	if s.PermissionPolicy != nil {
+		c.PermissionPolicy = &PermissionPolicyRule{SignedBy: append([]string(nil), s.PermissionPolicy.SignedBy...),
+			Authorities: cloneAuthorities(s.PermissionPolicy.Authorities)}
 	}
 	c.Attestations = make([]*AttestationRule, len(s.Attestations))
 	for i, r := range s.Attestations {
@@ -361,6 +391,32 @@ func (s *Statement) clone() Statement {
 		c.Layouts[i] = &rc
 	}
 	return c
+}
+
+func cloneAuthorities(as []*Authority) []*Authority {
+	out := make([]*Authority, len(as))
+	for i, a := range as {
+		if a == nil {
+			continue // refused by validate
+		}
+		ac := *a
+		ac.Insecure = append([]string(nil), a.Insecure...)
+		ac.Warnings = append([]string(nil), a.Warnings...)
+		if a.Cosign != nil {
+			cc := *a.Cosign
+			cc.Keys = append([]cosign.Key(nil), a.Cosign.Keys...)
+			cc.Identities = append([]cosign.Identity(nil), a.Cosign.Identities...)
+			cc.Roots = append([]cosign.TrustedRoot(nil), a.Cosign.Roots...)
+			ac.Cosign = &cc
+		}
+		if a.Notation != nil {
+			nc := *a.Notation
+			nc.UserMetadata = maps.Clone(a.Notation.UserMetadata)
+			ac.Notation = &nc
+		}
+		out[i] = &ac
+	}
+	return out
 }
 
 // statement returns the statement called name, or nil.

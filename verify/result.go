@@ -53,6 +53,10 @@ const (
 	CheckSignatures  = "signatures"
 	CheckAttestation = "attestation"
 	CheckLayout      = "layout"
+	// CheckPermissionPolicy is where a statement with permissionPolicy
+	// found the wasm artifact's permission policy: its layer, a signed
+	// policy referrer, or none.
+	CheckPermissionPolicy = "permissionPolicy"
 	// CheckPlatform is one platform manifest of an index under
 	// platforms: each, with "os/arch[/variant] digest" as Subject.
 	CheckPlatform = "platform"
@@ -104,6 +108,11 @@ type Result struct {
 	Signatures   *SignatureReport    `json:"signatures,omitempty"`
 	Attestations []AttestationReport `json:"attestations,omitempty"`
 	Layouts      []LayoutReport      `json:"layouts,omitempty"`
+	// PermissionPolicy says where a wasm artifact's permission policy came
+	// from (its layer, or a signed policy referrer) and, under a statement
+	// with permissionPolicy, which policy referrers were read and why each
+	// counted or not. Nil when the artifact has no policy.
+	PermissionPolicy *PermissionPolicyReport `json:"permissionPolicy,omitempty"`
 	// Insecure lists what the policy chose to give up.
 	Insecure []string `json:"insecure,omitempty"`
 	// Listing is how referrers were discovered; Rejected are referrers
@@ -141,6 +150,58 @@ type LayerReport struct {
 	Policy      digest.Digest   `json:"policy,omitempty"`
 	Unknown     []digest.Digest `json:"unknown,omitempty"`
 	Permissions any             `json:"permissions,omitempty"`
+}
+
+// PolicyOrigin is where a permission policy came from.
+type PolicyOrigin string
+
+const (
+	// PolicyFromLayer: the artifact's own policy layer.
+	PolicyFromLayer PolicyOrigin = "layer"
+	// PolicyFromReferrer: a policy referrer signed by an authority allowed
+	// to sign policies (the statement's permissionPolicy).
+	PolicyFromReferrer PolicyOrigin = "referrer"
+)
+
+// PolicySource says where a permission policy came from.
+type PolicySource struct {
+	// From is PolicyFromLayer or PolicyFromReferrer; "" when there is no
+	// policy.
+	From PolicyOrigin `json:"from,omitempty"`
+	// Digest is the digest of the policy's bytes (the layer's, in the
+	// artifact or in the referrer).
+	Digest digest.Digest `json:"digest,omitempty"`
+	// Referrers are the policy referrers that held it (several only when
+	// they are byte-identical), and SignedBy the authorities allowed to
+	// sign policies whose signature of one of them verified.
+	Referrers []digest.Digest `json:"referrers,omitempty"`
+	SignedBy  []string        `json:"signedBy,omitempty"`
+}
+
+// PermissionPolicyReport is the permission policy check.
+type PermissionPolicyReport struct {
+	PolicySource
+	// Permissions summarises the policy (permissions.Policy.Summary).
+	Permissions any `json:"permissions,omitempty"`
+	// Results are the policy referrers read, in digest order, each with
+	// what became of it.
+	Results []PolicyReferrerResult `json:"results,omitempty"`
+}
+
+// PolicyReferrerResult is one policy referrer and whether it counted.
+type PolicyReferrerResult struct {
+	Referrer digest.Digest `json:"referrer"`
+	// Policy is its layer's digest, when it was read (only for a referrer
+	// that counts: an unsigned one's content is never fetched).
+	Policy digest.Digest `json:"policy,omitempty"`
+	// SignedBy are the authorities of the statement (and of its
+	// permissionPolicy) whose signature of the referrer verified; Allowed
+	// are those of them allowed to sign policies.
+	SignedBy []string `json:"signedBy,omitempty"`
+	Allowed  []string `json:"allowed,omitempty"`
+	Counted  bool     `json:"counted"`
+	// Reason says why it did not count.
+	Reason string `json:"reason,omitempty"`
 }
 
 // SignatureReport is the threshold check: which authorities signed.

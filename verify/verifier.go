@@ -255,23 +255,44 @@ func (v *Verifier) run(ctx context.Context, ref artifact.Reference, keep bool) (
 		res.Checks = append(res.Checks, platformChecks(subj.Index)...)
 	}
 
+	if c := res.check(CheckPermissionPolicy, ""); c != nil {
+		switch {
+		case subj.Wasm == nil:
+			c.pass("not a wasm artifact: no permission policy applies")
+		case subj.Wasm.Layers.Policy != nil:
+			c.pass("the artifact's policy layer " + subj.Wasm.Layers.Policy.Digest.String() + " (policy referrers are not read)")
+		}
+	}
+
 	key := v.resultKey(res.Repository, subject.Digest)
-	cached := v.cached(key, res)
+	// Fetch of an artifact whose policy comes from a referrer takes
+	// nothing from the cache: the policy's bytes must be fetched, and then
+	// their signatures checked, anyway.
+	cached := !(keep && readsPolicyReferrers(st, subj)) && v.cached(key, res)
 	if cached && !keep {
 		res.decide()
 		return res, nil, nil
 	}
 
 	var a *Artifact
+	var pol *policyOut
 	var g errgroup.Group
 	c := res.check(CheckLayers, "")
+	rules := st.Layers
+	if st.PermissionPolicy != nil {
+		// The permission policy check decides: a referrer may hold it.
+		rules.RequirePolicy = false
+	}
 	g.Go(func() error {
 		var err error
 		switch {
 		case subj.Wasm != nil:
 			var out *layersOut
-			if out, err = checkLayers(ctx, src, subj.Wasm, st.Layers, keep, v.opts.Layers); err == nil {
+			if out, err = checkLayers(ctx, src, subj.Wasm, rules, keep, v.opts.Layers); err == nil {
 				res.Layers = out.report
+				if out.report.Policy != "" {
+					res.PermissionPolicy = &PermissionPolicyReport{PolicySource: out.source(), Permissions: out.report.Permissions}
+				}
 				c.pass(out.summary())
 				if keep {
 					a = out.artifact(res.Pinned, res.Repository, subj.Wasm)
@@ -299,9 +320,9 @@ func (v *Verifier) run(ctx context.Context, ref artifact.Reference, keep bool) (
 		}
 		return nil
 	})
-	if !cached && st.requiresEvidence() {
+	if !cached && (st.requiresEvidence() || readsPolicyReferrers(st, subj)) {
 		g.Go(func() error {
-			v.checkEvidence(ctx, newMemo(src), ref, res, st, subj)
+			pol = v.checkEvidence(ctx, newMemo(src), ref, res, st, subj)
 			return nil
 		})
 	}
@@ -312,6 +333,10 @@ func (v *Verifier) run(ctx context.Context, ref artifact.Reference, keep bool) (
 		})
 	}
 	_ = g.Wait()
+	if a != nil && pol != nil && pol.raw != nil {
+		// As if it were the layer: the loader's sandbox reads it unchanged.
+		a.policy, a.perms, a.source = pol.raw, pol.perms, pol.report.PolicySource
+	}
 	res.decide()
 	if !cached && res.Verdict == VerdictVerified && v.opts.Results != nil {
 		// A failure to keep it costs the next run a verification, no more.
@@ -349,6 +374,9 @@ func planChecks(st *Statement) []Check {
 	}
 	for _, r := range st.Layouts {
 		checks = append(checks, Check{Name: CheckLayout, Subject: r.Name})
+	}
+	if st.PermissionPolicy != nil {
+		checks = append(checks, Check{Name: CheckPermissionPolicy})
 	}
 	for i := range checks {
 		checks[i].Status = StatusNotRun

@@ -13,7 +13,9 @@ import (
 
 	"github.com/wasmgate/wasmgate/access"
 	"github.com/wasmgate/wasmgate/artifact"
+	"github.com/wasmgate/wasmgate/evidence"
 	"github.com/wasmgate/wasmgate/internal/boundedio"
+	"github.com/wasmgate/wasmgate/permissions"
 	"github.com/wasmgate/wasmgate/referrers"
 )
 
@@ -155,10 +157,12 @@ const maxAttachFile = 64 << 20
 func attachCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "attach",
-		Usage:     "attach files to an artifact as a referrer (an SBOM, a signature, an attestation)",
-		ArgsUsage: "REF FILE[:mediaType]...",
+		Usage:     "attach files to an artifact as a referrer (an SBOM, a signature, an attestation), or its permission policy (--permissions)",
+		ArgsUsage: "REF FILE[:mediaType]... | --permissions policy.yaml REF",
 		Flags: withCommon(append(registryFlags(),
-			&cli.StringFlag{Name: "artifact-type", Usage: "the referrer's artifact type (required)"},
+			&cli.StringFlag{Name: "artifact-type", Usage: "the referrer's artifact type (required, except with --permissions)"},
+			&cli.StringFlag{Name: "permissions", Aliases: []string{"policy"}, Usage: "attach this Wassette permission policy (checked first) as a referrer of type " +
+				evidence.ArtifactTypeWasmPolicy + "; sign the digest printed for a trust policy's permissionPolicy to count it"},
 			&cli.StringSliceFlag{Name: "annotation", Aliases: []string{"a"}, Usage: "manifest annotation key=value (repeatable)"},
 		)...),
 		Before: before,
@@ -167,6 +171,9 @@ func attachCommand() *cli.Command {
 }
 
 func attachAction(c *cli.Context) error {
+	if c.String("permissions") != "" {
+		return attachPolicyAction(c)
+	}
 	if c.NArg() < 2 {
 		return usageError("attach wants REF and at least one FILE")
 	}
@@ -204,6 +211,51 @@ func attachAction(c *cli.Context) error {
 	}
 	if jsonOutput(c) {
 		return printJSON(c, map[string]any{"subject": subject.Digest, "digest": desc.Digest, "mediaType": desc.MediaType, "size": desc.Size})
+	}
+	fmt.Fprintln(c.App.Writer, desc.Digest)
+	return nil
+}
+
+// attachPolicyAction attaches a permission policy: parsed before any
+// request, so that nothing is sent for a policy that would never count.
+func attachPolicyAction(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageError("attach --permissions wants one REF (the wasm artifact), got %d arguments", c.NArg())
+	}
+	if at := c.String("artifact-type"); at != "" && at != evidence.ArtifactTypeWasmPolicy {
+		return usageError("attach --permissions attaches a referrer of type %s, not %s", evidence.ArtifactTypeWasmPolicy, at)
+	}
+	ref, err := parseRef(c.Args().First())
+	if err != nil {
+		return err
+	}
+	annotations, err := parseAnnotations(c.StringSlice("annotation"))
+	if err != nil {
+		return err
+	}
+	path := c.String("permissions")
+	data, err := readBounded(path, permissions.MaxSize)
+	if err != nil {
+		return err
+	}
+	if _, err := permissions.Parse(data); err != nil {
+		if errors.Is(err, permissions.ErrTrustPolicy) {
+			return &wrongPolicyError{err: err, msg: fmt.Sprintf("%s is a trust policy (policies:), not a permission policy; attach --permissions wants "+
+				"the module's permission policy (version: \"1.0\", permissions:)", path)}
+		}
+		return fmt.Errorf("%w: %s: %w", errUsage, path, err)
+	}
+	dst, subject, err := destination(c, ref)
+	if err != nil {
+		return err
+	}
+	desc, err := referrers.AttachPolicy(c.Context, dst, subject, data, referrers.AttachOptions{Annotations: annotations})
+	if err != nil {
+		return wrapRegistry("attach", ref, err)
+	}
+	if jsonOutput(c) {
+		return printJSON(c, map[string]any{"subject": subject.Digest, "digest": desc.Digest, "mediaType": desc.MediaType, "size": desc.Size,
+			"artifactType": evidence.ArtifactTypeWasmPolicy})
 	}
 	fmt.Fprintln(c.App.Writer, desc.Digest)
 	return nil

@@ -53,6 +53,9 @@ func printReport(w io.Writer, rep verify.Report) {
 					}
 				}
 			}
+			if c.Name == verify.CheckPermissionPolicy && r.PermissionPolicy != nil {
+				printPolicyReferrers(w, r.PermissionPolicy)
+			}
 			if c.Name == verify.CheckLayout && c.Status != verify.StatusPassed {
 				for _, l := range r.Layouts {
 					if l.Name == c.Subject {
@@ -60,6 +63,9 @@ func printReport(w io.Writer, rep verify.Report) {
 					}
 				}
 			}
+		}
+		if pp := r.PermissionPolicy; pp != nil && pp.From != "" {
+			fmt.Fprintf(w, "  · permission policy %s\n", policySourceWords(pp.PolicySource))
 		}
 		if r.Cached != nil {
 			fmt.Fprintf(w, "  · layer and evidence checks from the result cache: verified %s, kept until %s\n",
@@ -72,6 +78,30 @@ func printReport(w io.Writer, rep verify.Report) {
 				sk.Count, sk.Unfetched, sk.Reason, skippedTypes(sk.ArtifactTypes))
 		}
 		fmt.Fprintf(w, "%s\n", verdictLine(r))
+	}
+}
+
+// policySourceWords says where a permission policy came from.
+func policySourceWords(s verify.PolicySource) string {
+	if s.From == verify.PolicyFromLayer {
+		return s.Digest.String() + " from the artifact's policy layer"
+	}
+	refs := make([]string, len(s.Referrers))
+	for i, d := range s.Referrers {
+		refs[i] = d.String()
+	}
+	return fmt.Sprintf("%s from policy referrer %s, signed by %s", s.Digest, strings.Join(refs, ", "), strings.Join(s.SignedBy, ", "))
+}
+
+// printPolicyReferrers lists the policy referrers read, and why each
+// counted or not.
+func printPolicyReferrers(w io.Writer, p *verify.PermissionPolicyReport) {
+	for _, r := range p.Results {
+		if r.Counted {
+			fmt.Fprintf(w, "      ✓ %s: policy %s, signed by %s\n", r.Referrer, r.Policy, strings.Join(r.Allowed, ", "))
+			continue
+		}
+		fmt.Fprintf(w, "      ✗ %s: %s\n", r.Referrer, r.Reason)
 	}
 }
 
@@ -232,7 +262,7 @@ func printSARIF(w io.Writer, rep verify.Report, policy *verify.Policy) error {
 	}
 	run := sarif.NewRunWithInformationURI("wasmgate", "https://github.com/wasmgate/wasmgate")
 	run.Tool.Driver.WithVersion(version)
-	for _, name := range []string{verify.CheckScope, verify.CheckDigest, verify.CheckManifest, verify.CheckLayers, verify.CheckSignatures, verify.CheckAttestation, verify.CheckLayout, verify.CheckPlatform, ruleInsecure} {
+	for _, name := range []string{verify.CheckScope, verify.CheckDigest, verify.CheckManifest, verify.CheckLayers, verify.CheckSignatures, verify.CheckAttestation, verify.CheckLayout, verify.CheckPlatform, verify.CheckPermissionPolicy, ruleInsecure} {
 		run.AddRule("wasmgate/" + name).WithDescription(ruleDescriptions[name])
 	}
 	for _, r := range rep.Results {
@@ -298,4 +328,6 @@ var ruleDescriptions = map[string]string{
 	verify.CheckSignatures:  "Enough distinct authorities signed the artifact.",
 	verify.CheckAttestation: "A required in-toto attestation is present, signed and meets its conditions.",
 	verify.CheckLayout:      "A required in-toto layout, signed by its owner, verifies with its steps' links, and the artifact is a final product of it.",
+	verify.CheckPermissionPolicy: "The wasm artifact's permission policy is its layer, or one policy referrer signed by an authority allowed to sign policies; " +
+		"signed policies that disagree are refused.",
 }
