@@ -40,7 +40,9 @@ func FuzzParseManifest(f *testing.F) {
 		}
 		// A digest of an algorithm wasmgate cannot compute is valid (the
 		// image-spec says so); fetching its content is what fails.
-		if d := m.Layers.Wasm.Digest.Validate(); artifact.RoleOf(m.Layers.Wasm.MediaType) != artifact.RoleWasm ||
+		wasmRole := artifact.RoleOf(m.Layers.Wasm.MediaType) == artifact.RoleWasm ||
+			m.Layers.Archive && m.Layers.Wasm.MediaType == artifact.MediaTypeImageLayerGzip
+		if d := m.Layers.Wasm.Digest.Validate(); !wasmRole ||
 			(d != nil && !errors.Is(d, digest.ErrDigestUnsupported)) || m.Layers.Wasm.Size < 0 {
 			t.Fatalf("accepted a manifest without a valid wasm layer: %s", raw)
 		}

@@ -7,16 +7,18 @@ import (
 // Inspection describes an artifact. Its JSON form is what
 // `wasmgate inspect --output json` prints.
 type Inspection struct {
-	Reference    string               `json:"reference"`
-	Digest       string               `json:"digest"`
-	MediaType    string               `json:"mediaType"`
-	ArtifactType string               `json:"artifactType"`
-	Size         int64                `json:"size"`
-	Annotations  map[string]string    `json:"annotations,omitempty"`
-	Config       ConfigInfo           `json:"config"`
-	Kind         Kind                 `json:"kind"`
-	Layers       []LayerInfo          `json:"layers"`
-	Policy       *permissions.Summary `json:"policy,omitempty"`
+	Reference    string `json:"reference"`
+	Digest       string `json:"digest"`
+	MediaType    string `json:"mediaType"`
+	ArtifactType string `json:"artifactType"`
+	// Shape is the publisher layout read ("" for a package not pushed).
+	Shape       Shape                `json:"shape,omitempty"`
+	Size        int64                `json:"size"`
+	Annotations map[string]string    `json:"annotations,omitempty"`
+	Config      ConfigInfo           `json:"config"`
+	Kind        Kind                 `json:"kind"`
+	Layers      []LayerInfo          `json:"layers"`
+	Policy      *permissions.Summary `json:"policy,omitempty"`
 	// Component is what a component imports and exports, read from its
 	// binary; nil for a core module.
 	Component *ComponentInfo `json:"component,omitempty"`

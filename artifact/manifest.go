@@ -27,8 +27,14 @@ type Config struct {
 
 // Layers is a manifest's layers sorted by role.
 type Layers struct {
-	Wasm    ocispec.Descriptor
-	Policy  *ocispec.Descriptor  // nil when the artifact has no policy layer
+	Wasm ocispec.Descriptor
+	// Archive: Wasm is not the module itself but a tar+gzip layer holding
+	// plugin.wasm (Istio's compat variant); read it with [ExtractCompat].
+	Archive bool
+	Policy  *ocispec.Descriptor // nil when the artifact has no policy layer
+	// Config is the layer that repeats the manifest's config (wasme's
+	// runtime-config.json), nil without one. It is checked as the config.
+	Config  *ocispec.Descriptor
 	Unknown []ocispec.Descriptor // reported, never written out
 }
 
@@ -39,6 +45,8 @@ type Manifest struct {
 	Raw        []byte
 	OCI        ocispec.Manifest
 	Layers     Layers
+	// Shape is the publisher layout the manifest was read as.
+	Shape Shape
 }
 
 // ArtifactType is the manifest's artifactType, else its config media type,
@@ -77,11 +85,11 @@ func ParseManifest(desc ocispec.Descriptor, raw []byte) (*Manifest, error) {
 	if err := identify(m); err != nil {
 		return nil, err
 	}
-	layers, err := classify(m.Layers)
+	layers, err := classify(m)
 	if err != nil {
 		return nil, err
 	}
-	return &Manifest{Descriptor: desc, Raw: raw, OCI: m, Layers: layers}, nil
+	return &Manifest{Descriptor: desc, Raw: raw, OCI: m, Layers: layers, Shape: shapeOf(m, layers)}, nil
 }
 
 // identify checks that the manifest declares a wasm artifact: by
@@ -100,7 +108,11 @@ func identify(m ocispec.Manifest) error {
 	return nil
 }
 
-func classify(descs []ocispec.Descriptor) (Layers, error) {
+func classify(m ocispec.Manifest) (Layers, error) {
+	if isCompat(m) {
+		return classifyCompat(m)
+	}
+	descs := m.Layers
 	var l Layers
 	var wasm []ocispec.Descriptor
 	for i, d := range descs {
@@ -113,6 +125,12 @@ func classify(descs []ocispec.Descriptor) (Layers, error) {
 					Err: fmt.Errorf("%w: %s and %s", ErrMultiplePolicies, l.Policy.Digest, d.Digest)}
 			}
 			l.Policy = &descs[i]
+		case RoleConfig:
+			if d.Digest != m.Config.Digest || d.Size != m.Config.Size || l.Config != nil {
+				return Layers{}, &FormatError{What: fmt.Sprintf("layer %d", i),
+					Err: fmt.Errorf("%w: a %s layer must repeat the config (%s), once; it is %s", ErrInvalidManifest, d.MediaType, m.Config.Digest, d.Digest)}
+			}
+			l.Config = &descs[i]
 		default:
 			l.Unknown = append(l.Unknown, d)
 		}

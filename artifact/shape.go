@@ -1,0 +1,56 @@
+package artifact
+
+import (
+	"fmt"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Shape names the publisher layout a wasm artifact was read as. It is
+// description, not trust: every shape goes through the same checks.
+type Shape string
+
+const (
+	// ShapeWasm: one raw wasm layer under a wasm or neutral config, as
+	// wkg, the CNCF TAG-Runtime layout, `oras push`, wasm-to-oci and
+	// wasmgate write.
+	ShapeWasm Shape = "wasm"
+	// ShapeWasme: solo.io's WASM Artifact Image Specification (wasme),
+	// Istio's "oci" variant: config [MediaTypeWasmeConfig], layer
+	// [MediaTypeWasmeLayer].
+	ShapeWasme Shape = "wasme"
+	// ShapeIstioCompat: Istio's "compat" variant: an OCI container image
+	// annotated module.wasm.image/variant=compat whose one tar+gzip layer
+	// holds plugin.wasm (and optionally runtime-config.json).
+	ShapeIstioCompat Shape = "istio-compat"
+)
+
+// isCompat: the manifest declares itself Istio's compat variant.
+func isCompat(m ocispec.Manifest) bool {
+	return m.Annotations[AnnotationWasmVariant] == WasmVariantCompat
+}
+
+// classifyCompat accepts exactly one tar+gzip layer, as the compat spec
+// requires; the annotation alone never makes other layers wasm.
+func classifyCompat(m ocispec.Manifest) (Layers, error) {
+	if len(m.Layers) != 1 || m.Layers[0].MediaType != MediaTypeImageLayerGzip {
+		found := make([]string, 0, len(m.Layers))
+		for _, d := range m.Layers {
+			found = append(found, d.MediaType)
+		}
+		return Layers{}, &MediaTypeError{What: fmt.Sprintf("layers of a %s=%s image", AnnotationWasmVariant, WasmVariantCompat),
+			Found: fmt.Sprint(found), Expected: []string{"exactly one " + MediaTypeImageLayerGzip}, Err: ErrNoWasmLayer}
+	}
+	return Layers{Wasm: m.Layers[0], Archive: true}, nil
+}
+
+func shapeOf(m ocispec.Manifest, l Layers) Shape {
+	switch {
+	case l.Archive:
+		return ShapeIstioCompat
+	case m.Config.MediaType == MediaTypeWasmeConfig || m.ArtifactType == MediaTypeWasmeConfig || l.Wasm.MediaType == MediaTypeWasmeLayer:
+		return ShapeWasme
+	default:
+		return ShapeWasm
+	}
+}

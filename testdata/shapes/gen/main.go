@@ -1,0 +1,177 @@
+// Command gen writes the OCI layouts under testdata/shapes, one per wasm
+// shape that other tools publish, with the manifests those tools write
+// (which tool's code each follows is in testdata/shapes/README.md). The
+// tools themselves cannot be installed here. Every layout carries
+// testdata/shapes/plugin.wasm and is tagged v1. Output is deterministic.
+//
+//	go run ./testdata/shapes/gen
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	_ "crypto/sha256" // digest.FromBytes needs it registered
+	"encoding/json"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// envoyRuntimeConfig is wasme's runtime config (config.Runtime marshalled
+// as JSON): the target runtime, its ABI versions, the filter's root ids.
+const envoyRuntimeConfig = `{"type":"envoy_proxy","abiVersions":["v0-541b2c1155fffb15ccde92b8324f3e38f7339ba6"],"config":{"rootIds":["add_header_root_id"]}}`
+
+// created is the time written into configs and tar headers.
+var created = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func main() {
+	root := filepath.Join("testdata", "shapes")
+	plugin, err := os.ReadFile(filepath.Join(root, "plugin.wasm"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for name, build := range map[string]func([]byte) (*layout, error){
+		"wasme":        wasme,
+		"istio-compat": istioCompat,
+	} {
+		l, err := build(plugin)
+		if err != nil {
+			log.Fatalf("%s: %v", name, err)
+		}
+		if err := l.write(filepath.Join(root, name)); err != nil {
+			log.Fatalf("%s: %v", name, err)
+		}
+	}
+}
+
+// layout is one OCI image layout: its blobs and the manifest tagged v1.
+type layout struct {
+	blobs    map[digest.Digest][]byte
+	manifest []byte
+}
+
+func (l *layout) add(mediaType string, b []byte, annotations map[string]string) ocispec.Descriptor {
+	if l.blobs == nil {
+		l.blobs = map[digest.Digest][]byte{}
+	}
+	d := digest.FromBytes(b)
+	l.blobs[d] = b
+	return ocispec.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(b)), Annotations: annotations}
+}
+
+func (l *layout) write(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	blobs := filepath.Join(dir, "blobs", "sha256")
+	if err := os.MkdirAll(blobs, 0o755); err != nil {
+		return err
+	}
+	md := l.add(ocispec.MediaTypeImageManifest, l.manifest, nil)
+	md.Annotations = map[string]string{ocispec.AnnotationRefName: "v1"}
+	for d, b := range l.blobs {
+		if err := os.WriteFile(filepath.Join(blobs, d.Encoded()), b, 0o644); err != nil {
+			return err
+		}
+	}
+	idx := ocispec.Index{Manifests: []ocispec.Descriptor{md}}
+	idx.SchemaVersion = 2
+	ij, err := json.Marshal(idx)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ocispec.ImageIndexFile), ij, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, ocispec.ImageLayoutFile), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644)
+}
+
+// wasme follows solo-io/wasm tools/wasme/pkg/push/push.go: an oras v0.x
+// memory store, the runtime config added as runtime-config.json and the
+// module as filter.wasm (each with its title annotation), both pushed as
+// layers with the runtime config also the manifest's config, and the
+// runtime's type and ABI versions as manifest annotations. oras v0.x built
+// on image-spec v1.0.1, whose Manifest has no mediaType field.
+func wasme(plugin []byte) (*layout, error) {
+	l := &layout{}
+	cfg := l.add("application/vnd.module.wasm.config.v1+json", []byte(envoyRuntimeConfig),
+		map[string]string{ocispec.AnnotationTitle: "runtime-config.json"})
+	filter := l.add("application/vnd.module.wasm.content.layer.v1+wasm", plugin,
+		map[string]string{ocispec.AnnotationTitle: "filter.wasm"})
+	m := struct {
+		SchemaVersion int                  `json:"schemaVersion"`
+		Config        ocispec.Descriptor   `json:"config"`
+		Layers        []ocispec.Descriptor `json:"layers"`
+		Annotations   map[string]string    `json:"annotations,omitempty"`
+	}{2, cfg, []ocispec.Descriptor{cfg, filter}, map[string]string{
+		"module.wasm.runtime/abi_version": "v0-541b2c1155fffb15ccde92b8324f3e38f7339ba6",
+		"module.wasm.runtime/type":        "envoy_proxy",
+	}}
+	var err error
+	l.manifest, err = json.Marshal(m)
+	return l, err
+}
+
+// istioCompat follows the compat variant of solo-io/wasm spec/spec-compat.md
+// as its Appendix 1 builds it with buildah (`buildah from scratch`,
+// `buildah config --annotation module.wasm.image/variant=compat`, one
+// `buildah copy` of plugin.wasm and runtime-config.json, `buildah commit`):
+// an OCI image manifest, an OCI image config with one diff_id, one
+// tar+gzip layer holding the two files.
+func istioCompat(plugin []byte) (*layout, error) {
+	var tb bytes.Buffer
+	tw := tar.NewWriter(&tb)
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"plugin.wasm", plugin}, {"runtime-config.json", []byte(envoyRuntimeConfig)}} {
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: f.name, Mode: 0o644, Size: int64(len(f.data)), ModTime: created}); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(f.data); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write(tb.Bytes()); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	l := &layout{}
+	layer := l.add(ocispec.MediaTypeImageLayerGzip, gz.Bytes(), nil)
+	img := ocispec.Image{
+		Created:  &created,
+		Platform: ocispec.Platform{Architecture: "amd64", OS: "linux"},
+		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(tb.Bytes())}},
+		History: []ocispec.History{{Created: &created,
+			CreatedBy: "/bin/sh -c #(nop) COPY multi:plugin.wasm,runtime-config.json in ./ "}},
+	}
+	cj, err := json.Marshal(img)
+	if err != nil {
+		return nil, err
+	}
+	cfg := l.add(ocispec.MediaTypeImageConfig, cj, nil)
+	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, Config: cfg, Layers: []ocispec.Descriptor{layer},
+		Annotations: map[string]string{
+			"module.wasm.image/variant":            "compat",
+			"org.opencontainers.image.base.digest": "",
+			"org.opencontainers.image.base.name":   "",
+		}}
+	m.SchemaVersion = 2
+	if l.manifest, err = json.Marshal(m); err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	return l, nil
+}
