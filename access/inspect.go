@@ -30,6 +30,7 @@ func Inspect(ctx context.Context, src oras.ReadOnlyTarget, reference string, opt
 		ArtifactType: m.ArtifactType(),
 		Size:         m.Descriptor.Size,
 		Annotations:  m.OCI.Annotations,
+		Shape:        m.Shape,
 		Config: artifact.ConfigInfo{
 			MediaType: m.OCI.Config.MediaType, Digest: m.OCI.Config.Digest.String(), Size: m.OCI.Config.Size,
 		},
@@ -63,14 +64,15 @@ func Inspect(ctx context.Context, src oras.ReadOnlyTarget, reference string, opt
 			return err
 		}
 		defer rc.Close()
-		var w io.Writer = header
+		ww := NewWasmWriter(header, m.Layers, opts.MaxLayerBytes)
+		var w io.Writer = ww
 		if opts.Progress != nil {
 			if pw := opts.Progress(m.Layers.Wasm, artifact.Title(m.Layers.Wasm)); pw != nil {
 				defer pw.Close()
 				w = io.MultiWriter(w, pw)
 			}
 		}
-		return copyVerified(w, rc, m.Layers.Wasm, "wasm layer")
+		return ww.Finish(copyVerified(w, rc, m.Layers.Wasm, "wasm layer"))
 	})
 	if pd := m.Layers.Policy; pd != nil {
 		g.Go(func() error {
@@ -100,8 +102,9 @@ func Inspect(ctx context.Context, src oras.ReadOnlyTarget, reference string, opt
 	}
 	for _, d := range m.OCI.Layers {
 		li := artifact.LayerInfo{Role: artifact.RoleOf(d.MediaType), MediaType: d.MediaType, Digest: d.Digest.String(), Size: d.Size, Title: artifact.Title(d)}
-		if d.Digest == m.Layers.Wasm.Digest && li.Role == artifact.RoleWasm {
-			li.Kind = in.Kind
+		if d.Digest == m.Layers.Wasm.Digest && (li.Role == artifact.RoleWasm || m.Layers.Archive) {
+			// A compat tar+gzip is the wasm layer of its shape.
+			li.Role, li.Kind = artifact.RoleWasm, in.Kind
 		}
 		in.Layers = append(in.Layers, li)
 	}
