@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,9 +25,13 @@ func FetchUnsafe(ctx context.Context, src oras.ReadOnlyTarget, object string) (w
 	if err != nil {
 		return nil, nil, err
 	}
-	if wasm, err = access.FetchVerified(ctx, src, m.Layers.Wasm, artifact.DefaultMaxLayerBytes, "wasm layer"); err != nil {
+	var buf bytes.Buffer
+	// A compat layer is extracted in the pass that checks it.
+	ww := access.NewWasmWriter(&buf, m.Layers, artifact.DefaultMaxLayerBytes)
+	if err := ww.Finish(access.CopyVerified(ctx, ww, src, m.Layers.Wasm, artifact.DefaultMaxLayerBytes, "wasm layer")); err != nil {
 		return nil, nil, err
 	}
+	wasm = buf.Bytes()
 	if m.Layers.Policy != nil {
 		raw, err := access.FetchVerified(ctx, src, *m.Layers.Policy, permissions.MaxSize, "policy layer")
 		if err != nil {

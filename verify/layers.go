@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -88,7 +89,12 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 			sink = &buf
 		}
 		hw := &headerWriter{w: io.MultiWriter(sink, component)}
-		if err := memo.copy(gctx, hw, src, l.Wasm, max, "wasm layer"); err != nil {
+		// A compat layer (artifact.Layers.Archive) is a tar+gzip: the
+		// module is extracted, bounded, in the pass that checks the layer.
+		ww := access.NewWasmWriter(hw, l, max)
+		if err := ww.Finish(memo.copy(gctx, ww, src, l.Wasm, max, "wasm layer")); errors.Is(err, artifact.ErrInvalidArchive) {
+			return fmt.Errorf("%w: wasm layer %s: %w", ErrLayers, l.Wasm.Digest, err)
+		} else if err != nil {
 			return err
 		}
 		kind, err := artifact.DetectKind(hw.header[:hw.n])
