@@ -98,6 +98,11 @@ func pullRefusal(in *artifact.Inspection) string {
 	layers := make([]ocispec.Descriptor, len(in.Layers))
 	for i, l := range in.Layers {
 		layers[i] = ocispec.Descriptor{MediaType: l.MediaType, Digest: digest.Digest(l.Digest), Size: l.Size}
+		if l.Role == artifact.RoleWasm {
+			// The rules are about roles: a compat tar+gzip is its shape's
+			// wasm layer whatever its media type.
+			layers[i].MediaType = artifact.MediaTypeWasm
+		}
 	}
 	err := access.CheckLayers(layers, access.PullOptions{})
 	switch {
@@ -114,6 +119,9 @@ func printInspection(c *cli.Context, in *artifact.Inspection) {
 	fmt.Fprintf(w, "Reference:     %s\n", in.Reference)
 	fmt.Fprintf(w, "Digest:        %s\n", in.Digest)
 	fmt.Fprintf(w, "Artifact type: %s\n", in.ArtifactType)
+	if in.Shape != "" {
+		fmt.Fprintf(w, "Shape:         %s\n", in.Shape)
+	}
 	fmt.Fprintf(w, "Kind:          %s (os %s)\n", in.Kind, in.Config.OS)
 	if c := in.Component; c != nil {
 		printNames(w, "Imports:", c.Imports)
