@@ -32,6 +32,7 @@ func TestPullShapesInTheWild(t *testing.T) {
 	}{
 		{"wasme", artifact.ShapeWasme, "filter.wasm", []artifact.LayerRole{artifact.RoleConfig, artifact.RoleWasm}},
 		{"istio-compat", artifact.ShapeIstioCompat, "plugin.wasm", []artifact.LayerRole{artifact.RoleWasm}},
+		{"runwasi", artifact.ShapeRunwasi, "module.wasm", []artifact.LayerRole{artifact.RoleWasm}},
 	}
 	for _, kind := range testregistry.Kinds() {
 		reg := testregistry.New(t, kind)
@@ -60,6 +61,9 @@ func TestPullShapesInTheWild(t *testing.T) {
 				in, err := access.Inspect(testkit.Context(t), dst, "v1", access.PullOptions{})
 				if err != nil {
 					t.Fatal(err)
+				}
+				if tc.shape == artifact.ShapeRunwasi && (in.Config.OS != "wasi" || in.Config.Architecture != "wasm") {
+					t.Errorf("inspect: the image config's platform is %s/%s, want wasi/wasm", in.Config.OS, in.Config.Architecture)
 				}
 				if in.Shape != tc.shape || in.Kind != artifact.KindModule || len(in.Layers) != len(tc.roles) {
 					t.Fatalf("inspect: shape %s, kind %s, %d layers", in.Shape, in.Kind, len(in.Layers))

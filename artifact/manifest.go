@@ -159,6 +159,13 @@ func ParseConfig(desc ocispec.Descriptor, raw []byte) (Config, error) {
 		if err := ValidateDocument(desc.MediaType, raw); err != nil {
 			return c, &FormatError{What: "config " + desc.Digest.String(), Err: fmt.Errorf("%w: %w", ErrInvalidConfig, err)}
 		}
+		// The platform an image config names (runwasi's os wasi and
+		// architecture wasm; a compat image's linux/amd64) is reported,
+		// never checked: the layers decide what the artifact is.
+		var img ocispec.Image
+		if err := json.Unmarshal(raw, &img); err == nil {
+			c.Architecture, c.OS = img.Architecture, img.OS
+		}
 		return c, nil
 	}
 	if !slices.Contains(wasmConfigTypes, desc.MediaType) {

@@ -31,6 +31,13 @@ const (
 	// config.root_ids) and the raw module.
 	MediaTypeWasmeConfig = "application/vnd.module.wasm.config.v1+json"
 	MediaTypeWasmeLayer  = "application/vnd.module.wasm.content.layer.v1+wasm"
+	// MediaTypeW3CModule and MediaTypeWasmComponentV1Wasm are the layers
+	// of runwasi's OCI images (containerd's wasm shims): an OCI image
+	// config (os wasi, wasip1 or wasip2; architecture wasm) over the module
+	// or component as a layer of its own, not in a tar.
+	MediaTypeW3CModule           = "application/vnd.w3c.wasm.module.v1+wasm"
+	MediaTypeW3CComponent        = "application/vnd.w3c.wasm.component.v1+wasm"
+	MediaTypeWasmComponentV1Wasm = "application/vnd.wasm.component.v1+wasm"
 	// MediaTypeImageLayerGzip is the layer of Istio's "compat" variant:
 	// a container image whose one tar+gzip layer holds plugin.wasm.
 	MediaTypeImageLayerGzip = ocispec.MediaTypeImageLayerGzip
@@ -51,6 +58,9 @@ var (
 		MediaTypeBytecodeAllianceLayer,
 		MediaTypeWasmContentLayer,
 		MediaTypeWasmeLayer,
+		MediaTypeW3CModule,
+		MediaTypeW3CComponent,
+		MediaTypeWasmComponentV1Wasm,
 	}
 	// policyLayerTypes are the layer media types that carry a permission
 	// policy. The generic YAML types are what older publishers used.

@@ -2,6 +2,7 @@ package artifact
 
 import (
 	"fmt"
+	"slices"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -23,6 +24,11 @@ const (
 	// annotated module.wasm.image/variant=compat whose one tar+gzip layer
 	// holds plugin.wasm (and optionally runtime-config.json).
 	ShapeIstioCompat Shape = "istio-compat"
+	// ShapeRunwasi: an OCI image as runwasi's oci-tar-builder writes it
+	// for containerd's wasm shims: an OCI image config (os wasi/wasip1/
+	// wasip2, architecture wasm) and the wasm as a layer typed
+	// [MediaTypeW3CModule] (or a component type), not in a tar.
+	ShapeRunwasi Shape = "runwasi"
 )
 
 // isCompat: the manifest declares itself Istio's compat variant.
@@ -50,6 +56,9 @@ func shapeOf(m ocispec.Manifest, l Layers) Shape {
 		return ShapeIstioCompat
 	case m.Config.MediaType == MediaTypeWasmeConfig || m.ArtifactType == MediaTypeWasmeConfig || l.Wasm.MediaType == MediaTypeWasmeLayer:
 		return ShapeWasme
+	case m.Config.MediaType == ocispec.MediaTypeImageConfig && m.ArtifactType == "" &&
+		slices.Contains([]string{MediaTypeW3CModule, MediaTypeW3CComponent, MediaTypeWasmComponentV1Wasm}, l.Wasm.MediaType):
+		return ShapeRunwasi
 	default:
 		return ShapeWasm
 	}

@@ -45,6 +45,7 @@ func TestParseManifestShapes(t *testing.T) {
 	}{
 		{"wasme", artifact.ShapeWasme, false, true},
 		{"istio-compat", artifact.ShapeIstioCompat, true, false},
+		{"runwasi", artifact.ShapeRunwasi, false, false},
 	} {
 		t.Run(tc.layout, func(t *testing.T) {
 			desc, raw := layoutManifest(t, tc.layout)

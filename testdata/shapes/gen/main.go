@@ -39,6 +39,7 @@ func main() {
 	for name, build := range map[string]func([]byte) (*layout, error){
 		"wasme":        wasme,
 		"istio-compat": istioCompat,
+		"runwasi":      runwasi,
 	} {
 		l, err := build(plugin)
 		if err != nil {
@@ -54,6 +55,7 @@ func main() {
 type layout struct {
 	blobs    map[digest.Digest][]byte
 	manifest []byte
+	platform *ocispec.Platform // on the index's descriptor, when the tool writes one
 }
 
 func (l *layout) add(mediaType string, b []byte, annotations map[string]string) ocispec.Descriptor {
@@ -75,6 +77,7 @@ func (l *layout) write(dir string) error {
 	}
 	md := l.add(ocispec.MediaTypeImageManifest, l.manifest, nil)
 	md.Annotations = map[string]string{ocispec.AnnotationRefName: "v1"}
+	md.Platform = l.platform
 	for d, b := range l.blobs {
 		if err := os.WriteFile(filepath.Join(blobs, d.Encoded()), b, 0o644); err != nil {
 			return err
@@ -174,4 +177,36 @@ func istioCompat(plugin []byte) (*layout, error) {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	return l, nil
+}
+
+// runwasiConfig is the image config runwasi's oci-tar-builder binary
+// builds (oci-spec-rs ImageConfiguration: entrypoint [""], os wasi,
+// architecture wasm, no diff_ids, an empty history), serialized in
+// oci-spec-rs's field order: 118 bytes, the size runwasi's README shows.
+const runwasiConfig = `{"architecture":"wasm","os":"wasi","config":{"Entrypoint":[""]},"rootfs":{"type":"layers","diff_ids":[]},"history":[]}`
+
+// runwasi follows containerd/runwasi crates/oci-tar-builder (src/bin.rs
+// with --module, src/lib.rs): the module as a layer of media type
+// application/vnd.w3c.wasm.module.v1+wasm (the file itself, no tar), the
+// config above, and manifest annotations io.containerd.image.name and
+// org.opencontainers.image.ref.name (the builder takes what follows the
+// first ':' of the name, so "localhost:5000/wasi-demo-app" gives
+// "5000/wasi-demo-app", as its README shows). The builder writes an OCI
+// layout in a tar whose index carries the platform; this layout is the
+// same content with the manifest tagged v1, as `regctl image import`
+// leaves it in a registry.
+func runwasi(plugin []byte) (*layout, error) {
+	l := &layout{}
+	mod := l.add("application/vnd.w3c.wasm.module.v1+wasm", plugin, nil)
+	cfg := l.add(ocispec.MediaTypeImageConfig, []byte(runwasiConfig), nil)
+	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, Config: cfg, Layers: []ocispec.Descriptor{mod},
+		Annotations: map[string]string{
+			"io.containerd.image.name":          "localhost:5000/wasi-demo-app",
+			"org.opencontainers.image.ref.name": "5000/wasi-demo-app",
+		}}
+	m.SchemaVersion = 2
+	var err error
+	l.manifest, err = json.Marshal(m)
+	l.platform = &ocispec.Platform{OS: "wasi", Architecture: "wasm"}
+	return l, err
 }
