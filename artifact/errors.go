@@ -35,6 +35,10 @@ var (
 	// gzip'd tar holding plugin.wasm and at most runtime-config.json as
 	// regular files: a link, a path outside the layer, a third file, a
 	// second plugin.wasm, a truncated stream.
+	// ErrInvalidSpinApp: a Spin locked application that wasmgate cannot
+	// read as pushed (a source by URL, a duplicate id), or that names a
+	// layer its manifest does not have.
+	ErrInvalidSpinApp = errors.New("invalid Spin locked application")
 	ErrInvalidArchive = errors.New("not a wasm compat layer (a tar+gzip of plugin.wasm and optional runtime-config.json)")
 	ErrTooLarge       = errors.New("content exceeds the size limit")
 	ErrSizeMismatch   = errors.New("content size does not match its descriptor")

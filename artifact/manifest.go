@@ -34,8 +34,15 @@ type Layers struct {
 	Policy  *ocispec.Descriptor // nil when the artifact has no policy layer
 	// Config is the layer that repeats the manifest's config (wasme's
 	// runtime-config.json), nil without one. It is checked as the config.
-	Config  *ocispec.Descriptor
-	Unknown []ocispec.Descriptor // reported, never written out
+	Config *ocispec.Descriptor
+	// Components are every wasm layer of a Spin application, one per
+	// component (Wasm is set only when there is one); Data its data and
+	// archive layers; LockedApp the layer that holds the locked
+	// application (nil when the config does, as Spin 1.x pushed it).
+	Components []ocispec.Descriptor
+	Data       []ocispec.Descriptor
+	LockedApp  *ocispec.Descriptor
+	Unknown    []ocispec.Descriptor // reported, never written out
 }
 
 // Manifest is a parsed, classified wasm artifact manifest. Raw holds the
@@ -111,6 +118,9 @@ func identify(m ocispec.Manifest) error {
 func classify(m ocispec.Manifest) (Layers, error) {
 	if isCompat(m) {
 		return classifyCompat(m)
+	}
+	if isSpin(m) {
+		return classifySpin(m)
 	}
 	descs := m.Layers
 	var l Layers

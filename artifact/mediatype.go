@@ -71,7 +71,7 @@ var (
 		"text/yaml",
 	}
 	// wasmConfigTypes identify a wasm artifact by its config alone.
-	wasmConfigTypes = []string{MediaTypeConfig, MediaTypeConfigV1, MediaTypeWasmeConfig}
+	wasmConfigTypes = []string{MediaTypeConfig, MediaTypeConfigV1, MediaTypeWasmeConfig, MediaTypeSpinApp}
 	// neutralConfigTypes say nothing about the payload: wasm-to-oci pushed
 	// an image config ({}), OCI 1.1 artifacts use the empty descriptor. An
 	// artifact with such a config is wasm when its layers say so.

@@ -29,6 +29,11 @@ const (
 	// wasip2, architecture wasm) and the wasm as a layer typed
 	// [MediaTypeW3CModule] (or a component type), not in a tar.
 	ShapeRunwasi Shape = "runwasi"
+	// ShapeSpin: a Spin application as `spin registry push` writes it:
+	// one wasm layer per component, data layers, and the locked
+	// application (config in Spin 1.x, a layer since) that names each
+	// component's layer by digest.
+	ShapeSpin Shape = "spin"
 )
 
 // isCompat: the manifest declares itself Istio's compat variant.
@@ -54,6 +59,8 @@ func shapeOf(m ocispec.Manifest, l Layers) Shape {
 	switch {
 	case l.Archive:
 		return ShapeIstioCompat
+	case isSpin(m):
+		return ShapeSpin
 	case m.Config.MediaType == MediaTypeWasmeConfig || m.ArtifactType == MediaTypeWasmeConfig || l.Wasm.MediaType == MediaTypeWasmeLayer:
 		return ShapeWasme
 	case m.Config.MediaType == ocispec.MediaTypeImageConfig && m.ArtifactType == "" &&

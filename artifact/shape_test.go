@@ -15,7 +15,7 @@ import (
 
 // layoutManifest reads the manifest tagged v1 in the OCI layout under
 // testdata/shapes/name.
-func layoutManifest(t *testing.T, name string) (ocispec.Descriptor, []byte) {
+func layoutManifest(t testing.TB, name string) (ocispec.Descriptor, []byte) {
 	t.Helper()
 	dir := filepath.Join("..", "testdata", "shapes", name)
 	raw, err := os.ReadFile(filepath.Join(dir, "index.json"))
@@ -46,6 +46,7 @@ func TestParseManifestShapes(t *testing.T) {
 		{"wasme", artifact.ShapeWasme, false, true},
 		{"istio-compat", artifact.ShapeIstioCompat, true, false},
 		{"runwasi", artifact.ShapeRunwasi, false, false},
+		{"spin", artifact.ShapeSpin, false, false},
 	} {
 		t.Run(tc.layout, func(t *testing.T) {
 			desc, raw := layoutManifest(t, tc.layout)

@@ -130,5 +130,5 @@ func ParseSubject(desc ocispec.Descriptor, raw []byte) (*Subject, error) {
 // declaresWasm: the manifest names a wasm artifactType or config type, or
 // carries Istio's compat annotation.
 func declaresWasm(m ocispec.Manifest) bool {
-	return slices.Contains(wasmArtifactTypes, m.ArtifactType) || slices.Contains(wasmConfigTypes, m.Config.MediaType) || isCompat(m)
+	return slices.Contains(wasmArtifactTypes, m.ArtifactType) || slices.Contains(wasmConfigTypes, m.Config.MediaType) || isCompat(m) || isSpin(m)
 }

@@ -27,6 +27,9 @@ import (
 // as JSON): the target runtime, its ABI versions, the filter's root ids.
 const envoyRuntimeConfig = `{"type":"envoy_proxy","abiVersions":["v0-541b2c1155fffb15ccde92b8324f3e38f7339ba6"],"config":{"rootIds":["add_header_root_id"]}}`
 
+// tiny is testdata/wasm/tiny.wasm, the Spin app's second component.
+var tiny []byte
+
 // created is the time written into configs and tar headers.
 var created = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 
@@ -36,10 +39,14 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	if tiny, err = os.ReadFile(filepath.Join("testdata", "wasm", "tiny.wasm")); err != nil {
+		log.Fatal(err)
+	}
 	for name, build := range map[string]func([]byte) (*layout, error){
 		"wasme":        wasme,
 		"istio-compat": istioCompat,
 		"runwasi":      runwasi,
+		"spin":         spin,
 	} {
 		l, err := build(plugin)
 		if err != nil {
@@ -208,5 +215,50 @@ func runwasi(plugin []byte) (*layout, error) {
 	var err error
 	l.manifest, err = json.Marshal(m)
 	l.platform = &ocispec.Platform{OS: "wasi", Architecture: "wasm"}
+	return l, err
+}
+
+// spinIndexHTML is the static file the Spin app's first component mounts:
+// over Spin's 128-byte inline limit, so it is pushed as a data layer.
+const spinIndexHTML = `<!doctype html>
+<html><head><title>shapes-app</title></head>
+<body><p>A static file of a Spin application, pushed as a data layer by spin registry push.</p></body></html>
+`
+
+// spin follows fermyon/spin crates/oci/src/client.rs (push_locked_core,
+// assemble_layers in AssemblyMode::Simple, Spin 3): one layer
+// application/vnd.wasm.content.layer.v1+wasm per component (no
+// annotations), one application/vnd.wasm.content.layer.v1+data per file
+// over 128 bytes (smaller ones are inlined), the locked application
+// (serde_json, keys of maps sorted, "origin" removed, each source and file
+// replaced by its digest) as the last layer
+// application/vnd.fermyon.spin.application.v1+config, an OCI image config
+// (architecture wasm, os wasip1, the label com.fermyon.spin.lockedAppDigest)
+// and the inferred annotations (created, authors, version, title).
+// Components: "hello" (plugin.wasm, mounting index.html) and "adder"
+// (tiny.wasm).
+func spin(plugin []byte) (*layout, error) {
+	l := &layout{}
+	hello := l.add("application/vnd.wasm.content.layer.v1+wasm", plugin, nil)
+	adder := l.add("application/vnd.wasm.content.layer.v1+wasm", tiny, nil)
+	index := l.add("application/vnd.wasm.content.layer.v1+data", []byte(spinIndexHTML), nil)
+	locked := `{"spin_lock_version":0,"metadata":{"authors":["wasmgate tests"],"name":"shapes-app","trigger":{"type":"http"},"version":"0.1.0"},` +
+		`"triggers":[{"id":"trigger--hello","trigger_type":"http","trigger_config":{"component":"hello","route":"/hello"}},` +
+		`{"id":"trigger--adder","trigger_type":"http","trigger_config":{"component":"adder","route":"/add"}}],` +
+		`"components":[{"id":"hello","metadata":{"allowed_outbound_hosts":[]},"source":{"content_type":"application/wasm","digest":"` + hello.Digest.String() + `"},` +
+		`"files":[{"digest":"` + index.Digest.String() + `","path":"index.html"}]},` +
+		`{"id":"adder","metadata":{"allowed_outbound_hosts":[]},"source":{"content_type":"application/wasm","digest":"` + adder.Digest.String() + `"}}]}`
+	app := l.add("application/vnd.fermyon.spin.application.v1+config", []byte(locked), nil)
+	cfg := l.add(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"wasm","os":"wasip1","config":{"Labels":{"com.fermyon.spin.lockedAppDigest":"`+app.Digest.String()+`"}},"rootfs":{"type":"layers","diff_ids":[]}}`), nil)
+	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, Config: cfg, Layers: []ocispec.Descriptor{hello, adder, index, app},
+		Annotations: map[string]string{
+			ocispec.AnnotationCreated: created.Format(time.RFC3339),
+			ocispec.AnnotationAuthors: "wasmgate tests",
+			ocispec.AnnotationVersion: "0.1.0",
+			ocispec.AnnotationTitle:   "shapes-app",
+		}}
+	m.SchemaVersion = 2
+	var err error
+	l.manifest, err = json.Marshal(m)
 	return l, err
 }
