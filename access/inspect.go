@@ -35,6 +35,9 @@ func Inspect(ctx context.Context, src oras.ReadOnlyTarget, reference string, opt
 			MediaType: m.OCI.Config.MediaType, Digest: m.OCI.Config.Digest.String(), Size: m.OCI.Config.Size,
 		},
 	}
+	if m.Shape == artifact.ShapeSpin {
+		return inspectSpin(ctx, src, m, opts, in)
+	}
 	if m.Layers.Wasm.Size > opts.MaxLayerBytes {
 		return nil, &artifact.SizeError{What: "wasm layer", Digest: m.Layers.Wasm.Digest, Limit: opts.MaxLayerBytes, Actual: -1, Err: artifact.ErrTooLarge}
 	}
@@ -101,10 +104,9 @@ func Inspect(ctx context.Context, src oras.ReadOnlyTarget, reference string, opt
 		in.Policy = &s
 	}
 	for _, d := range m.OCI.Layers {
-		li := artifact.LayerInfo{Role: artifact.RoleOf(d.MediaType), MediaType: d.MediaType, Digest: d.Digest.String(), Size: d.Size, Title: artifact.Title(d)}
-		if d.Digest == m.Layers.Wasm.Digest && (li.Role == artifact.RoleWasm || m.Layers.Archive) {
-			// A compat tar+gzip is the wasm layer of its shape.
-			li.Role, li.Kind = artifact.RoleWasm, in.Kind
+		li := artifact.LayerInfo{Role: m.LayerRole(d), MediaType: d.MediaType, Digest: d.Digest.String(), Size: d.Size, Title: artifact.Title(d)}
+		if li.Role == artifact.RoleWasm {
+			li.Kind = in.Kind
 		}
 		in.Layers = append(in.Layers, li)
 	}

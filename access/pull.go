@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/opencontainers/go-digest"
@@ -94,7 +95,13 @@ func CheckLayers(layers []ocispec.Descriptor, opts PullOptions) error {
 // unknown when its shape gave it no role (a compat tar+gzip is its wasm
 // layer, whatever its media type says).
 func checkManifestLayers(m *artifact.Manifest, opts PullOptions) error {
-	return checkLayers(m.OCI.Layers, m.Layers.Unknown, opts)
+	layers := m.OCI.Layers
+	if len(m.Layers.Data) > 0 {
+		// A Spin application's data layers (one per static file) are
+		// neither fetched nor written: they do not count.
+		layers = slices.DeleteFunc(slices.Clone(layers), func(d ocispec.Descriptor) bool { return m.LayerRole(d) == artifact.RoleData })
+	}
+	return checkLayers(layers, m.Layers.Unknown, opts)
 }
 
 func checkLayers(layers, unknown []ocispec.Descriptor, opts PullOptions) error {
@@ -123,6 +130,9 @@ type Pulled struct {
 	Component *artifact.ComponentInfo
 	Policy    *permissions.Policy // nil without a policy layer
 	Files     []File              // what was written, wasm first
+	// Components are a Spin application's components, each written as
+	// ID.wasm (Kind is then the first component's).
+	Components []artifact.SpinComponent
 }
 
 // File is one layer written out.
@@ -163,6 +173,9 @@ func PullManifest(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Mani
 	opts = opts.withDefaults()
 	if err := checkManifestLayers(m, opts); err != nil {
 		return nil, fmt.Errorf("manifest %s: %w", m.Descriptor.Digest, err)
+	}
+	if m.Shape == artifact.ShapeSpin {
+		return pullSpin(ctx, src, m, dir, opts)
 	}
 	if m.Layers.Wasm.Size > opts.MaxLayerBytes {
 		return nil, &artifact.SizeError{What: "wasm layer", Digest: m.Layers.Wasm.Digest, Limit: opts.MaxLayerBytes, Actual: -1, Err: artifact.ErrTooLarge}
@@ -255,6 +268,9 @@ type staged struct {
 	archive   bool
 	extracted digest.Digest
 	size      int64
+	// fixed is the file name, when the shape gives one (a Spin
+	// component's id).
+	fixed string
 }
 
 // staging holds verified blobs in temporary files inside dir until every
@@ -339,6 +355,9 @@ func (s *staging) name(kind artifact.Kind) {
 			def = string(kind) + ".wasm"
 		}
 		n := artifact.Title(it.desc)
+		if it.fixed != "" {
+			def, n = it.fixed, it.fixed
+		}
 		if it.archive {
 			// The layer's title names the archive, not the module in it.
 			def, n = artifact.CompatWasmFile, artifact.CompatWasmFile

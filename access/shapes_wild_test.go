@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -154,5 +155,88 @@ func TestPullCompatTruncatedByRegistry(t *testing.T) {
 	_, err = access.PullManifest(testkit.Context(t), dst, m, t.TempDir(), access.PullOptions{})
 	if !errors.Is(err, artifact.ErrSizeMismatch) || errors.Is(err, artifact.ErrInvalidArchive) {
 		t.Errorf("got %v, want ErrSizeMismatch alone", err)
+	}
+}
+
+// A Spin application as spin registry push writes it, on both registry
+// kinds: inspect lists its components (id, layer digest, size, kind);
+// pull writes each component as ID.wasm, byte-identical, and no data.
+func TestPullSpin(t *testing.T) {
+	plugin := testkit.ReadFile(t, fixture("shapes/plugin.wasm"))
+	tiny := testkit.ReadFile(t, fixture("wasm/tiny.wasm"))
+	for _, kind := range testregistry.Kinds() {
+		t.Run(string(kind), func(t *testing.T) {
+			reg := testregistry.New(t, kind)
+			dst, _ := registryTarget(t, reg, "shapes/spin", 5*time.Second)
+			desc := testkit.PushLayout(t, dst, testkit.ShapeLayout(t, "spin"), "v1")
+			in, err := access.Inspect(testkit.Context(t), dst, "v1", access.PullOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in.Shape != artifact.ShapeSpin || len(in.Components) != 2 || in.Config.OS != "wasip1" {
+				t.Fatalf("inspect: %+v", in)
+			}
+			for i, want := range []struct {
+				id   string
+				data []byte
+			}{{"hello", plugin}, {"adder", tiny}} {
+				c := in.Components[i]
+				if c.ID != want.id || c.Source != digestOf(want.data) || c.Size != int64(len(want.data)) || c.Kind != artifact.KindModule {
+					t.Errorf("component %d: %+v", i, c)
+				}
+			}
+			var roles []artifact.LayerRole
+			for _, l := range in.Layers {
+				roles = append(roles, l.Role)
+			}
+			if fmt.Sprint(roles) != "[wasm wasm data app]" {
+				t.Errorf("roles %v", roles)
+			}
+			out := t.TempDir()
+			p, err := access.Pull(testkit.Context(t), dst, "v1", out, access.PullOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Manifest.Descriptor.Digest != desc.Digest || len(p.Files) != 2 || len(p.Components) != 2 {
+				t.Fatalf("pulled %+v", p)
+			}
+			for name, want := range map[string][]byte{"hello.wasm": plugin, "adder.wasm": tiny} {
+				if !bytes.Equal(testkit.ReadFile(t, filepath.Join(out, name)), want) {
+					t.Errorf("%s differs", name)
+				}
+			}
+			if entries, _ := filepath.Glob(filepath.Join(out, "*")); len(entries) != 2 {
+				t.Errorf("output dir holds %v", entries)
+			}
+		})
+	}
+}
+
+// A Spin application whose locked application names a layer that is not
+// in its manifest is refused by pull and inspect before any component is
+// fetched, and pull leaves nothing behind.
+func TestPullSpinLockedAppNamesMissingLayer(t *testing.T) {
+	reg := testregistry.Distribution(t)
+	dst, _ := registryTarget(t, reg, "shapes/spin-missing", 5*time.Second)
+	ctx := testkit.Context(t)
+	tiny := testkit.ReadFile(t, fixture("wasm/tiny.wasm"))
+	missing := digestOf([]byte("a component that was never pushed"))
+	locked := []byte(`{"spin_lock_version":0,"triggers":[],"components":[` +
+		`{"id":"adder","source":{"content_type":"application/wasm","digest":"` + digestOf(tiny).String() + `"}},` +
+		`{"id":"ghost","source":{"content_type":"application/wasm","digest":"` + missing.String() + `"}}]}`)
+	desc := seed(t, dst, "v1", "", blob{mediaType: ocispec.MediaTypeImageConfig, data: []byte(`{"architecture":"wasm","os":"wasip1","rootfs":{"type":"layers","diff_ids":[]}}`)},
+		blob{mediaType: artifact.MediaTypeWasmContentLayer, data: tiny},
+		blob{mediaType: artifact.MediaTypeSpinApp, data: locked})
+	reg.Faults.ResetLog()
+	out := filepath.Join(t.TempDir(), "out")
+	if _, err := access.Pull(ctx, dst, desc.Digest.String(), out, access.PullOptions{}); !errors.Is(err, artifact.ErrInvalidSpinApp) {
+		t.Errorf("pull: %v, want ErrInvalidSpinApp", err)
+	}
+	assertNoFiles(t, out)
+	if n := reg.Faults.Count("GET", "/blobs/"+digestOf(tiny).String()); n != 0 {
+		t.Errorf("a component was fetched %d times before the refusal", n)
+	}
+	if _, err := access.Inspect(ctx, dst, desc.Digest.String(), access.PullOptions{}); !errors.Is(err, artifact.ErrInvalidSpinApp) {
+		t.Errorf("inspect: %v, want ErrInvalidSpinApp", err)
 	}
 }

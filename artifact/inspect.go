@@ -22,6 +22,9 @@ type Inspection struct {
 	// Component is what a component imports and exports, read from its
 	// binary; nil for a core module.
 	Component *ComponentInfo `json:"component,omitempty"`
+	// Components are a Spin application's components: id, the digest and
+	// size of its wasm layer, its kind.
+	Components []SpinComponent `json:"components,omitempty"`
 }
 
 // ConfigInfo is the config part of an [Inspection].

@@ -70,3 +70,33 @@ func shapeOf(m ocispec.Manifest, l Layers) Shape {
 		return ShapeWasm
 	}
 }
+
+// LayerRole is the role layer d plays in m as its shape classified it:
+// a compat archive and every Spin component are wasm, Spin's data and
+// locked-app layers data and app, wasme's repeated config config.
+func (m *Manifest) LayerRole(d ocispec.Descriptor) LayerRole {
+	l := m.Layers
+	is := func(p *ocispec.Descriptor) bool { return p != nil && p.Digest == d.Digest }
+	in := func(ds []ocispec.Descriptor) bool {
+		for _, x := range ds {
+			if x.Digest == d.Digest {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case (l.Wasm.Digest != "" && d.Digest == l.Wasm.Digest) || in(l.Components):
+		return RoleWasm
+	case is(l.Policy):
+		return RolePolicy
+	case is(l.Config):
+		return RoleConfig
+	case is(l.LockedApp):
+		return RoleApp
+	case in(l.Data):
+		return RoleData
+	default:
+		return RoleUnknown
+	}
+}
