@@ -95,12 +95,17 @@ type inspectOutput struct {
 // pullRefusal says why pull (without --verified) would refuse the
 // artifact in, by the library's own layer rules; "" when it would not.
 func pullRefusal(in *artifact.Inspection) string {
-	layers := make([]ocispec.Descriptor, len(in.Layers))
-	for i, l := range in.Layers {
-		layers[i] = ocispec.Descriptor{MediaType: l.MediaType, Digest: digest.Digest(l.Digest), Size: l.Size}
-		if l.Role == artifact.RoleWasm {
-			// The rules are about roles: a compat tar+gzip is its shape's
-			// wasm layer whatever its media type.
+	layers := make([]ocispec.Descriptor, 0, len(in.Layers))
+	for _, l := range in.Layers {
+		if l.Role == artifact.RoleData {
+			continue // a Spin app's data: pull neither counts nor writes it
+		}
+		layers = append(layers, ocispec.Descriptor{MediaType: l.MediaType, Digest: digest.Digest(l.Digest), Size: l.Size})
+		i := len(layers) - 1
+		if l.Role != artifact.RoleUnknown {
+			// The rules are about roles: a compat tar+gzip, a Spin data
+			// layer have the role their shape gives them whatever their
+			// media type.
 			layers[i].MediaType = artifact.MediaTypeWasm
 		}
 	}
@@ -131,6 +136,12 @@ func printInspection(c *cli.Context, in *artifact.Inspection) {
 		fmt.Fprintf(w, "Created:       %s\n", in.Config.Created)
 	}
 	fmt.Fprintf(w, "Config:        %s %s (%d bytes)\n", in.Config.MediaType, in.Config.Digest, in.Config.Size)
+	if len(in.Components) > 0 {
+		fmt.Fprintln(w, "Components:")
+		for _, sc := range in.Components {
+			fmt.Fprintf(w, "  %-16s %s (%d bytes) %s\n", sc.ID, sc.Source, sc.Size, sc.Kind)
+		}
+	}
 	fmt.Fprintln(w, "Layers:")
 	for _, l := range in.Layers {
 		extra := ""

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
@@ -161,3 +162,73 @@ func TestShapesCompatHostileCLI(t *testing.T) {
 		})
 	}
 }
+
+// A Spin application (testdata/shapes/spin, two components) on both
+// registry kinds, signed by the cosign CLI: inspect lists the components;
+// pull writes each byte-identical; verify accepts it as a wasm subject
+// (every component layer and the data checked, the locked application
+// matched against the manifest); run refuses the whole app with the
+// reason and runs one component with --component.
+func TestShapesSpinCLI(t *testing.T) {
+	peers.Binary(t, "cosign")
+	t.Setenv("COSIGN_PASSWORD", "")
+	dir, key, _ := peers.CosignKeys(t)
+	trust := filepath.Join(dir, "trust.yaml")
+	if err := os.WriteFile(trust, []byte(shapesTrust), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plugin := testkit.ReadFile(t, filepath.Join("..", "..", "testdata", "shapes", "plugin.wasm"))
+	tiny := testkit.ReadFile(t, filepath.Join("..", "..", "testdata", "wasm", "tiny.wasm"))
+	for _, kind := range testregistry.Kinds() {
+		t.Run(string(kind), func(t *testing.T) {
+			reg := testregistry.New(t, kind)
+			cliEnv(t, reg)
+			desc := testkit.PushLayout(t, reg.Repository(t, "apps/spin"), testkit.ShapeLayout(t, "spin"), "v1")
+			pinned := reg.Ref("apps/spin", desc.Digest.String())
+			peers.CosignSign(t, key, pinned, peers.CosignBundle)
+
+			code, stdout, stderr := wasmgate(t, "inspect", pinned)
+			if code != exitOK || !strings.Contains(stdout, "Shape:         spin") || strings.Contains(stdout, "Pull:") {
+				t.Errorf("inspect: exit %d\n%s%s", code, stdout, stderr)
+			}
+			for _, want := range []string{"hello", "adder", digestOfBytes(plugin), digestOfBytes(tiny)} {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("inspect does not list %s:\n%s", want, stdout)
+				}
+			}
+			out := t.TempDir()
+			if code, stdout, stderr := wasmgate(t, "pull", pinned, "-o", out); code != exitOK {
+				t.Fatalf("pull: exit %d\n%s%s", code, stdout, stderr)
+			}
+			for name, want := range map[string][]byte{"hello.wasm": plugin, "adder.wasm": tiny} {
+				if !bytes.Equal(testkit.ReadFile(t, filepath.Join(out, name)), want) {
+					t.Errorf("pull: %s differs", name)
+				}
+			}
+			code, stdout, stderr = wasmgate(t, "verify", "--policy", trust, pinned, "--output", "json")
+			if code != exitOK {
+				t.Fatalf("verify: exit %d\n%s%s", code, stdout, stderr)
+			}
+			if res := verifyResult(t, stdout); res.SubjectKind != artifact.SubjectWasm {
+				t.Errorf("verify: subject %s", res.SubjectKind)
+			}
+			code, stdout, stderr = wasmgate(t, "run", "--insecure-skip-verify", pinned)
+			if code != exitRunRefused || stdout != "" || !strings.Contains(stderr, "hello, adder") || !strings.Contains(stderr, "--component") {
+				t.Errorf("run without --component: exit %d\n%q\n%s", code, stdout, stderr)
+			}
+			code, stdout, stderr = wasmgate(t, "run", "--policy", trust, pinned)
+			if code != exitRunRefused || !strings.Contains(stdout+stderr, "Spin application of 2 components") {
+				t.Errorf("verified run: exit %d\n%q\n%s", code, stdout, stderr)
+			}
+			code, stdout, stderr = wasmgate(t, "run", "--insecure-skip-verify", "--component", "hello", pinned)
+			if code != exitOK || stdout != "hello from a wasm plugin\n" {
+				t.Errorf("run --component hello: exit %d\n%q\n%s", code, stdout, stderr)
+			}
+			if code, _, stderr := wasmgate(t, "run", "--insecure-skip-verify", "--component", "nope", pinned); code != exitUsage || !strings.Contains(stderr, "hello, adder") {
+				t.Errorf("run --component nope: exit %d\n%s", code, stderr)
+			}
+		})
+	}
+}
+
+func digestOfBytes(b []byte) string { return digest.FromBytes(b).String() }
