@@ -1,11 +1,15 @@
 package artifact_test
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/wasmgate/wasmgate/artifact"
 )
@@ -111,4 +115,21 @@ func FuzzParseLockedApp(f *testing.F) {
 			seen[c.ID] = true
 		}
 	})
+}
+
+// Spin 1.x pushed the locked application as the config: such a manifest
+// is a Spin application of one component, whose Wasm is set.
+func TestSpinLockedAppAsConfig(t *testing.T) {
+	wasm := ocispec.Descriptor{MediaType: artifact.MediaTypeWasmContentLayer, Digest: digest.FromString("w"), Size: 1}
+	m := ocispec.Manifest{Config: ocispec.Descriptor{MediaType: artifact.MediaTypeSpinApp, Digest: digest.FromString("c"), Size: 1},
+		Layers: []ocispec.Descriptor{wasm, {MediaType: artifact.MediaTypeSpinData, Digest: digest.FromString("d"), Size: 1}}}
+	m.SchemaVersion = 2
+	raw, _ := json.Marshal(m)
+	pm, err := artifact.ParseManifest(ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromBytes(raw), Size: int64(len(raw))}, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pm.Shape != artifact.ShapeSpin || pm.Layers.LockedApp != nil || pm.Layers.Wasm.Digest != wasm.Digest || len(pm.Layers.Data) != 1 {
+		t.Errorf("%s %+v", pm.Shape, pm.Layers)
+	}
 }
