@@ -38,6 +38,12 @@ const (
 	MediaTypeW3CModule           = "application/vnd.w3c.wasm.module.v1+wasm"
 	MediaTypeW3CComponent        = "application/vnd.w3c.wasm.component.v1+wasm"
 	MediaTypeWasmComponentV1Wasm = "application/vnd.wasm.component.v1+wasm"
+	// MediaTypeWasmCloudActorConfig is the config of a wasmCloud actor
+	// as `wash push` writes it ({} unless a config file is given); its
+	// layer is [MediaTypeWasmeLayer]. MediaTypeWasmCloudActorLayer is the
+	// older actor-archive layer type.
+	MediaTypeWasmCloudActorConfig = "application/vnd.wasmcloud.actor.archive.config"
+	MediaTypeWasmCloudActorLayer  = "application/vnd.wasmcloud.actor.archive.layer.v1+wasm"
 	// MediaTypeImageLayerGzip is the layer of Istio's "compat" variant:
 	// a container image whose one tar+gzip layer holds plugin.wasm.
 	MediaTypeImageLayerGzip = ocispec.MediaTypeImageLayerGzip
@@ -61,6 +67,7 @@ var (
 		MediaTypeW3CModule,
 		MediaTypeW3CComponent,
 		MediaTypeWasmComponentV1Wasm,
+		MediaTypeWasmCloudActorLayer,
 	}
 	// policyLayerTypes are the layer media types that carry a permission
 	// policy. The generic YAML types are what older publishers used.
@@ -71,7 +78,7 @@ var (
 		"text/yaml",
 	}
 	// wasmConfigTypes identify a wasm artifact by its config alone.
-	wasmConfigTypes = []string{MediaTypeConfig, MediaTypeConfigV1, MediaTypeWasmeConfig, MediaTypeSpinApp}
+	wasmConfigTypes = []string{MediaTypeConfig, MediaTypeConfigV1, MediaTypeWasmeConfig, MediaTypeSpinApp, MediaTypeWasmCloudActorConfig}
 	// neutralConfigTypes say nothing about the payload: wasm-to-oci pushed
 	// an image config ({}), OCI 1.1 artifacts use the empty descriptor. An
 	// artifact with such a config is wasm when its layers say so.

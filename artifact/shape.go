@@ -34,6 +34,10 @@ const (
 	// application (config in Spin 1.x, a layer since) that names each
 	// component's layer by digest.
 	ShapeSpin Shape = "spin"
+	// ShapeWasmCloud: a wasmCloud actor as `wash push` writes it: config
+	// [MediaTypeWasmCloudActorConfig], the module as
+	// [MediaTypeWasmeLayer] (or the older [MediaTypeWasmCloudActorLayer]).
+	ShapeWasmCloud Shape = "wasmcloud-actor"
 )
 
 // isCompat: the manifest declares itself Istio's compat variant.
@@ -61,6 +65,8 @@ func shapeOf(m ocispec.Manifest, l Layers) Shape {
 		return ShapeIstioCompat
 	case isSpin(m):
 		return ShapeSpin
+	case m.Config.MediaType == MediaTypeWasmCloudActorConfig || l.Wasm.MediaType == MediaTypeWasmCloudActorLayer:
+		return ShapeWasmCloud
 	case m.Config.MediaType == MediaTypeWasmeConfig || m.ArtifactType == MediaTypeWasmeConfig || l.Wasm.MediaType == MediaTypeWasmeLayer:
 		return ShapeWasme
 	case m.Config.MediaType == ocispec.MediaTypeImageConfig && m.ArtifactType == "" &&

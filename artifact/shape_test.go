@@ -47,6 +47,7 @@ func TestParseManifestShapes(t *testing.T) {
 		{"istio-compat", artifact.ShapeIstioCompat, true, false},
 		{"runwasi", artifact.ShapeRunwasi, false, false},
 		{"spin", artifact.ShapeSpin, false, false},
+		{"wasmcloud", artifact.ShapeWasmCloud, false, false},
 	} {
 		t.Run(tc.layout, func(t *testing.T) {
 			desc, raw := layoutManifest(t, tc.layout)

@@ -55,6 +55,7 @@ func TestShapesInTheWildCLI(t *testing.T) {
 			{"wasme", artifact.ShapeWasme, "filter.wasm"},
 			{"istio-compat", artifact.ShapeIstioCompat, "plugin.wasm"},
 			{"runwasi", artifact.ShapeRunwasi, "module.wasm"},
+			{"wasmcloud", artifact.ShapeWasmCloud, "module.wasm"},
 		} {
 			t.Run(string(kind)+"/"+tc.layout, func(t *testing.T) {
 				cliEnv(t, reg)

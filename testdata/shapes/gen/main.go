@@ -47,6 +47,7 @@ func main() {
 		"istio-compat": istioCompat,
 		"runwasi":      runwasi,
 		"spin":         spin,
+		"wasmcloud":    wasmcloud,
 	} {
 		l, err := build(plugin)
 		if err != nil {
@@ -257,6 +258,25 @@ func spin(plugin []byte) (*layout, error) {
 			ocispec.AnnotationVersion: "0.1.0",
 			ocispec.AnnotationTitle:   "shapes-app",
 		}}
+	m.SchemaVersion = 2
+	var err error
+	l.manifest, err = json.Marshal(m)
+	return l, err
+}
+
+// wasmcloud follows wasmCloud's wash `reg push` of an actor
+// (push_oci_artifact in wash-lib's registry code): the blank config {}
+// typed application/vnd.wasmcloud.actor.archive.config, the module as
+// one layer application/vnd.module.wasm.content.layer.v1+wasm without
+// annotations, the manifest built by oci-distribution's
+// OciImageManifest::build (mediaType set, no annotations). wash checks
+// the module carries wascap claims before pushing; plugin.wasm has none,
+// which nothing here reads.
+func wasmcloud(plugin []byte) (*layout, error) {
+	l := &layout{}
+	cfg := l.add("application/vnd.wasmcloud.actor.archive.config", []byte(`{}`), nil)
+	mod := l.add("application/vnd.module.wasm.content.layer.v1+wasm", plugin, nil)
+	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, Config: cfg, Layers: []ocispec.Descriptor{mod}}
 	m.SchemaVersion = 2
 	var err error
 	l.manifest, err = json.Marshal(m)
