@@ -26,7 +26,7 @@ func FuzzParseManifest(f *testing.F) {
 	f.Add([]byte(`{"schemaVersion":2,"artifactType":"application/wasm","config":{},"layers":[{"mediaType":"application/wasm","digest":"sha512:00","size":-1}]}`))
 	f.Add([]byte(`not json`))
 	sentinels := []error{artifact.ErrInvalidManifest, artifact.ErrNotWasmArtifact, artifact.ErrNoWasmLayer,
-		artifact.ErrMultipleWasm, artifact.ErrMultiplePolicies}
+		artifact.ErrMultipleWasm, artifact.ErrMultiplePolicies, artifact.ErrInvalidSpinApp}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromBytes(raw), Size: int64(len(raw))}
 		m, err := artifact.ParseManifest(desc, raw)

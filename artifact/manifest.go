@@ -68,7 +68,8 @@ func (m *Manifest) ArtifactType() string {
 // ParseManifest parses raw as an OCI image manifest and classifies its
 // layers. desc is the descriptor raw was fetched and verified by. It
 // returns an error wrapping [ErrInvalidManifest], [ErrNotWasmArtifact],
-// [ErrNoWasmLayer], [ErrMultipleWasm] or [ErrMultiplePolicies].
+// [ErrNoWasmLayer], [ErrMultipleWasm], [ErrMultiplePolicies] or, for a
+// Spin application, [ErrInvalidSpinApp].
 func ParseManifest(desc ocispec.Descriptor, raw []byte) (*Manifest, error) {
 	what := "manifest " + desc.Digest.String()
 	var m ocispec.Manifest

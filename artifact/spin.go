@@ -31,9 +31,13 @@ const (
 	RoleApp  LayerRole = "app"  // the locked application
 )
 
-// MaxSpinComponents bounds the components of a locked application (Spin
-// itself stops at 500 layers).
-const MaxSpinComponents = 256
+// MaxSpinComponents bounds the components of a locked application, and
+// MaxSpinLayers a Spin application's layers: Spin itself stops at 500
+// (ECR's limit), and every layer is a request verify makes.
+const (
+	MaxSpinComponents = 256
+	MaxSpinLayers     = 500
+)
 
 // isSpin: the manifest is a Spin application, by its config or a layer.
 func isSpin(m ocispec.Manifest) bool {
@@ -47,6 +51,9 @@ func isSpin(m ocispec.Manifest) bool {
 // component (Wasm is set when there is exactly one), data and archive
 // layers are data, one layer may be the locked application.
 func classifySpin(m ocispec.Manifest) (Layers, error) {
+	if len(m.Layers) > MaxSpinLayers {
+		return Layers{}, &FormatError{What: "layers", Err: fmt.Errorf("%w: %d layers, more than %d", ErrInvalidSpinApp, len(m.Layers), MaxSpinLayers)}
+	}
 	var l Layers
 	for i, d := range m.Layers {
 		switch {

@@ -3,6 +3,7 @@ package artifact_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,5 +132,21 @@ func TestSpinLockedAppAsConfig(t *testing.T) {
 	}
 	if pm.Shape != artifact.ShapeSpin || pm.Layers.LockedApp != nil || pm.Layers.Wasm.Digest != wasm.Digest || len(pm.Layers.Data) != 1 {
 		t.Errorf("%s %+v", pm.Shape, pm.Layers)
+	}
+}
+
+// Every layer of a Spin application is a request verify makes: a manifest
+// of more than MaxSpinLayers is refused before any.
+func TestSpinTooManyLayers(t *testing.T) {
+	wasm := ocispec.Descriptor{MediaType: artifact.MediaTypeWasmContentLayer, Digest: digest.FromString("w"), Size: 1}
+	m := ocispec.Manifest{Config: ocispec.Descriptor{MediaType: artifact.MediaTypeSpinApp, Digest: digest.FromString("c"), Size: 1}, Layers: []ocispec.Descriptor{wasm}}
+	for i := range artifact.MaxSpinLayers {
+		m.Layers = append(m.Layers, ocispec.Descriptor{MediaType: artifact.MediaTypeSpinData, Digest: digest.FromString(fmt.Sprint(i)), Size: 1})
+	}
+	m.SchemaVersion = 2
+	raw, _ := json.Marshal(m)
+	_, err := artifact.ParseManifest(ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromBytes(raw), Size: int64(len(raw))}, raw)
+	if !errors.Is(err, artifact.ErrInvalidSpinApp) {
+		t.Errorf("got %v, want ErrInvalidSpinApp", err)
 	}
 }
