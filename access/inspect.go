@@ -30,9 +30,13 @@ func Inspect(ctx context.Context, src oras.ReadOnlyTarget, reference string, opt
 		ArtifactType: m.ArtifactType(),
 		Size:         m.Descriptor.Size,
 		Annotations:  m.OCI.Annotations,
+		Shape:        m.Shape,
 		Config: artifact.ConfigInfo{
 			MediaType: m.OCI.Config.MediaType, Digest: m.OCI.Config.Digest.String(), Size: m.OCI.Config.Size,
 		},
+	}
+	if m.Shape == artifact.ShapeSpin {
+		return inspectSpin(ctx, src, m, opts, in)
 	}
 	if m.Layers.Wasm.Size > opts.MaxLayerBytes {
 		return nil, &artifact.SizeError{What: "wasm layer", Digest: m.Layers.Wasm.Digest, Limit: opts.MaxLayerBytes, Actual: -1, Err: artifact.ErrTooLarge}
@@ -63,14 +67,15 @@ func Inspect(ctx context.Context, src oras.ReadOnlyTarget, reference string, opt
 			return err
 		}
 		defer rc.Close()
-		var w io.Writer = header
+		ww := NewWasmWriter(header, m.Layers, opts.MaxLayerBytes)
+		var w io.Writer = ww
 		if opts.Progress != nil {
 			if pw := opts.Progress(m.Layers.Wasm, artifact.Title(m.Layers.Wasm)); pw != nil {
 				defer pw.Close()
 				w = io.MultiWriter(w, pw)
 			}
 		}
-		return copyVerified(w, rc, m.Layers.Wasm, "wasm layer")
+		return ww.Finish(copyVerified(w, rc, m.Layers.Wasm, "wasm layer"))
 	})
 	if pd := m.Layers.Policy; pd != nil {
 		g.Go(func() error {
@@ -99,8 +104,8 @@ func Inspect(ctx context.Context, src oras.ReadOnlyTarget, reference string, opt
 		in.Policy = &s
 	}
 	for _, d := range m.OCI.Layers {
-		li := artifact.LayerInfo{Role: artifact.RoleOf(d.MediaType), MediaType: d.MediaType, Digest: d.Digest.String(), Size: d.Size, Title: artifact.Title(d)}
-		if d.Digest == m.Layers.Wasm.Digest && li.Role == artifact.RoleWasm {
+		li := artifact.LayerInfo{Role: m.LayerRole(d), MediaType: d.MediaType, Digest: d.Digest.String(), Size: d.Size, Title: artifact.Title(d)}
+		if li.Role == artifact.RoleWasm {
 			li.Kind = in.Kind
 		}
 		in.Layers = append(in.Layers, li)

@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 	"oras.land/oras-go/v2"
@@ -80,6 +82,29 @@ func (o PullOptions) withDefaults() PullOptions {
 // [ErrTooManyLayers] or [ErrUnknownLayers]. Inspect uses it to say whether
 // a pull would take an artifact it describes.
 func CheckLayers(layers []ocispec.Descriptor, opts PullOptions) error {
+	var unknown []ocispec.Descriptor
+	for _, d := range layers {
+		if artifact.RoleOf(d.MediaType) == artifact.RoleUnknown {
+			unknown = append(unknown, d)
+		}
+	}
+	return checkLayers(layers, unknown, opts)
+}
+
+// checkManifestLayers is CheckLayers on a classified manifest: a layer is
+// unknown when its shape gave it no role (a compat tar+gzip is its wasm
+// layer, whatever its media type says).
+func checkManifestLayers(m *artifact.Manifest, opts PullOptions) error {
+	layers := m.OCI.Layers
+	if len(m.Layers.Data) > 0 {
+		// A Spin application's data layers (one per static file) are
+		// neither fetched nor written: they do not count.
+		layers = slices.DeleteFunc(slices.Clone(layers), func(d ocispec.Descriptor) bool { return m.LayerRole(d) == artifact.RoleData })
+	}
+	return checkLayers(layers, m.Layers.Unknown, opts)
+}
+
+func checkLayers(layers, unknown []ocispec.Descriptor, opts PullOptions) error {
 	opts = opts.withDefaults()
 	if len(layers) > opts.MaxLayers {
 		return fmt.Errorf("%w: the manifest lists %d layers, more than %d (a wasm artifact has one wasm layer, "+
@@ -87,12 +112,6 @@ func CheckLayers(layers []ocispec.Descriptor, opts PullOptions) error {
 	}
 	if opts.AllowUnknownLayers {
 		return nil
-	}
-	var unknown []ocispec.Descriptor
-	for _, d := range layers {
-		if artifact.RoleOf(d.MediaType) == artifact.RoleUnknown {
-			unknown = append(unknown, d)
-		}
 	}
 	if len(unknown) > 0 {
 		return fmt.Errorf("%w: %d of the %d layers (first: %s %s) are refused unless unknown layers are allowed",
@@ -111,6 +130,9 @@ type Pulled struct {
 	Component *artifact.ComponentInfo
 	Policy    *permissions.Policy // nil without a policy layer
 	Files     []File              // what was written, wasm first
+	// Components are a Spin application's components, each written as
+	// ID.wasm (Kind is then the first component's).
+	Components []artifact.SpinComponent
 }
 
 // File is one layer written out.
@@ -120,6 +142,10 @@ type File struct {
 	MediaType string             `json:"mediaType"`
 	Digest    string             `json:"digest"`
 	Size      int64              `json:"size"`
+	// LayerDigest is set when the file was extracted from a layer (Istio's
+	// compat plugin.wasm): the layer verified, whose digest is not the
+	// file's. MediaType is then the layer's.
+	LayerDigest string `json:"layerDigest,omitempty"`
 }
 
 // Pull fetches the artifact that reference names in src and writes its
@@ -145,8 +171,11 @@ func Pull(ctx context.Context, src oras.ReadOnlyTarget, reference, dir string, o
 // pulls exactly what it verified.
 func PullManifest(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manifest, dir string, opts PullOptions) (_ *Pulled, err error) {
 	opts = opts.withDefaults()
-	if err := CheckLayers(m.OCI.Layers, opts); err != nil {
+	if err := checkManifestLayers(m, opts); err != nil {
 		return nil, fmt.Errorf("manifest %s: %w", m.Descriptor.Digest, err)
+	}
+	if m.Shape == artifact.ShapeSpin {
+		return pullSpin(ctx, src, m, dir, opts)
 	}
 	if m.Layers.Wasm.Size > opts.MaxLayerBytes {
 		return nil, &artifact.SizeError{What: "wasm layer", Digest: m.Layers.Wasm.Digest, Limit: opts.MaxLayerBytes, Actual: -1, Err: artifact.ErrTooLarge}
@@ -179,7 +208,7 @@ func PullManifest(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Mani
 		return err
 	})
 	g.Go(func() error {
-		return st.download(gctx, src, m.Layers.Wasm, artifact.RoleWasm, wasmHeader, opts.Progress)
+		return st.downloadWasm(gctx, src, m.Layers, wasmHeader, opts)
 	})
 	if pd := m.Layers.Policy; pd != nil {
 		g.Go(func() error {
@@ -234,6 +263,14 @@ type staged struct {
 	role  artifact.LayerRole
 	tmp   string
 	final string
+	// archive: the file is plugin.wasm extracted from desc, whose digest
+	// and size are extracted and size.
+	archive   bool
+	extracted digest.Digest
+	size      int64
+	// fixed is the file name, when the shape gives one (a Spin
+	// component's id).
+	fixed string
 }
 
 // staging holds verified blobs in temporary files inside dir until every
@@ -250,35 +287,44 @@ func (s *staging) add(it *staged) {
 	s.mu.Unlock()
 }
 
-func (s *staging) download(ctx context.Context, src oras.ReadOnlyTarget, desc ocispec.Descriptor, role artifact.LayerRole, header io.Writer, progress ProgressFunc) error {
+// downloadWasm streams the wasm layer of l into a temporary file: the
+// layer itself, or plugin.wasm extracted from a compat archive in the
+// same pass that checks the layer.
+func (s *staging) downloadWasm(ctx context.Context, src oras.ReadOnlyTarget, l artifact.Layers, header io.Writer, opts PullOptions) error {
+	desc, role := l.Wasm, artifact.RoleWasm
 	f, err := os.CreateTemp(s.dir, ".wasmgate-*.partial")
 	if err != nil {
 		return err
 	}
-	it := &staged{desc: desc, role: role, tmp: f.Name()}
+	it := &staged{desc: desc, role: role, tmp: f.Name(), archive: l.Archive}
 	s.add(it)
+	ww := NewWasmWriter(io.MultiWriter(f, header), l, opts.MaxLayerBytes)
+	err = ww.Finish(s.fetch(ctx, src, desc, role, ww, opts.Progress))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && l.Archive {
+		it.extracted, it.size = ww.ExtractedDigest(), ww.Compat().WasmSize
+	}
+	return err
+}
+
+func (s *staging) fetch(ctx context.Context, src oras.ReadOnlyTarget, desc ocispec.Descriptor, role artifact.LayerRole, w io.Writer, progress ProgressFunc) error {
 	if err := checkable(desc, string(role)+" layer"); err != nil {
-		f.Close()
 		return err
 	}
 	rc, err := src.Fetch(ctx, desc)
 	if err != nil {
-		f.Close()
 		return err
 	}
 	defer rc.Close()
-	w := io.MultiWriter(f, header)
 	if progress != nil {
 		if pw := progress(desc, artifact.Title(desc)); pw != nil {
 			defer pw.Close()
 			w = io.MultiWriter(w, pw)
 		}
 	}
-	err = copyVerified(w, rc, desc, string(role)+" layer")
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return copyVerified(w, rc, desc, string(role)+" layer")
 }
 
 func (s *staging) writeBytes(desc ocispec.Descriptor, role artifact.LayerRole, raw []byte) error {
@@ -309,6 +355,13 @@ func (s *staging) name(kind artifact.Kind) {
 			def = string(kind) + ".wasm"
 		}
 		n := artifact.Title(it.desc)
+		if it.fixed != "" {
+			def, n = it.fixed, it.fixed
+		}
+		if it.archive {
+			// The layer's title names the archive, not the module in it.
+			def, n = artifact.CompatWasmFile, artifact.CompatWasmFile
+		}
 		if !safeName(n) || used[n] {
 			n = def
 		}
@@ -342,6 +395,9 @@ func (s *staging) files() []File {
 	out := make([]File, 0, len(s.items))
 	for _, it := range s.items {
 		f := File{Role: it.role, Path: it.final, MediaType: it.desc.MediaType, Digest: it.desc.Digest.String(), Size: it.desc.Size}
+		if it.archive {
+			f.Digest, f.Size, f.LayerDigest = it.extracted.String(), it.size, it.desc.Digest.String()
+		}
 		if it.role == artifact.RoleWasm {
 			out = append([]File{f}, out...)
 		} else {

@@ -31,8 +31,17 @@ var (
 	ErrInvalidManifest   = errors.New("invalid manifest")
 	ErrInvalidConfig     = errors.New("invalid config")
 	ErrInvalidPolicy     = errors.New("invalid permission policy")
-	ErrTooLarge          = errors.New("content exceeds the size limit")
-	ErrSizeMismatch      = errors.New("content size does not match its descriptor")
+	// ErrInvalidArchive: a compat layer ([ExtractCompat]) that is not a
+	// gzip'd tar holding plugin.wasm and at most runtime-config.json as
+	// regular files: a link, a path outside the layer, a third file, a
+	// second plugin.wasm, a truncated stream.
+	// ErrInvalidSpinApp: a Spin locked application that wasmgate cannot
+	// read as pushed (a source by URL, a duplicate id), or that names a
+	// layer its manifest does not have.
+	ErrInvalidSpinApp = errors.New("invalid Spin locked application")
+	ErrInvalidArchive = errors.New("not a wasm compat layer (a tar+gzip of plugin.wasm and optional runtime-config.json)")
+	ErrTooLarge       = errors.New("content exceeds the size limit")
+	ErrSizeMismatch   = errors.New("content size does not match its descriptor")
 	// ErrDigestMismatch: content, or the digest a registry claims for it,
 	// that does not match the digest asked for. remote's is this one, so a
 	// registry caught lying in a header and content that hashes wrong are

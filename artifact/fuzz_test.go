@@ -26,7 +26,7 @@ func FuzzParseManifest(f *testing.F) {
 	f.Add([]byte(`{"schemaVersion":2,"artifactType":"application/wasm","config":{},"layers":[{"mediaType":"application/wasm","digest":"sha512:00","size":-1}]}`))
 	f.Add([]byte(`not json`))
 	sentinels := []error{artifact.ErrInvalidManifest, artifact.ErrNotWasmArtifact, artifact.ErrNoWasmLayer,
-		artifact.ErrMultipleWasm, artifact.ErrMultiplePolicies}
+		artifact.ErrMultipleWasm, artifact.ErrMultiplePolicies, artifact.ErrInvalidSpinApp}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromBytes(raw), Size: int64(len(raw))}
 		m, err := artifact.ParseManifest(desc, raw)
@@ -40,7 +40,9 @@ func FuzzParseManifest(f *testing.F) {
 		}
 		// A digest of an algorithm wasmgate cannot compute is valid (the
 		// image-spec says so); fetching its content is what fails.
-		if d := m.Layers.Wasm.Digest.Validate(); artifact.RoleOf(m.Layers.Wasm.MediaType) != artifact.RoleWasm ||
+		wasmRole := artifact.RoleOf(m.Layers.Wasm.MediaType) == artifact.RoleWasm ||
+			m.Layers.Archive && m.Layers.Wasm.MediaType == artifact.MediaTypeImageLayerGzip
+		if d := m.Layers.Wasm.Digest.Validate(); !wasmRole ||
 			(d != nil && !errors.Is(d, digest.ErrDigestUnsupported)) || m.Layers.Wasm.Size < 0 {
 			t.Fatalf("accepted a manifest without a valid wasm layer: %s", raw)
 		}

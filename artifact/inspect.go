@@ -7,19 +7,24 @@ import (
 // Inspection describes an artifact. Its JSON form is what
 // `wasmgate inspect --output json` prints.
 type Inspection struct {
-	Reference    string               `json:"reference"`
-	Digest       string               `json:"digest"`
-	MediaType    string               `json:"mediaType"`
-	ArtifactType string               `json:"artifactType"`
-	Size         int64                `json:"size"`
-	Annotations  map[string]string    `json:"annotations,omitempty"`
-	Config       ConfigInfo           `json:"config"`
-	Kind         Kind                 `json:"kind"`
-	Layers       []LayerInfo          `json:"layers"`
-	Policy       *permissions.Summary `json:"policy,omitempty"`
+	Reference    string `json:"reference"`
+	Digest       string `json:"digest"`
+	MediaType    string `json:"mediaType"`
+	ArtifactType string `json:"artifactType"`
+	// Shape is the publisher layout read ("" for a package not pushed).
+	Shape       Shape                `json:"shape,omitempty"`
+	Size        int64                `json:"size"`
+	Annotations map[string]string    `json:"annotations,omitempty"`
+	Config      ConfigInfo           `json:"config"`
+	Kind        Kind                 `json:"kind"`
+	Layers      []LayerInfo          `json:"layers"`
+	Policy      *permissions.Summary `json:"policy,omitempty"`
 	// Component is what a component imports and exports, read from its
 	// binary; nil for a core module.
 	Component *ComponentInfo `json:"component,omitempty"`
+	// Components are a Spin application's components: id, the digest and
+	// size of its wasm layer, its kind.
+	Components []SpinComponent `json:"components,omitempty"`
 }
 
 // ConfigInfo is the config part of an [Inspection].

@@ -27,9 +27,22 @@ type Config struct {
 
 // Layers is a manifest's layers sorted by role.
 type Layers struct {
-	Wasm    ocispec.Descriptor
-	Policy  *ocispec.Descriptor  // nil when the artifact has no policy layer
-	Unknown []ocispec.Descriptor // reported, never written out
+	Wasm ocispec.Descriptor
+	// Archive: Wasm is not the module itself but a tar+gzip layer holding
+	// plugin.wasm (Istio's compat variant); read it with [ExtractCompat].
+	Archive bool
+	Policy  *ocispec.Descriptor // nil when the artifact has no policy layer
+	// Config is the layer that repeats the manifest's config (wasme's
+	// runtime-config.json), nil without one. It is checked as the config.
+	Config *ocispec.Descriptor
+	// Components are every wasm layer of a Spin application, one per
+	// component (Wasm is set only when there is one); Data its data and
+	// archive layers; LockedApp the layer that holds the locked
+	// application (nil when the config does, as Spin 1.x pushed it).
+	Components []ocispec.Descriptor
+	Data       []ocispec.Descriptor
+	LockedApp  *ocispec.Descriptor
+	Unknown    []ocispec.Descriptor // reported, never written out
 }
 
 // Manifest is a parsed, classified wasm artifact manifest. Raw holds the
@@ -39,6 +52,8 @@ type Manifest struct {
 	Raw        []byte
 	OCI        ocispec.Manifest
 	Layers     Layers
+	// Shape is the publisher layout the manifest was read as.
+	Shape Shape
 }
 
 // ArtifactType is the manifest's artifactType, else its config media type,
@@ -53,7 +68,8 @@ func (m *Manifest) ArtifactType() string {
 // ParseManifest parses raw as an OCI image manifest and classifies its
 // layers. desc is the descriptor raw was fetched and verified by. It
 // returns an error wrapping [ErrInvalidManifest], [ErrNotWasmArtifact],
-// [ErrNoWasmLayer], [ErrMultipleWasm] or [ErrMultiplePolicies].
+// [ErrNoWasmLayer], [ErrMultipleWasm], [ErrMultiplePolicies] or, for a
+// Spin application, [ErrInvalidSpinApp].
 func ParseManifest(desc ocispec.Descriptor, raw []byte) (*Manifest, error) {
 	what := "manifest " + desc.Digest.String()
 	var m ocispec.Manifest
@@ -77,11 +93,11 @@ func ParseManifest(desc ocispec.Descriptor, raw []byte) (*Manifest, error) {
 	if err := identify(m); err != nil {
 		return nil, err
 	}
-	layers, err := classify(m.Layers)
+	layers, err := classify(m)
 	if err != nil {
 		return nil, err
 	}
-	return &Manifest{Descriptor: desc, Raw: raw, OCI: m, Layers: layers}, nil
+	return &Manifest{Descriptor: desc, Raw: raw, OCI: m, Layers: layers, Shape: shapeOf(m, layers)}, nil
 }
 
 // identify checks that the manifest declares a wasm artifact: by
@@ -100,7 +116,14 @@ func identify(m ocispec.Manifest) error {
 	return nil
 }
 
-func classify(descs []ocispec.Descriptor) (Layers, error) {
+func classify(m ocispec.Manifest) (Layers, error) {
+	if isCompat(m) {
+		return classifyCompat(m)
+	}
+	if isSpin(m) {
+		return classifySpin(m)
+	}
+	descs := m.Layers
 	var l Layers
 	var wasm []ocispec.Descriptor
 	for i, d := range descs {
@@ -113,6 +136,12 @@ func classify(descs []ocispec.Descriptor) (Layers, error) {
 					Err: fmt.Errorf("%w: %s and %s", ErrMultiplePolicies, l.Policy.Digest, d.Digest)}
 			}
 			l.Policy = &descs[i]
+		case RoleConfig:
+			if d.Digest != m.Config.Digest || d.Size != m.Config.Size || l.Config != nil {
+				return Layers{}, &FormatError{What: fmt.Sprintf("layer %d", i),
+					Err: fmt.Errorf("%w: a %s layer must repeat the config (%s), once; it is %s", ErrInvalidManifest, d.MediaType, m.Config.Digest, d.Digest)}
+			}
+			l.Config = &descs[i]
 		default:
 			l.Unknown = append(l.Unknown, d)
 		}
@@ -140,6 +169,13 @@ func ParseConfig(desc ocispec.Descriptor, raw []byte) (Config, error) {
 	if desc.MediaType == ocispec.MediaTypeImageConfig {
 		if err := ValidateDocument(desc.MediaType, raw); err != nil {
 			return c, &FormatError{What: "config " + desc.Digest.String(), Err: fmt.Errorf("%w: %w", ErrInvalidConfig, err)}
+		}
+		// The platform an image config names (runwasi's os wasi and
+		// architecture wasm; a compat image's linux/amd64) is reported,
+		// never checked: the layers decide what the artifact is.
+		var img ocispec.Image
+		if err := json.Unmarshal(raw, &img); err == nil {
+			c.Architecture, c.OS = img.Architecture, img.OS
 		}
 		return c, nil
 	}

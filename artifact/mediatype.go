@@ -25,6 +25,35 @@ const (
 	MediaTypeBytecodeAllianceLayer = "application/vnd.bytecodealliance.wasm.component.layer.v0+wasm"
 	MediaTypeWasmContentLayer      = "application/vnd.wasm.content.layer.v1+wasm"
 	MediaTypeWassettePolicy        = "application/vnd.wassette.policy+yaml"
+	// MediaTypeWasmeConfig and MediaTypeWasmeLayer are solo.io's "WASM
+	// Artifact Image Specification" (wasme), which Istio's WasmPlugin
+	// reads as its "oci" variant: a runtime config (type, abiVersions,
+	// config.root_ids) and the raw module.
+	MediaTypeWasmeConfig = "application/vnd.module.wasm.config.v1+json"
+	MediaTypeWasmeLayer  = "application/vnd.module.wasm.content.layer.v1+wasm"
+	// MediaTypeW3CModule and MediaTypeWasmComponentV1Wasm are the layers
+	// of runwasi's OCI images (containerd's wasm shims): an OCI image
+	// config (os wasi, wasip1 or wasip2; architecture wasm) over the module
+	// or component as a layer of its own, not in a tar.
+	MediaTypeW3CModule           = "application/vnd.w3c.wasm.module.v1+wasm"
+	MediaTypeW3CComponent        = "application/vnd.w3c.wasm.component.v1+wasm"
+	MediaTypeWasmComponentV1Wasm = "application/vnd.wasm.component.v1+wasm"
+	// MediaTypeWasmCloudActorConfig is the config of a wasmCloud actor
+	// as `wash push` writes it ({} unless a config file is given); its
+	// layer is [MediaTypeWasmeLayer]. MediaTypeWasmCloudActorLayer is the
+	// older actor-archive layer type.
+	MediaTypeWasmCloudActorConfig = "application/vnd.wasmcloud.actor.archive.config"
+	MediaTypeWasmCloudActorLayer  = "application/vnd.wasmcloud.actor.archive.layer.v1+wasm"
+	// MediaTypeImageLayerGzip is the layer of Istio's "compat" variant:
+	// a container image whose one tar+gzip layer holds plugin.wasm.
+	MediaTypeImageLayerGzip = ocispec.MediaTypeImageLayerGzip
+)
+
+// AnnotationWasmVariant marks an OCI image built as Istio's compat wasm
+// image (value [WasmVariantCompat]).
+const (
+	AnnotationWasmVariant = "module.wasm.image/variant"
+	WasmVariantCompat     = "compat"
 )
 
 var (
@@ -34,6 +63,11 @@ var (
 		MediaTypeComponentV1,
 		MediaTypeBytecodeAllianceLayer,
 		MediaTypeWasmContentLayer,
+		MediaTypeWasmeLayer,
+		MediaTypeW3CModule,
+		MediaTypeW3CComponent,
+		MediaTypeWasmComponentV1Wasm,
+		MediaTypeWasmCloudActorLayer,
 	}
 	// policyLayerTypes are the layer media types that carry a permission
 	// policy. The generic YAML types are what older publishers used.
@@ -44,7 +78,7 @@ var (
 		"text/yaml",
 	}
 	// wasmConfigTypes identify a wasm artifact by its config alone.
-	wasmConfigTypes = []string{MediaTypeConfig, MediaTypeConfigV1}
+	wasmConfigTypes = []string{MediaTypeConfig, MediaTypeConfigV1, MediaTypeWasmeConfig, MediaTypeSpinApp, MediaTypeWasmCloudActorConfig}
 	// neutralConfigTypes say nothing about the payload: wasm-to-oci pushed
 	// an image config ({}), OCI 1.1 artifacts use the empty descriptor. An
 	// artifact with such a config is wasm when its layers say so.
@@ -68,8 +102,11 @@ func ConfigTypes() []string { return slices.Concat(wasmConfigTypes, neutralConfi
 type LayerRole string
 
 const (
-	RoleWasm    LayerRole = "wasm"
-	RolePolicy  LayerRole = "policy"
+	RoleWasm   LayerRole = "wasm"
+	RolePolicy LayerRole = "policy"
+	// RoleConfig: a layer that repeats the config blob, as wasme pushes
+	// its runtime config both as config and as first layer.
+	RoleConfig  LayerRole = "config"
 	RoleUnknown LayerRole = "unknown"
 )
 
@@ -80,6 +117,8 @@ func RoleOf(mediaType string) LayerRole {
 		return RoleWasm
 	case slices.Contains(policyLayerTypes, mediaType):
 		return RolePolicy
+	case mediaType == MediaTypeWasmeConfig:
+		return RoleConfig
 	default:
 		return RoleUnknown
 	}

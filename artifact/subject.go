@@ -127,7 +127,8 @@ func ParseSubject(desc ocispec.Descriptor, raw []byte) (*Subject, error) {
 	return s, nil
 }
 
-// declaresWasm: the manifest names a wasm artifactType or config type.
+// declaresWasm: the manifest names a wasm artifactType or config type, or
+// carries Istio's compat annotation.
 func declaresWasm(m ocispec.Manifest) bool {
-	return slices.Contains(wasmArtifactTypes, m.ArtifactType) || slices.Contains(wasmConfigTypes, m.Config.MediaType)
+	return slices.Contains(wasmArtifactTypes, m.ArtifactType) || slices.Contains(wasmConfigTypes, m.Config.MediaType) || isCompat(m) || isSpin(m)
 }

@@ -20,6 +20,14 @@ var (
 	// module runs only under permissions its publisher signed.
 	ErrNoPolicy = errors.New("artifact has no policy layer")
 
+	// ErrMultipleComponents: a Spin application of several components,
+	// and no component was named ([FetchUnsafeComponent]).
+	ErrMultipleComponents = errors.New("a Spin application of several components: name the one to run")
+
+	// ErrNoSuchComponent: the component named is not one of the
+	// application's, or the artifact is not a Spin application.
+	ErrNoSuchComponent = errors.New("no such component")
+
 	// ErrComponent: the wasm is a component (WASI preview 2), which wazero
 	// cannot run.
 	ErrComponent = errors.New("wasm component (WASI preview 2) cannot run in wazero")

@@ -3,8 +3,10 @@ package verify
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -25,10 +27,23 @@ type layersOut struct {
 	wasm   []byte
 	policy []byte
 	perms  *permissions.Policy
+	// components: a Spin application's component count (0 otherwise).
+	components int
+}
+
+func componentDigests(l artifact.Layers) []string {
+	ids := make([]string, len(l.Components))
+	for i, d := range l.Components {
+		ids[i] = d.Digest.String()
+	}
+	return ids
 }
 
 func (o *layersOut) summary() string {
 	s := fmt.Sprintf("wasm %s (%s, %d bytes)", o.report.Wasm, o.kind, o.report.WasmBytes)
+	if o.components > 1 {
+		s = fmt.Sprintf("Spin application of %d components, the first %s (%s, %d bytes)", o.components, o.report.Wasm, o.kind, o.report.WasmBytes)
+	}
 	if o.report.Policy != "" {
 		s += ", policy " + o.report.Policy.String()
 	}
@@ -66,6 +81,18 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 		max = DefaultMaxLayerBytes
 	}
 	l := m.Layers
+	// A Spin application has one wasm layer per component: the first is
+	// reported as the wasm, every one is checked, and one module can be
+	// handed out only when there is one.
+	spin := m.Shape == artifact.ShapeSpin
+	primary := l.Wasm
+	if spin && len(l.Components) > 1 {
+		if keep {
+			return nil, fmt.Errorf("%w: a Spin application of %d components (wasm layers %s); wasmgate hands out and runs one core module: pull it, or run one component with --component",
+				ErrLayers, len(l.Components), strings.Join(componentDigests(l), ", "))
+		}
+		primary = l.Components[0]
+	}
 	if l.Policy == nil && rules.RequirePolicy {
 		return nil, fmt.Errorf("%w: the policy requires a permission policy layer and the artifact has none", ErrLayers)
 	}
@@ -77,7 +104,7 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 			return nil, fmt.Errorf("%w: layer %s is %d bytes; the policy allows at most %d", ErrLayers, d.Digest, d.Size, max)
 		}
 	}
-	out := &layersOut{report: &LayerReport{Wasm: l.Wasm.Digest, WasmBytes: l.Wasm.Size}}
+	out := &layersOut{report: &LayerReport{Wasm: primary.Digest, WasmBytes: primary.Size}, components: len(l.Components)}
 	var configRaw []byte
 	component := &artifact.ComponentBuffer{Max: max}
 	// Config, wasm, policy and other layers are fetched at the same time:
@@ -96,12 +123,17 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 			sink = &buf
 		}
 		hw := &headerWriter{w: io.MultiWriter(sink, component)}
-		if err := memo.copy(gctx, hw, src, l.Wasm, max, "wasm layer"); err != nil {
+		// A compat layer (artifact.Layers.Archive) is a tar+gzip: the
+		// module is extracted, bounded, in the pass that checks the layer.
+		ww := access.NewWasmWriter(hw, l, max)
+		if err := ww.Finish(memo.copy(gctx, ww, src, primary, max, "wasm layer")); errors.Is(err, artifact.ErrInvalidArchive) {
+			return fmt.Errorf("%w: wasm layer %s: %w", ErrLayers, primary.Digest, err)
+		} else if err != nil {
 			return err
 		}
 		kind, err := artifact.DetectKind(hw.header[:hw.n])
 		if err != nil {
-			return fmt.Errorf("%w: wasm layer %s: %w", ErrLayers, l.Wasm.Digest, err)
+			return fmt.Errorf("%w: wasm layer %s: %w", ErrLayers, primary.Digest, err)
 		}
 		out.kind, out.report.Kind = kind, kind
 		if keep {
@@ -121,6 +153,26 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 			}
 			out.report.Policy, out.report.Permissions = l.Policy.Digest, perms.Summary()
 			out.policy, out.perms = raw, perms
+			return nil
+		})
+	}
+	if spin {
+		g.Go(func() error {
+			// The locked application must name exactly the manifest's
+			// components and data: nothing unnamed runs.
+			if _, err := access.FetchLockedApp(gctx, src, m, maxConfigBytes); errors.Is(err, artifact.ErrInvalidSpinApp) {
+				return fmt.Errorf("%w: %w", ErrLayers, err)
+			} else if err != nil {
+				return err
+			}
+			for _, d := range append(slices.Clone(l.Components), l.Data...) {
+				if d.Digest == primary.Digest {
+					continue
+				}
+				if err := memo.copy(gctx, io.Discard, src, d, max, "layer"); err != nil {
+					return err
+				}
+			}
 			return nil
 		})
 	}

@@ -95,9 +95,19 @@ type inspectOutput struct {
 // pullRefusal says why pull (without --verified) would refuse the
 // artifact in, by the library's own layer rules; "" when it would not.
 func pullRefusal(in *artifact.Inspection) string {
-	layers := make([]ocispec.Descriptor, len(in.Layers))
-	for i, l := range in.Layers {
-		layers[i] = ocispec.Descriptor{MediaType: l.MediaType, Digest: digest.Digest(l.Digest), Size: l.Size}
+	layers := make([]ocispec.Descriptor, 0, len(in.Layers))
+	for _, l := range in.Layers {
+		if l.Role == artifact.RoleData {
+			continue // a Spin app's data: pull neither counts nor writes it
+		}
+		layers = append(layers, ocispec.Descriptor{MediaType: l.MediaType, Digest: digest.Digest(l.Digest), Size: l.Size})
+		i := len(layers) - 1
+		if l.Role != artifact.RoleUnknown {
+			// The rules are about roles: a compat tar+gzip, a Spin data
+			// layer have the role their shape gives them whatever their
+			// media type.
+			layers[i].MediaType = artifact.MediaTypeWasm
+		}
 	}
 	err := access.CheckLayers(layers, access.PullOptions{})
 	switch {
@@ -114,6 +124,9 @@ func printInspection(c *cli.Context, in *artifact.Inspection) {
 	fmt.Fprintf(w, "Reference:     %s\n", in.Reference)
 	fmt.Fprintf(w, "Digest:        %s\n", in.Digest)
 	fmt.Fprintf(w, "Artifact type: %s\n", in.ArtifactType)
+	if in.Shape != "" {
+		fmt.Fprintf(w, "Shape:         %s\n", in.Shape)
+	}
 	fmt.Fprintf(w, "Kind:          %s (os %s)\n", in.Kind, in.Config.OS)
 	if c := in.Component; c != nil {
 		printNames(w, "Imports:", c.Imports)
@@ -123,6 +136,12 @@ func printInspection(c *cli.Context, in *artifact.Inspection) {
 		fmt.Fprintf(w, "Created:       %s\n", in.Config.Created)
 	}
 	fmt.Fprintf(w, "Config:        %s %s (%d bytes)\n", in.Config.MediaType, in.Config.Digest, in.Config.Size)
+	if len(in.Components) > 0 {
+		fmt.Fprintln(w, "Components:")
+		for _, sc := range in.Components {
+			fmt.Fprintf(w, "  %-16s %s (%d bytes) %s\n", sc.ID, sc.Source, sc.Size, sc.Kind)
+		}
+	}
 	fmt.Fprintln(w, "Layers:")
 	for _, l := range in.Layers {
 		extra := ""

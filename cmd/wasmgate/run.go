@@ -69,6 +69,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "insecure-skip-verify", Usage: "run without verifying signatures (digests are still checked); printed loudly"},
 			&cli.StringFlag{Name: "permissions", Usage: "with --insecure-skip-verify and a local .wasm file: its permission policy"},
 			&cli.BoolFlag{Name: "no-compile-cache", Usage: "compile the module every time"},
+			&cli.StringFlag{Name: "component", Usage: "with --insecure-skip-verify: the component of a Spin application to run alone (a core module); strict mode needs a signed permission policy layer, which Spin does not write"},
 		)...),
 		Before: before,
 		Action: runAction,
@@ -108,6 +109,9 @@ func runAction(c *cli.Context) error {
 	} else {
 		if c.String("policy") == "" {
 			return usageError("run verifies first: --policy FILE (the trust policy), or --insecure-skip-verify")
+		}
+		if c.IsSet("component") {
+			return usageError("--component runs one component of a Spin application with --insecure-skip-verify: strict mode runs a module only under a signed permission policy layer, which Spin does not write")
 		}
 		a, _, err := fetchVerified(c, ref, exitRunRefused, exitRunFailed)
 		if err != nil {
@@ -159,6 +163,10 @@ func runFailure(err error, host loader.Host, sb *loader.Sandbox) error {
 		return cli.Exit(msg+"\n"+limitHint("memory", host, sb), exitRunMemoryLimit)
 	case errors.As(err, &ce):
 		return cli.Exit(err.Error()+ceilingHint(ce), exitRunRefused)
+	case errors.Is(err, loader.ErrMultipleComponents):
+		return cli.Exit(err.Error()+"\nwasmgate: wasmgate runs one core module: run one component alone with --component NAME", exitRunRefused)
+	case errors.Is(err, loader.ErrNoSuchComponent):
+		return usageError("%v", err)
 	case errors.Is(err, loader.ErrComponent):
 		return cli.Exit(err.Error()+"\nwasmgate: a component needs a component runtime: wasmgate pull --verified --policy FILE -o DIR REF writes the verified wasm and policy for one", exitRunRefused)
 	case errors.Is(err, loader.ErrExceedsCeiling), errors.Is(err, loader.ErrNetwork), errors.Is(err, loader.ErrUnsupported),
@@ -293,6 +301,9 @@ func hostMaxMemory(h loader.Host) uint64 {
 // loader.FetchUnsafe), and loads it through LoadUnsafe.
 func loadUnverified(c *cli.Context, ref artifact.Reference, host loader.Host) (*loader.Module, error) {
 	if ref.Kind == artifact.RefFile {
+		if c.IsSet("component") {
+			return nil, usageError("--component picks a component of a Spin application in a registry or layout, not of a local file")
+		}
 		wasm, perms, err := loader.ReadFilesUnsafe(ref.Path, c.String("permissions"))
 		if err != nil {
 			return nil, usageError("%v", err)
@@ -306,7 +317,7 @@ func loadUnverified(c *cli.Context, ref artifact.Reference, host loader.Host) (*
 	if err != nil {
 		return nil, err
 	}
-	wasm, perms, err := loader.FetchUnsafe(c.Context, src, object)
+	wasm, perms, err := loader.FetchUnsafeComponent(c.Context, src, object, c.String("component"))
 	if err != nil {
 		return nil, wrapRegistry("run", ref, err)
 	}
