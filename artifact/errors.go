@@ -54,6 +54,12 @@ var (
 	// ErrInvalidDocument: an OCI manifest, index, config or descriptor
 	// that breaks a rule of the image-spec ([ValidateDocument]).
 	ErrInvalidDocument = errors.New("not a valid OCI document under the image-spec")
+	// ErrObsoleteManifest: Docker's image manifest schema 1
+	// ([MediaTypeDockerManifestV1Signed]), deprecated by Docker and
+	// dropped by registries; it is refused (always with
+	// [ErrInvalidManifest]): push the image again with a current client
+	// to get schema 2 or OCI.
+	ErrObsoleteManifest = errors.New("Docker image manifest schema 1 is obsolete")
 )
 
 // Error records an operation on a reference that failed.

@@ -4,7 +4,11 @@ package artifact
 // decoded with UseNumber: what the tests hold to image-spec's schema
 // files.
 func CheckShape(mediaType string, doc any) (at string, ok bool) {
-	if err := documentShapes()[mediaType].check(doc, ""); err != nil {
+	s, ok := documentShapes()[mediaType]
+	if !ok {
+		s = dockerShapes()[mediaType]
+	}
+	if err := s.check(doc, ""); err != nil {
 		return err.at, false
 	}
 	return "", true

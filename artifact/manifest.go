@@ -65,8 +65,8 @@ func (m *Manifest) ArtifactType() string {
 	return m.OCI.Config.MediaType
 }
 
-// ParseManifest parses raw as an OCI image manifest and classifies its
-// layers. desc is the descriptor raw was fetched and verified by. It
+// ParseManifest parses raw as an OCI image manifest (or Docker's schema 2
+// image manifest, read the same way) and classifies its layers. desc is the descriptor raw was fetched and verified by. It
 // returns an error wrapping [ErrInvalidManifest], [ErrNotWasmArtifact],
 // [ErrNoWasmLayer], [ErrMultipleWasm], [ErrMultiplePolicies] or, for a
 // Spin application, [ErrInvalidSpinApp].
@@ -80,14 +80,23 @@ func ParseManifest(desc ocispec.Descriptor, raw []byte) (*Manifest, error) {
 	if dec.More() {
 		return nil, &FormatError{What: what, Err: fmt.Errorf("%w: trailing data after the JSON document", ErrInvalidManifest)}
 	}
+	if m.SchemaVersion == 1 {
+		return nil, obsolete(what, m.MediaType)
+	}
 	if m.SchemaVersion != 2 {
 		return nil, &FormatError{What: what, Err: fmt.Errorf("%w: schemaVersion is %d, expected 2", ErrInvalidManifest, m.SchemaVersion)}
 	}
-	if m.MediaType != "" && m.MediaType != ocispec.MediaTypeImageManifest {
+	docType := ocispec.MediaTypeImageManifest
+	switch {
+	case m.MediaType == MediaTypeDockerManifest:
+		docType = MediaTypeDockerManifest
+	case isObsolete(m.MediaType):
+		return nil, obsolete(what, m.MediaType)
+	case m.MediaType != "" && m.MediaType != ocispec.MediaTypeImageManifest:
 		return nil, &MediaTypeError{What: "manifest mediaType", Found: m.MediaType,
-			Expected: []string{ocispec.MediaTypeImageManifest}, Err: ErrNotWasmArtifact}
+			Expected: []string{ocispec.MediaTypeImageManifest, MediaTypeDockerManifest}, Err: ErrNotWasmArtifact}
 	}
-	if err := ValidateDocument(ocispec.MediaTypeImageManifest, raw); err != nil {
+	if err := ValidateDocument(docType, raw); err != nil {
 		return nil, &FormatError{What: what, Err: fmt.Errorf("%w: %w", ErrInvalidManifest, err)}
 	}
 	if err := identify(m); err != nil {
@@ -166,8 +175,10 @@ func classify(m ocispec.Manifest) (Layers, error) {
 // since other publishers add their own.
 func ParseConfig(desc ocispec.Descriptor, raw []byte) (Config, error) {
 	var c Config
-	if desc.MediaType == ocispec.MediaTypeImageConfig {
-		if err := ValidateDocument(desc.MediaType, raw); err != nil {
+	if desc.MediaType == ocispec.MediaTypeImageConfig || desc.MediaType == MediaTypeDockerConfig {
+		// Docker's image config is the image-spec's ancestor: the same
+		// rules read it (its extra fields are allowed by both).
+		if err := ValidateDocument(ocispec.MediaTypeImageConfig, raw); err != nil {
 			return c, &FormatError{What: "config " + desc.Digest.String(), Err: fmt.Errorf("%w: %w", ErrInvalidConfig, err)}
 		}
 		// The platform an image config names (runwasi's os wasi and

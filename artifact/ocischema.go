@@ -37,12 +37,18 @@ func IsOCIDocument(mediaType string) bool {
 // only reading the content it addresses fails, with
 // [ErrUnsupportedDigest].
 //
+// Docker's schema 2 manifest and manifest list ([IsDockerDocument]) are
+// validated by the same rules, with Docker's additions (see dockerShapes).
+//
 // A failure is a [*SchemaError] wrapping [ErrInvalidDocument]; a media
 // type that is not one of those above wraps it too.
 func ValidateDocument(mediaType string, raw []byte) error {
 	s, ok := documentShapes()[mediaType]
 	if !ok {
-		return &SchemaError{MediaType: mediaType, Err: fmt.Errorf("%w: no image-spec schema for media type %q", ErrInvalidDocument, mediaType)}
+		s, ok = dockerShapes()[mediaType]
+	}
+	if !ok {
+		return &SchemaError{MediaType: mediaType, Err: fmt.Errorf("%w: no image-spec or Docker schema for media type %q", ErrInvalidDocument, mediaType)}
 	}
 	fail := func(rule string, err error) error {
 		return &SchemaError{MediaType: mediaType, Rule: rule, Err: fmt.Errorf("%w: %w", ErrInvalidDocument, err)}
@@ -59,7 +65,7 @@ func ValidateDocument(mediaType string, raw []byte) error {
 	if err := s.check(doc, ""); err != nil {
 		return fail(err.at, err)
 	}
-	return goRules(mediaType, raw, fail)
+	return goRules(ociEquivalent(mediaType), raw, fail)
 }
 
 // envEntry is image-spec's rule for a config's Env (a small program,

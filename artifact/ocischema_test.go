@@ -200,7 +200,7 @@ func specExamples(t *testing.T, path string) []specExample {
 }
 
 func TestValidateDocumentUnknownType(t *testing.T) {
-	err := artifact.ValidateDocument("application/vnd.docker.distribution.manifest.v2+json", []byte(`{}`))
+	err := artifact.ValidateDocument(artifact.MediaTypeDockerManifestV1Signed, []byte(`{}`))
 	if !errors.Is(err, artifact.ErrInvalidDocument) {
 		t.Fatalf("got %v", err)
 	}

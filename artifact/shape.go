@@ -22,7 +22,8 @@ const (
 	ShapeWasme Shape = "wasme"
 	// ShapeIstioCompat: Istio's "compat" variant: an OCI container image
 	// annotated module.wasm.image/variant=compat whose one tar+gzip layer
-	// holds plugin.wasm (and optionally runtime-config.json).
+	// holds plugin.wasm (and optionally runtime-config.json), or a Docker
+	// image of one Docker tar+gzip layer holding them (no annotation).
 	ShapeIstioCompat Shape = "istio-compat"
 	// ShapeRunwasi: an OCI image as runwasi's oci-tar-builder writes it
 	// for containerd's wasm shims: an OCI image config (os wasi/wasip1/
@@ -40,21 +41,37 @@ const (
 	ShapeWasmCloud Shape = "wasmcloud-actor"
 )
 
-// isCompat: the manifest declares itself Istio's compat variant.
+// isCompat: the manifest is Istio's compat variant: it says so by
+// annotation, or it is a Docker image of exactly one Docker tar+gzip
+// layer, which solo-io/wasm spec/spec-compat.md reads as compat with no
+// annotation (Istio's image fetcher reads any such Docker image as one).
+// Only the layer tells whether it holds plugin.wasm.
 func isCompat(m ocispec.Manifest) bool {
+	return annotatedCompat(m) || isDockerCompat(m)
+}
+
+// annotatedCompat: the manifest declares itself the compat variant.
+func annotatedCompat(m ocispec.Manifest) bool {
 	return m.Annotations[AnnotationWasmVariant] == WasmVariantCompat
 }
 
-// classifyCompat accepts exactly one tar+gzip layer, as the compat spec
-// requires; the annotation alone never makes other layers wasm.
+// isDockerCompat: a Docker image manifest whose one layer is a Docker
+// tar+gzip, the compat variant's Docker form.
+func isDockerCompat(m ocispec.Manifest) bool {
+	return m.MediaType == MediaTypeDockerManifest && len(m.Layers) == 1 && m.Layers[0].MediaType == MediaTypeDockerLayerGzip
+}
+
+// classifyCompat accepts exactly one tar+gzip layer (the image-spec's or
+// Docker's), as the compat spec requires; the annotation alone never
+// makes other layers wasm.
 func classifyCompat(m ocispec.Manifest) (Layers, error) {
-	if len(m.Layers) != 1 || m.Layers[0].MediaType != MediaTypeImageLayerGzip {
+	if len(m.Layers) != 1 || (m.Layers[0].MediaType != MediaTypeImageLayerGzip && m.Layers[0].MediaType != MediaTypeDockerLayerGzip) {
 		found := make([]string, 0, len(m.Layers))
 		for _, d := range m.Layers {
 			found = append(found, d.MediaType)
 		}
 		return Layers{}, &MediaTypeError{What: fmt.Sprintf("layers of a %s=%s image", AnnotationWasmVariant, WasmVariantCompat),
-			Found: fmt.Sprint(found), Expected: []string{"exactly one " + MediaTypeImageLayerGzip}, Err: ErrNoWasmLayer}
+			Found: fmt.Sprint(found), Expected: []string{"exactly one " + MediaTypeImageLayerGzip, "exactly one " + MediaTypeDockerLayerGzip}, Err: ErrNoWasmLayer}
 	}
 	return Layers{Wasm: m.Layers[0], Archive: true}, nil
 }

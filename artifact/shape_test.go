@@ -45,6 +45,7 @@ func TestParseManifestShapes(t *testing.T) {
 	}{
 		{"wasme", artifact.ShapeWasme, false, true},
 		{"istio-compat", artifact.ShapeIstioCompat, true, false},
+		{"istio-compat-docker", artifact.ShapeIstioCompat, true, false},
 		{"runwasi", artifact.ShapeRunwasi, false, false},
 		{"spin", artifact.ShapeSpin, false, false},
 		{"wasmcloud", artifact.ShapeWasmCloud, false, false},
@@ -59,6 +60,13 @@ func TestParseManifestShapes(t *testing.T) {
 				t.Errorf("shape %s, archive %v, config layer %v, %d unknown", m.Shape, m.Layers.Archive, m.Layers.Config, len(m.Layers.Unknown))
 			}
 			s, err := artifact.ParseSubject(desc, raw)
+			if tc.layout == "istio-compat-docker" {
+				// No annotation: an image, wasm to a caller that expects it.
+				if err != nil || s.Kind != artifact.SubjectImage || s.Compat == nil || s.AsWasm().Wasm.Shape != tc.shape {
+					t.Errorf("subject: %v, %v", s, err)
+				}
+				return
+			}
 			if err != nil || s.Kind != artifact.SubjectWasm {
 				t.Errorf("subject: %v, %v", s, err)
 			}

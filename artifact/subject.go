@@ -42,8 +42,25 @@ type Subject struct {
 	Wasm *Manifest
 	// Manifest is set for every image manifest (wasm, image, artifact).
 	Manifest *ocispec.Manifest
-	// Index is set for SubjectIndex.
+	// Index is set for SubjectIndex (an image index or a Docker manifest
+	// list).
 	Index *ocispec.Index
+	// Compat is set for a SubjectImage that may be Istio's compat variant
+	// in its Docker form (one Docker tar+gzip layer, no annotation): the
+	// manifest read as that shape. Whether it is wasm only its layer
+	// tells; [Subject.AsWasm] reads it as wasm for a caller that expects it.
+	Compat *Manifest
+}
+
+// AsWasm is s read as the Docker compat variant (a SubjectWasm whose
+// Wasm is s.Compat); s itself when s.Compat is nil.
+func (s *Subject) AsWasm() *Subject {
+	if s.Compat == nil {
+		return s
+	}
+	w := *s
+	w.Kind, w.Wasm, w.Compat = SubjectWasm, s.Compat, nil
+	return &w
 }
 
 // ArtifactType is the subject's artifactType, else its config media type
@@ -64,12 +81,15 @@ func (s *Subject) ArtifactType() string {
 // manifest or image index of any kind and says which kind it is. Every
 // document is validated against the image-spec. A manifest that declares
 // a wasm artifact (by artifactType or config media type) must be a valid
-// one: its errors are [ParseManifest]'s. Docker's media types and
-// anything else are refused with [ErrInvalidManifest].
+// one: its errors are [ParseManifest]'s. Docker's schema 2 manifest and
+// manifest list are read as an image manifest and an index, validated by
+// the same rules (see [ValidateDocument]); Docker's schema 1 is refused
+// with [ErrObsoleteManifest], anything else with [ErrInvalidManifest].
 func ParseSubject(desc ocispec.Descriptor, raw []byte) (*Subject, error) {
 	what := "manifest " + desc.Digest.String()
 	var head struct {
-		MediaType string `json:"mediaType"`
+		MediaType     string `json:"mediaType"`
+		SchemaVersion any    `json:"schemaVersion"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(&head); err != nil {
@@ -79,15 +99,18 @@ func ParseSubject(desc ocispec.Descriptor, raw []byte) (*Subject, error) {
 	if mt == "" {
 		mt = desc.MediaType
 	}
+	if isObsolete(mt) || head.SchemaVersion == float64(1) {
+		return nil, obsolete(what, head.MediaType)
+	}
 	s := &Subject{Descriptor: desc, Raw: raw}
 	switch mt {
-	case ocispec.MediaTypeImageIndex:
+	case ocispec.MediaTypeImageIndex, MediaTypeDockerManifestList:
 		if head.MediaType == "" {
 			// The image-spec wants an index's mediaType in the document:
 			// a descriptor's type alone could be swapped by whoever serves it.
-			return nil, &FormatError{What: what, Err: fmt.Errorf("%w: an image index must carry mediaType %q", ErrInvalidManifest, ocispec.MediaTypeImageIndex)}
+			return nil, &FormatError{What: what, Err: fmt.Errorf("%w: an image index must carry mediaType %q", ErrInvalidManifest, mt)}
 		}
-		if err := ValidateDocument(ocispec.MediaTypeImageIndex, raw); err != nil {
+		if err := ValidateDocument(mt, raw); err != nil {
 			return nil, &FormatError{What: what, Err: fmt.Errorf("%w: %w", ErrInvalidManifest, err)}
 		}
 		var idx ocispec.Index
@@ -96,12 +119,19 @@ func ParseSubject(desc ocispec.Descriptor, raw []byte) (*Subject, error) {
 		}
 		s.Kind, s.Index = SubjectIndex, &idx
 		return s, nil
-	case "", ocispec.MediaTypeImageManifest:
+	case "", ocispec.MediaTypeImageManifest, MediaTypeDockerManifest:
 	default:
 		return nil, &MediaTypeError{What: "manifest mediaType", Found: mt,
-			Expected: []string{ocispec.MediaTypeImageManifest, ocispec.MediaTypeImageIndex}, Err: ErrInvalidManifest}
+			Expected: []string{ocispec.MediaTypeImageManifest, ocispec.MediaTypeImageIndex, MediaTypeDockerManifest, MediaTypeDockerManifestList}, Err: ErrInvalidManifest}
 	}
 	m, err := ParseManifest(desc, raw)
+	if err == nil && m.Shape == ShapeIstioCompat && !annotatedCompat(m.OCI) {
+		// A Docker image of one layer: wasm only if that layer holds
+		// plugin.wasm, which the manifest cannot say. It is an image; a
+		// caller that expects wasm reads it as Compat.
+		s.Kind, s.Manifest, s.Compat = SubjectImage, &m.OCI, m
+		return s, nil
+	}
 	if err == nil {
 		s.Kind, s.Wasm, s.Manifest = SubjectWasm, m, &m.OCI
 		return s, nil
@@ -121,7 +151,7 @@ func ParseSubject(desc ocispec.Descriptor, raw []byte) (*Subject, error) {
 	}
 	s.Manifest = &om
 	s.Kind = SubjectArtifact
-	if om.ArtifactType == "" && om.Config.MediaType == ocispec.MediaTypeImageConfig {
+	if om.ArtifactType == "" && (om.Config.MediaType == ocispec.MediaTypeImageConfig || om.Config.MediaType == MediaTypeDockerConfig) {
 		s.Kind = SubjectImage
 	}
 	return s, nil
@@ -130,5 +160,5 @@ func ParseSubject(desc ocispec.Descriptor, raw []byte) (*Subject, error) {
 // declaresWasm: the manifest names a wasm artifactType or config type, or
 // carries Istio's compat annotation.
 func declaresWasm(m ocispec.Manifest) bool {
-	return slices.Contains(wasmArtifactTypes, m.ArtifactType) || slices.Contains(wasmConfigTypes, m.Config.MediaType) || isCompat(m) || isSpin(m)
+	return slices.Contains(wasmArtifactTypes, m.ArtifactType) || slices.Contains(wasmConfigTypes, m.Config.MediaType) || annotatedCompat(m) || isSpin(m)
 }

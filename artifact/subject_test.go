@@ -12,7 +12,7 @@ import (
 
 // ParseSubject says what a manifest is; a manifest that claims wasm and
 // is not a valid wasm artifact stays an error, never an artifact of
-// another kind; Docker's media types and invalid documents are refused.
+// another kind; invalid documents (Docker's too) are refused.
 func TestParseSubject(t *testing.T) {
 	const (
 		d1 = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
@@ -41,7 +41,7 @@ func TestParseSubject(t *testing.T) {
 		{"index", `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + d1 + `","size":2,"platform":{"os":"linux","architecture":"amd64"}}]}`, artifact.SubjectIndex, nil},
 		{"wasm config without a wasm layer", manifest("", artifact.MediaTypeConfig, ocispec.MediaTypeImageLayerGzip), "", artifact.ErrNoWasmLayer},
 		{"wasm artifactType without a wasm layer", manifest(artifact.MediaTypeConfig, ocispec.MediaTypeEmptyJSON, "text/plain"), "", artifact.ErrNoWasmLayer},
-		{"docker manifest", `{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}`, "", artifact.ErrInvalidManifest},
+		{"docker manifest without config or layers", `{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}`, "", artifact.ErrInvalidManifest},
 		{"index without its mediaType in the document", `{"schemaVersion":2,"manifests":[]}`, "", artifact.ErrInvalidManifest},
 		{"invalid index", `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"digest":"nope"}]}`, "", artifact.ErrInvalidDocument},
 		{"invalid image manifest", `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"` + ocispec.MediaTypeImageConfig + `","digest":"` + d1 + `","size":-1},"layers":[]}`, "", artifact.ErrInvalidDocument},

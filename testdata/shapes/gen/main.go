@@ -43,11 +43,12 @@ func main() {
 		log.Fatal(err)
 	}
 	for name, build := range map[string]func([]byte) (*layout, error){
-		"wasme":        wasme,
-		"istio-compat": istioCompat,
-		"runwasi":      runwasi,
-		"spin":         spin,
-		"wasmcloud":    wasmcloud,
+		"wasme":               wasme,
+		"istio-compat":        istioCompat,
+		"istio-compat-docker": istioCompatDocker,
+		"runwasi":             runwasi,
+		"spin":                spin,
+		"wasmcloud":           wasmcloud,
 	} {
 		l, err := build(plugin)
 		if err != nil {
@@ -64,6 +65,9 @@ type layout struct {
 	blobs    map[digest.Digest][]byte
 	manifest []byte
 	platform *ocispec.Platform // on the index's descriptor, when the tool writes one
+	// mediaType is the manifest's, on the index's descriptor; "" for
+	// the image-spec's.
+	mediaType string
 }
 
 func (l *layout) add(mediaType string, b []byte, annotations map[string]string) ocispec.Descriptor {
@@ -83,7 +87,11 @@ func (l *layout) write(dir string) error {
 	if err := os.MkdirAll(blobs, 0o755); err != nil {
 		return err
 	}
-	md := l.add(ocispec.MediaTypeImageManifest, l.manifest, nil)
+	mt := l.mediaType
+	if mt == "" {
+		mt = ocispec.MediaTypeImageManifest
+	}
+	md := l.add(mt, l.manifest, nil)
 	md.Annotations = map[string]string{ocispec.AnnotationRefName: "v1"}
 	md.Platform = l.platform
 	for d, b := range l.blobs {
@@ -136,36 +144,16 @@ func wasme(plugin []byte) (*layout, error) {
 // an OCI image manifest, an OCI image config with one diff_id, one
 // tar+gzip layer holding the two files.
 func istioCompat(plugin []byte) (*layout, error) {
-	var tb bytes.Buffer
-	tw := tar.NewWriter(&tb)
-	for _, f := range []struct {
-		name string
-		data []byte
-	}{{"plugin.wasm", plugin}, {"runtime-config.json", []byte(envoyRuntimeConfig)}} {
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: f.name, Mode: 0o644, Size: int64(len(f.data)), ModTime: created}); err != nil {
-			return nil, err
-		}
-		if _, err := tw.Write(f.data); err != nil {
-			return nil, err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	if _, err := zw.Write(tb.Bytes()); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
+	tb, gz, err := compatLayer(plugin)
+	if err != nil {
 		return nil, err
 	}
 	l := &layout{}
-	layer := l.add(ocispec.MediaTypeImageLayerGzip, gz.Bytes(), nil)
+	layer := l.add(ocispec.MediaTypeImageLayerGzip, gz, nil)
 	img := ocispec.Image{
 		Created:  &created,
 		Platform: ocispec.Platform{Architecture: "amd64", OS: "linux"},
-		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(tb.Bytes())}},
+		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(tb)}},
 		History: []ocispec.History{{Created: &created,
 			CreatedBy: "/bin/sh -c #(nop) COPY multi:plugin.wasm,runtime-config.json in ./ "}},
 	}
@@ -185,6 +173,67 @@ func istioCompat(plugin []byte) (*layout, error) {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	return l, nil
+}
+
+// dockerCompatConfig is the image config the classic `docker build` writes
+// for `FROM scratch` + `COPY plugin.wasm runtime-config.json ./` (Docker's
+// image config v1.2 fields, the default PATH, the COPY in history); %s
+// is the layer's diff_id.
+const dockerCompatConfig = `{"architecture":"amd64","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":null,"Image":"","Volumes":null,"WorkingDir":"","Entrypoint":null,"OnBuild":null,"Labels":null},` +
+	`"created":"2024-01-02T03:04:05Z","docker_version":"24.0.7","history":[{"created":"2024-01-02T03:04:05Z","created_by":"COPY plugin.wasm runtime-config.json ./ # buildkit","comment":"buildkit.dockerfile.v0"}],` +
+	`"os":"linux","rootfs":{"type":"layers","diff_ids":["%s"]}}`
+
+// istioCompatDocker is the compat variant as `docker build` (Dockerfile
+// `FROM scratch`, `COPY plugin.wasm runtime-config.json ./`) and `docker
+// push` write it without the containerd image store: Docker's schema 2
+// manifest (distribution docs/content/spec/manifest-v2-2.md), Docker's
+// image config, one application/vnd.docker.image.rootfs.diff.tar.gzip
+// layer holding the two files and no annotation, which solo-io/wasm
+// spec/spec-compat.md requires only of the OCI layer type.
+func istioCompatDocker(plugin []byte) (*layout, error) {
+	tb, gz, err := compatLayer(plugin)
+	if err != nil {
+		return nil, err
+	}
+	l := &layout{mediaType: "application/vnd.docker.distribution.manifest.v2+json"}
+	cfg := l.add("application/vnd.docker.container.image.v1+json", []byte(fmt.Sprintf(dockerCompatConfig, digest.FromBytes(tb))), nil)
+	layer := l.add("application/vnd.docker.image.rootfs.diff.tar.gzip", gz, nil)
+	m := ocispec.Manifest{MediaType: l.mediaType, Config: cfg, Layers: []ocispec.Descriptor{layer}}
+	m.SchemaVersion = 2
+	if l.manifest, err = json.MarshalIndent(m, "", "   "); err != nil { // docker push indents by three spaces
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	return l, nil
+}
+
+// compatLayer is the tar of plugin.wasm and runtime-config.json, and its
+// gzip.
+func compatLayer(plugin []byte) (tarBytes, gzBytes []byte, err error) {
+	var tb bytes.Buffer
+	tw := tar.NewWriter(&tb)
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"plugin.wasm", plugin}, {"runtime-config.json", []byte(envoyRuntimeConfig)}} {
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: f.name, Mode: 0o644, Size: int64(len(f.data)), ModTime: created}); err != nil {
+			return nil, nil, err
+		}
+		if _, err := tw.Write(f.data); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, nil, err
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write(tb.Bytes()); err != nil {
+		return nil, nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, nil, err
+	}
+	return tb.Bytes(), gz.Bytes(), nil
 }
 
 // runwasiConfig is the image config runwasi's oci-tar-builder binary
