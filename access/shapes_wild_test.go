@@ -33,6 +33,7 @@ func TestPullShapesInTheWild(t *testing.T) {
 	}{
 		{"wasme", artifact.ShapeWasme, "filter.wasm", []artifact.LayerRole{artifact.RoleConfig, artifact.RoleWasm}},
 		{"istio-compat", artifact.ShapeIstioCompat, "plugin.wasm", []artifact.LayerRole{artifact.RoleWasm}},
+		{"istio-compat-docker", artifact.ShapeIstioCompat, "plugin.wasm", []artifact.LayerRole{artifact.RoleWasm}},
 		{"runwasi", artifact.ShapeRunwasi, "module.wasm", []artifact.LayerRole{artifact.RoleWasm}},
 		{"wasmcloud", artifact.ShapeWasmCloud, "module.wasm", []artifact.LayerRole{artifact.RoleWasm}},
 	}

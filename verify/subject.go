@@ -107,8 +107,13 @@ func checkContent(ctx context.Context, src oras.ReadOnlyTarget, m *ocispec.Manif
 	if err != nil {
 		return nil, err
 	}
-	if artifact.IsOCIDocument(m.Config.MediaType) {
-		if err := artifact.ValidateDocument(m.Config.MediaType, raw); err != nil {
+	if cfgType := m.Config.MediaType; artifact.IsOCIDocument(cfgType) || cfgType == artifact.MediaTypeDockerConfig {
+		if cfgType == artifact.MediaTypeDockerConfig {
+			// Docker's image config is the image-spec's ancestor and
+			// meets its rules.
+			cfgType = ocispec.MediaTypeImageConfig
+		}
+		if err := artifact.ValidateDocument(cfgType, raw); err != nil {
 			return nil, &artifact.FormatError{What: "config " + m.Config.Digest.String(), Err: fmt.Errorf("%w: %w", artifact.ErrInvalidConfig, err)}
 		}
 	}

@@ -239,6 +239,14 @@ func (v *Verifier) run(ctx context.Context, ref artifact.Reference, keep bool) (
 		res.check(CheckManifest, "").error(err)
 		return undecided("resolve", err)
 	}
+	if subj.Compat != nil && st.accepts(artifact.SubjectWasm) && (keep || !st.accepts(artifact.SubjectImage)) {
+		// A Docker image of one layer is Istio's compat variant when that
+		// layer holds plugin.wasm: read it so (the wasm rules, the layer
+		// extracted) where the statement expects wasm, and for a host
+		// that will load it; a statement that also takes images verifies
+		// it as one.
+		subj = subj.AsWasm()
+	}
 	subject := subj.Descriptor
 	res.Digest, res.Pinned = subject.Digest, ref.WithDigest(subject.Digest).String()
 	res.SubjectKind, res.ArtifactType = subj.Kind, subj.ArtifactType()

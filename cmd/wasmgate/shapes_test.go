@@ -54,6 +54,7 @@ func TestShapesInTheWildCLI(t *testing.T) {
 		}{
 			{"wasme", artifact.ShapeWasme, "filter.wasm"},
 			{"istio-compat", artifact.ShapeIstioCompat, "plugin.wasm"},
+			{"istio-compat-docker", artifact.ShapeIstioCompat, "plugin.wasm"},
 			{"runwasi", artifact.ShapeRunwasi, "module.wasm"},
 			{"wasmcloud", artifact.ShapeWasmCloud, "module.wasm"},
 		} {

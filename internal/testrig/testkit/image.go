@@ -28,6 +28,31 @@ type Image struct {
 // platform's image has its own digests.
 func PushImage(t testing.TB, dst oras.Target, platform, tag string) Image {
 	t.Helper()
+	return pushImage(t, dst, platform, tag, ociTypes)
+}
+
+// imageTypes are the media types of an image's manifest, config and
+// layer.
+type imageTypes struct{ manifest, config, layer string }
+
+var (
+	ociTypes    = imageTypes{ocispec.MediaTypeImageManifest, ocispec.MediaTypeImageConfig, ocispec.MediaTypeImageLayerGzip}
+	dockerTypes = imageTypes{"application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.container.image.v1+json",
+		"application/vnd.docker.image.rootfs.diff.tar.gzip"}
+)
+
+// PushDockerImage is PushImage under Docker's schema 2 media types, as
+// `docker push` writes an image: manifest
+// application/vnd.docker.distribution.manifest.v2+json, Docker's image
+// config (with the docker_version and container_config Docker adds), a
+// application/vnd.docker.image.rootfs.diff.tar.gzip layer.
+func PushDockerImage(t testing.TB, dst oras.Target, platform, tag string) Image {
+	t.Helper()
+	return pushImage(t, dst, platform, tag, dockerTypes)
+}
+
+func pushImage(t testing.TB, dst oras.Target, platform, tag string, types imageTypes) Image {
+	t.Helper()
 	ctx := Context(t)
 	var tarBuf bytes.Buffer
 	tw := tar.NewWriter(&tarBuf)
@@ -59,6 +84,18 @@ func PushImage(t testing.TB, dst oras.Target, platform, tag string) Image {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if types == dockerTypes {
+		// Docker's config: the image-spec's fields and Docker's own.
+		var fields map[string]any
+		if err := json.Unmarshal(cfgJSON, &fields); err != nil {
+			t.Fatal(err)
+		}
+		fields["docker_version"] = "24.0.7"
+		fields["container_config"] = map[string]any{"Cmd": nil, "Image": "", "Labels": nil}
+		if cfgJSON, err = json.Marshal(fields); err != nil {
+			t.Fatal(err)
+		}
+	}
 	push := func(mediaType string, b []byte) ocispec.Descriptor {
 		d, err := oras.PushBytes(ctx, dst, mediaType, b)
 		if err != nil {
@@ -66,14 +103,14 @@ func PushImage(t testing.TB, dst oras.Target, platform, tag string) Image {
 		}
 		return d
 	}
-	im := Image{Layer: push(ocispec.MediaTypeImageLayerGzip, gz.Bytes()), Config: push(ocispec.MediaTypeImageConfig, cfgJSON)}
-	m := ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
+	im := Image{Layer: push(types.layer, gz.Bytes()), Config: push(types.config, cfgJSON)}
+	m := ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: types.manifest,
 		Config: im.Config, Layers: []ocispec.Descriptor{im.Layer}}
 	mJSON, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	im.Manifest = push(ocispec.MediaTypeImageManifest, mJSON)
+	im.Manifest = push(types.manifest, mJSON)
 	if tag != "" {
 		if err := dst.Tag(ctx, im.Manifest, tag); err != nil {
 			t.Fatal(err)
@@ -85,10 +122,23 @@ func PushImage(t testing.TB, dst oras.Target, platform, tag string) Image {
 // PushIndex pushes an image index of one image per platform, tagged tag.
 func PushIndex(t testing.TB, dst oras.Target, tag string, platforms ...string) (ocispec.Descriptor, []Image) {
 	t.Helper()
-	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex}
+	return pushIndex(t, dst, tag, ocispec.MediaTypeImageIndex, ociTypes, platforms)
+}
+
+// PushDockerList is PushIndex under Docker's media types: a manifest list
+// (application/vnd.docker.distribution.manifest.list.v2+json) of
+// PushDockerImage images.
+func PushDockerList(t testing.TB, dst oras.Target, tag string, platforms ...string) (ocispec.Descriptor, []Image) {
+	t.Helper()
+	return pushIndex(t, dst, tag, "application/vnd.docker.distribution.manifest.list.v2+json", dockerTypes, platforms)
+}
+
+func pushIndex(t testing.TB, dst oras.Target, tag, mediaType string, types imageTypes, platforms []string) (ocispec.Descriptor, []Image) {
+	t.Helper()
+	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: mediaType}
 	var images []Image
 	for _, p := range platforms {
-		im := PushImage(t, dst, p, "")
+		im := pushImage(t, dst, p, "", types)
 		osName, arch, _ := strings.Cut(p, "/")
 		d := im.Manifest
 		d.Platform = &ocispec.Platform{OS: osName, Architecture: arch}
@@ -99,7 +149,7 @@ func PushIndex(t testing.TB, dst oras.Target, tag string, platforms ...string) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := oras.TagBytes(Context(t), dst, ocispec.MediaTypeImageIndex, raw, tag)
+	d, err := oras.TagBytes(Context(t), dst, mediaType, raw, tag)
 	if err != nil {
 		t.Fatal(err)
 	}
