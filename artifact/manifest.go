@@ -119,6 +119,12 @@ func identify(m ocispec.Manifest) error {
 		}
 		return nil
 	}
+	if m.MediaType == MediaTypeDockerManifest && m.Config.MediaType == MediaTypeDockerConfig {
+		// Docker's image config, neutral in a Docker image (the compat
+		// variant built with docker); in an OCI manifest it stays what it
+		// was, a container image's.
+		return nil
+	}
 	if !slices.Contains(ConfigTypes(), m.Config.MediaType) {
 		return &MediaTypeError{What: "config mediaType", Found: m.Config.MediaType, Expected: ConfigTypes(), Err: ErrNotWasmArtifact}
 	}

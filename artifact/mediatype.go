@@ -80,10 +80,11 @@ var (
 	// wasmConfigTypes identify a wasm artifact by its config alone.
 	wasmConfigTypes = []string{MediaTypeConfig, MediaTypeConfigV1, MediaTypeWasmeConfig, MediaTypeSpinApp, MediaTypeWasmCloudActorConfig}
 	// neutralConfigTypes say nothing about the payload: wasm-to-oci pushed
-	// an image config ({}), OCI 1.1 artifacts use the empty descriptor, a
-	// compat image built with docker has Docker's image config. An
+	// an image config ({}), OCI 1.1 artifacts use the empty descriptor.
+	// Docker's image config is neutral too, in a Docker manifest only
+	// (see identify). An
 	// artifact with such a config is wasm when its layers say so.
-	neutralConfigTypes = []string{ocispec.MediaTypeImageConfig, ocispec.MediaTypeEmptyJSON, MediaTypeDockerConfig}
+	neutralConfigTypes = []string{ocispec.MediaTypeImageConfig, ocispec.MediaTypeEmptyJSON}
 	// wasmArtifactTypes are the artifactType values that identify a wasm
 	// artifact: the config types (what artifactType defaults to under the
 	// OCI 1.1 rule) and the wasm layer types.
