@@ -69,7 +69,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "insecure-skip-verify", Usage: "run without verifying signatures (digests are still checked); printed loudly"},
 			&cli.StringFlag{Name: "permissions", Usage: "with --insecure-skip-verify and a local .wasm file: its permission policy"},
 			&cli.BoolFlag{Name: "no-compile-cache", Usage: "compile the module every time"},
-			&cli.StringFlag{Name: "component", Usage: "with --insecure-skip-verify: the component of a Spin application to run alone (a core module); strict mode needs a signed permission policy layer, which Spin does not write"},
+			&cli.StringFlag{Name: "component", Usage: "the component of a Spin application to run alone (a core module): the whole application is verified, the component runs under the application's signed permission policy (a policy referrer: wasmgate attach --policy, then sign it)"},
 		)...),
 		Before: before,
 		Action: runAction,
@@ -109,9 +109,6 @@ func runAction(c *cli.Context) error {
 	} else {
 		if c.String("policy") == "" {
 			return usageError("run verifies first: --policy FILE (the trust policy), or --insecure-skip-verify")
-		}
-		if c.IsSet("component") {
-			return usageError("--component runs one component of a Spin application with --insecure-skip-verify: strict mode runs a module only under a signed permission policy layer, which Spin does not write")
 		}
 		a, _, err := fetchVerified(c, ref, exitRunRefused, exitRunFailed)
 		if err != nil {
