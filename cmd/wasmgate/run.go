@@ -61,7 +61,8 @@ func runCommand() *cli.Command {
 			"asks for more than the host allows (a directory, a variable, network, more memory or time) is refused with " +
 			"each difference and the flag that would grant it. With --clamp-limits a policy's memory and time limits over " +
 			"--max-memory/--max-time are lowered to them instead, and the sandbox says so. What runs is the bytes that " +
-			"were verified.\n\n" + runExitCodes,
+			"were verified. A Spin application of several components runs one at a time: --component NAME verifies the " +
+			"whole application and runs that component under the application's signed policy.\n\n" + runExitCodes,
 		Flags: withCommon(append(append(registryFlags(), hostFlags()...),
 			&cli.StringFlag{Name: "policy", Usage: "the trust policy (required unless --insecure-skip-verify)"},
 			&cli.StringFlag{Name: "scope", Usage: "select policies by this repository name (an OCI layout copied from a registry)"},
