@@ -131,11 +131,8 @@ func (v *Verifier) Fetch(ctx context.Context, ref artifact.Reference) (*Artifact
 // A name the locked application does not have, or any name on an
 // artifact that is not a Spin application, is a *ComponentError wrapping
 // ErrNoSuchComponent that lists the ids; the Result is the verification
-// of the artifact, which stands.
+// of the artifact, which stands. An empty name is Fetch.
 func (v *Verifier) FetchComponent(ctx context.Context, ref artifact.Reference, name string) (*Artifact, *Result, error) {
-	if name == "" {
-		return nil, nil, &ComponentError{Reference: ref.String(), Err: ErrNoSuchComponent}
-	}
 	return v.fetch(ctx, ref, &fetchReq{component: name})
 }
 
