@@ -41,6 +41,10 @@ func Load(ctx context.Context, a *verify.Artifact, host Host) (*Module, error) {
 		return nil, fmt.Errorf("loader: %w: verify it with package verify (wasmgate verify) first", ErrNotVerified)
 	}
 	if a.Kind() == artifact.KindComponent {
+		if id := a.Component(); id != "" {
+			// One component of a Spin application (verify.Verifier.FetchComponent).
+			return nil, componentError(a.Reference() + " component " + id)
+		}
 		return nil, componentError(a.Reference())
 	}
 	if a.Permissions() == nil {

@@ -22,16 +22,18 @@ import (
 // memory, never re-read from a path or a registry, so what a host runs is
 // what was verified even if the tag, the cache or a file changes after.
 type Artifact struct {
-	ref      string
-	name     string // file name stem: the repository's last element
-	manifest ocispec.Descriptor
-	wasmDesc ocispec.Descriptor
-	kind     artifact.Kind
-	wasm     []byte
-	policy   []byte
-	perms    *permissions.Policy
-	source   PolicySource
-	result   *Result
+	ref  string
+	name string // file name stem: the repository's last element, or the component id
+	// component is the id of the Spin component it holds (FetchComponent).
+	component string
+	manifest  ocispec.Descriptor
+	wasmDesc  ocispec.Descriptor
+	kind      artifact.Kind
+	wasm      []byte
+	policy    []byte
+	perms     *permissions.Policy
+	source    PolicySource
+	result    *Result
 }
 
 // Reference is the artifact's reference pinned by the verified manifest
@@ -42,7 +44,13 @@ func (a *Artifact) Reference() string { return a.ref }
 // by this package.
 func (a *Artifact) Digest() digest.Digest { return a.manifest.Digest }
 
-// WasmDigest is the digest of the wasm layer, checked against the bytes.
+// Component is the id of the Spin application's component that the
+// Artifact holds (Verifier.FetchComponent); "" for an artifact whose
+// only wasm it holds.
+func (a *Artifact) Component() string { return a.component }
+
+// WasmDigest is the digest of the wasm layer, checked against the bytes:
+// the component's layer for a component of a Spin application.
 func (a *Artifact) WasmDigest() digest.Digest { return a.wasmDesc.Digest }
 
 // Kind is a module (WASI preview 1) or a component (WASI preview 2).
@@ -86,7 +94,7 @@ type Files struct {
 }
 
 // WriteFiles writes the verified wasm (as <name>.wasm, name being the last
-// element of the repository) and the policy layer (policy.yaml) into dir,
+// element of the repository, or the component's id) and the policy layer (policy.yaml) into dir,
 // for a runtime that loads files, such as a component runtime wazero is
 // not. Each file is written to a temporary name and renamed into place,
 // so dir never holds a partial file, and what is written is the bytes

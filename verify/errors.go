@@ -60,7 +60,51 @@ var (
 	ErrPolicyReferrer = errors.New("policy referrer refused")
 	// ErrNotVerified: the artifact was not verified (Verifier.Fetch).
 	ErrNotVerified = errors.New("artifact not verified")
+	// ErrNoSuchComponent: Verifier.FetchComponent named a component that
+	// the verified artifact does not have: not a component of its Spin
+	// application, or the artifact is not a Spin application. A
+	// *ComponentError lists the ids there are. The verification itself
+	// stands (the Result says so); only the choice is wrong.
+	ErrNoSuchComponent = errors.New("no such component")
 )
+
+// ErrMultipleComponents: Verifier.Fetch of a Spin application of several
+// components, which hands out one module: FetchComponent names the one
+// to take. A *ComponentError lists the ids. It wraps ErrLayers: the
+// layers check of Fetch fails, as it always has for such an application.
+var ErrMultipleComponents = fmt.Errorf("%w: a Spin application of several components", ErrLayers)
+
+// ComponentError is a refusal to pick one component of a Spin
+// application: none was named and there are several
+// (ErrMultipleComponents), or the one named is not there
+// (ErrNoSuchComponent). IDs are the application's component ids in its
+// locked application's order; nil when the artifact is not a Spin
+// application.
+type ComponentError struct {
+	Reference string // the pinned reference; empty inside the layers check
+	Name      string // the component asked for; "" with ErrMultipleComponents
+	IDs       []string
+	Err       error
+}
+
+func (e *ComponentError) Error() string {
+	var b strings.Builder
+	if e.Reference != "" {
+		b.WriteString(e.Reference + ": ")
+	}
+	switch {
+	case errors.Is(e.Err, ErrMultipleComponents):
+		fmt.Fprintf(&b, "%s: a Spin application of %d components (%s); one core module is handed out and run: name one with --component (Verifier.FetchComponent)",
+			ErrLayers, len(e.IDs), strings.Join(e.IDs, ", "))
+	case e.IDs == nil:
+		fmt.Fprintf(&b, "%s %q: not a Spin application; --component names a component of one", e.Err, e.Name)
+	default:
+		fmt.Fprintf(&b, "%s %q: the application's components are %s", e.Err, e.Name, strings.Join(e.IDs, ", "))
+	}
+	return b.String()
+}
+
+func (e *ComponentError) Unwrap() error { return e.Err }
 
 // ErrPermissionPolicy: the document is a permission policy (Wassette's
 // version "1.0" with permissions:), the other kind of policy file, not a

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 	"oras.land/oras-go/v2"
 
@@ -29,19 +30,21 @@ type layersOut struct {
 	perms  *permissions.Policy
 	// components: a Spin application's component count (0 otherwise).
 	components int
-}
-
-func componentDigests(l artifact.Layers) []string {
-	ids := make([]string, len(l.Components))
-	for i, d := range l.Components {
-		ids[i] = d.Digest.String()
-	}
-	return ids
+	// wasmDesc is the wasm layer checked as the wasm: the only one, or
+	// the component picked (id).
+	wasmDesc ocispec.Descriptor
+	id       string
+	// pickErr: the component asked for is not there (ErrNoSuchComponent);
+	// every layer was checked all the same.
+	pickErr *ComponentError
 }
 
 func (o *layersOut) summary() string {
 	s := fmt.Sprintf("wasm %s (%s, %d bytes)", o.report.Wasm, o.kind, o.report.WasmBytes)
-	if o.components > 1 {
+	switch {
+	case o.id != "":
+		s = fmt.Sprintf("Spin application of %d components, component %s %s (%s, %d bytes)", o.components, o.id, o.report.Wasm, o.kind, o.report.WasmBytes)
+	case o.components > 1:
 		s = fmt.Sprintf("Spin application of %d components, the first %s (%s, %d bytes)", o.components, o.report.Wasm, o.kind, o.report.WasmBytes)
 	}
 	if o.report.Policy != "" {
@@ -55,10 +58,13 @@ func (o *layersOut) summary() string {
 
 func (o *layersOut) artifact(pinned, repo string, m *artifact.Manifest) *Artifact {
 	name := repo[strings.LastIndex(repo, "/")+1:]
+	if o.id != "" {
+		name = o.id // a Spin component id is a file name (artifact.ParseLockedApp)
+	}
 	if name == "" {
 		name = "module"
 	}
-	return &Artifact{ref: pinned, name: name, manifest: m.Descriptor, wasmDesc: m.Layers.Wasm, kind: o.kind, wasm: o.wasm, policy: o.policy, perms: o.perms, source: o.source()}
+	return &Artifact{ref: pinned, name: name, component: o.id, manifest: m.Descriptor, wasmDesc: o.wasmDesc, kind: o.kind, wasm: o.wasm, policy: o.policy, perms: o.perms, source: o.source()}
 }
 
 // source is where the policy came from: the layer, or nowhere yet.
@@ -75,23 +81,51 @@ func (o *layersOut) source() PolicySource {
 // layer parsed. With a memo, a layer another verification of the run
 // checked is taken from it. Rule breaks wrap ErrLayers; bad bytes are artifact's
 // typed errors; anything else is the registry's.
-func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manifest, rules LayerRules, keep bool, memo *LayerMemo) (*layersOut, error) {
+//
+// With keep, component picks the component of a Spin application whose
+// wasm is kept (its id in the locked application); "" keeps the only
+// wasm, and a Spin application of several is ErrMultipleComponents. A
+// component that is not there is reported in pickErr, after every layer
+// was checked all the same.
+func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manifest, rules LayerRules, keep bool, component string, memo *LayerMemo) (*layersOut, error) {
 	max := rules.MaxBytes
 	if max <= 0 {
 		max = DefaultMaxLayerBytes
 	}
 	l := m.Layers
-	// A Spin application has one wasm layer per component: the first is
-	// reported as the wasm, every one is checked, and one module can be
-	// handed out only when there is one.
+	// A Spin application has one wasm layer per component: the first (or
+	// the one picked) is reported as the wasm, every one is checked, and
+	// one module is handed out: the only one, or the one picked.
 	spin := m.Shape == artifact.ShapeSpin
 	primary := l.Wasm
 	if spin && len(l.Components) > 1 {
-		if keep {
-			return nil, fmt.Errorf("%w: a Spin application of %d components (wasm layers %s); wasmgate hands out and runs one core module: pull it, or run one component with --component",
-				ErrLayers, len(l.Components), strings.Join(componentDigests(l), ", "))
-		}
 		primary = l.Components[0]
+	}
+	out := &layersOut{components: len(l.Components)}
+	var app *artifact.LockedApp
+	if spin && keep {
+		// Which component is handed out is the locked application's to
+		// say, so it is read first. Its digest is checked, and it must
+		// name exactly the manifest's components and data.
+		var err error
+		if app, err = access.FetchLockedApp(ctx, src, m, maxConfigBytes); errors.Is(err, artifact.ErrInvalidSpinApp) {
+			return nil, fmt.Errorf("%w: %w", ErrLayers, err)
+		} else if err != nil {
+			return nil, err
+		}
+		c, ok := app.Component(component)
+		switch {
+		case component == "" && len(l.Components) > 1:
+			return nil, &ComponentError{IDs: app.IDs(), Err: ErrMultipleComponents}
+		case component == "":
+		case !ok:
+			out.pickErr, keep = &ComponentError{Name: component, IDs: app.IDs(), Err: ErrNoSuchComponent}, false
+		default:
+			i := slices.IndexFunc(l.Components, func(d ocispec.Descriptor) bool { return d.Digest == c.Source })
+			primary, out.id = l.Components[i], c.ID // LockedApp.Check found every source
+		}
+	} else if keep && component != "" {
+		out.pickErr, keep = &ComponentError{Name: component, Err: ErrNoSuchComponent}, false
 	}
 	if l.Policy == nil && rules.RequirePolicy {
 		return nil, fmt.Errorf("%w: the policy requires a permission policy layer and the artifact has none", ErrLayers)
@@ -104,9 +138,9 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 			return nil, fmt.Errorf("%w: layer %s is %d bytes; the policy allows at most %d", ErrLayers, d.Digest, d.Size, max)
 		}
 	}
-	out := &layersOut{report: &LayerReport{Wasm: primary.Digest, WasmBytes: primary.Size}, components: len(l.Components)}
+	out.report, out.wasmDesc = &LayerReport{Wasm: primary.Digest, WasmBytes: primary.Size}, primary
 	var configRaw []byte
-	component := &artifact.ComponentBuffer{Max: max}
+	imports := &artifact.ComponentBuffer{Max: max}
 	// Config, wasm, policy and other layers are fetched at the same time:
 	// one round trip to the registry, not one per blob.
 	g, gctx := errgroup.WithContext(ctx)
@@ -122,7 +156,7 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 		if keep {
 			sink = &buf
 		}
-		hw := &headerWriter{w: io.MultiWriter(sink, component)}
+		hw := &headerWriter{w: io.MultiWriter(sink, imports)}
 		// A compat layer (artifact.Layers.Archive) is a tar+gzip: the
 		// module is extracted, bounded, in the pass that checks the layer.
 		ww := access.NewWasmWriter(hw, l, max)
@@ -160,7 +194,9 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 		g.Go(func() error {
 			// The locked application must name exactly the manifest's
 			// components and data: nothing unnamed runs.
-			if _, err := access.FetchLockedApp(gctx, src, m, maxConfigBytes); errors.Is(err, artifact.ErrInvalidSpinApp) {
+			if app != nil {
+				// Read and matched above.
+			} else if _, err := access.FetchLockedApp(gctx, src, m, maxConfigBytes); errors.Is(err, artifact.ErrInvalidSpinApp) {
 				return fmt.Errorf("%w: %w", ErrLayers, err)
 			} else if err != nil {
 				return err
@@ -188,7 +224,7 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	if err := checkComponentConfig(m, configRaw, component); err != nil {
+	if err := checkComponentConfig(m, primary, configRaw, imports); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -197,10 +233,10 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 // checkComponentConfig refuses a component whose config (wkg's
 // "component" field) leaves out one of the imports its binary has: the
 // config would hide a capability from whoever reads it. Modules pass.
-func checkComponentConfig(m *artifact.Manifest, configRaw []byte, component *artifact.ComponentBuffer) error {
+func checkComponentConfig(m *artifact.Manifest, wasm ocispec.Descriptor, configRaw []byte, component *artifact.ComponentBuffer) error {
 	info, err := component.Info()
 	if err != nil {
-		return fmt.Errorf("%w: wasm layer %s: %w", ErrLayers, m.Layers.Wasm.Digest, err)
+		return fmt.Errorf("%w: wasm layer %s: %w", ErrLayers, wasm.Digest, err)
 	}
 	if info == nil {
 		return nil

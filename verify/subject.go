@@ -209,7 +209,7 @@ func (v *Verifier) platform(ctx context.Context, src oras.ReadOnlyTarget, ref ar
 	case artifact.SubjectIndex:
 		return failed(fmt.Errorf("%w: an index inside an index; platforms: each checks one level", artifact.ErrInvalidManifest))
 	case artifact.SubjectWasm:
-		out, err := checkLayers(ctx, src, s.Wasm, st.Layers, false, v.opts.Layers)
+		out, err := checkLayers(ctx, src, s.Wasm, st.Layers, false, "", v.opts.Layers)
 		if err != nil {
 			return failed(err)
 		}

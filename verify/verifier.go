@@ -96,8 +96,15 @@ func (v *Verifier) Policy() *Policy { return v.policy }
 // reference cannot be verified at all (ErrUnsupportedReference); a denial
 // is a verdict, not an error.
 func (v *Verifier) Verify(ctx context.Context, ref artifact.Reference) (*Result, error) {
-	res, _, err := v.run(ctx, ref, false)
+	res, _, err := v.run(ctx, ref, nil)
 	return res, err
+}
+
+// fetchReq is what Fetch and FetchComponent ask run to keep.
+type fetchReq struct {
+	component string
+	// pickErr: set by run when the component is not there.
+	pickErr *ComponentError
 }
 
 // Fetch is Verify keeping the wasm and policy layers, as verified, for
@@ -105,8 +112,32 @@ func (v *Verifier) Verify(ctx context.Context, ref artifact.Reference) (*Result,
 // whatever the statement's mode: warn and audit let a gate pass, never
 // an unverified artifact load. Otherwise the error wraps ErrNotVerified
 // (or is the undecided cause) and the Result says why.
+//
+// A Spin application of several components is refused here with
+// ErrMultipleComponents (its ids listed): take one with FetchComponent.
 func (v *Verifier) Fetch(ctx context.Context, ref artifact.Reference) (*Artifact, *Result, error) {
-	res, a, err := v.run(ctx, ref, true)
+	return v.fetch(ctx, ref, &fetchReq{})
+}
+
+// FetchComponent is Fetch of one component of a Spin application: the
+// whole application is verified as Verify does (the signatures over its
+// manifest, the locked application matched against the manifest, every
+// component and data layer's digest checked), and the Artifact holds the
+// wasm of the component whose id is name (its bytes checked against its
+// layer's digest, Artifact.Component its id) with the application's
+// permission policy: its policy layer, or a signed policy referrer of
+// the application's manifest under permissionPolicy.
+//
+// A name the locked application does not have, or any name on an
+// artifact that is not a Spin application, is a *ComponentError wrapping
+// ErrNoSuchComponent that lists the ids; the Result is the verification
+// of the artifact, which stands. An empty name is Fetch.
+func (v *Verifier) FetchComponent(ctx context.Context, ref artifact.Reference, name string) (*Artifact, *Result, error) {
+	return v.fetch(ctx, ref, &fetchReq{component: name})
+}
+
+func (v *Verifier) fetch(ctx context.Context, ref artifact.Reference, req *fetchReq) (*Artifact, *Result, error) {
+	res, a, err := v.run(ctx, ref, req)
 	if err != nil {
 		return nil, res, err
 	}
@@ -114,6 +145,11 @@ func (v *Verifier) Fetch(ctx context.Context, ref artifact.Reference) (*Artifact
 		// Only a wasm artifact is ever handed to a host to run, whatever
 		// the policy accepted.
 		return nil, res, fmt.Errorf("%w: %s is %s, not a wasm artifact: %w", ErrNotVerified, ref, res.SubjectKind, artifact.ErrNotWasmArtifact)
+	}
+	if res.Verdict == VerdictVerified && req.pickErr != nil {
+		e := *req.pickErr
+		e.Reference = res.Pinned
+		return nil, res, &e
 	}
 	if res.Verdict != VerdictVerified || a == nil {
 		return nil, res, fmt.Errorf("%w: %s is %s: %s", ErrNotVerified, ref, res.Verdict, reasons(res))
@@ -181,7 +217,9 @@ func Repository(ref artifact.Reference) string {
 	return ""
 }
 
-func (v *Verifier) run(ctx context.Context, ref artifact.Reference, keep bool) (*Result, *Artifact, error) {
+// run is the pipeline; with req (Fetch), it keeps the artifact's bytes.
+func (v *Verifier) run(ctx context.Context, ref artifact.Reference, req *fetchReq) (*Result, *Artifact, error) {
+	keep := req != nil
 	input := ref.String()
 	timeout := v.opts.Timeout
 	if timeout <= 0 {
@@ -296,13 +334,20 @@ func (v *Verifier) run(ctx context.Context, ref artifact.Reference, keep bool) (
 		switch {
 		case subj.Wasm != nil:
 			var out *layersOut
-			if out, err = checkLayers(ctx, src, subj.Wasm, rules, keep, v.opts.Layers); err == nil {
+			component := ""
+			if keep {
+				component = req.component
+			}
+			if out, err = checkLayers(ctx, src, subj.Wasm, rules, keep, component, v.opts.Layers); err == nil {
 				res.Layers = out.report
 				if out.report.Policy != "" {
 					res.PermissionPolicy = &PermissionPolicyReport{PolicySource: out.source(), Permissions: out.report.Permissions}
 				}
 				c.pass(out.summary())
-				if keep {
+				switch {
+				case keep && out.pickErr != nil:
+					req.pickErr = out.pickErr
+				case keep:
 					a = out.artifact(res.Pinned, res.Repository, subj.Wasm)
 				}
 			}

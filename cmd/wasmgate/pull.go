@@ -35,6 +35,7 @@ func pullCommand() *cli.Command {
 			&cli.BoolFlag{Name: "verified", Usage: "write the files only after the artifact passed verification under --policy (for an external component runtime); for a component also capabilities.wasmtime.txt and policy.effective.yaml, what a component host is to grant it: its signed policy within the ceiling of --allow-dir, --allow-env, --allow-no-network, --host-policy (without them, what the policy asks)"},
 			&cli.StringFlag{Name: "policy", Usage: "the trust policy for --verified"},
 			&cli.StringFlag{Name: "scope", Usage: "with --verified: select policies by this repository name (an OCI layout copied from a registry)"},
+			&cli.StringFlag{Name: "component", Usage: "with --verified: verify a Spin application and write only this component (as NAME.wasm, with the application's policy); a Spin application of several components needs it, while a pull without --verified writes them all"},
 		)...),
 		Before: before,
 		Action: pullAction,
@@ -78,6 +79,9 @@ func pullAction(c *cli.Context) error {
 	}
 	if c.IsSet("policy") {
 		return usageError("--policy is the trust policy of --verified")
+	}
+	if c.IsSet("component") {
+		return usageError("--component picks one component of a verified Spin application, with --verified; a pull without --verified writes every component")
 	}
 	if name, ok := ceilingSet(c); ok {
 		return usageError("--%s is a host ceiling for pull --verified", name)
@@ -286,9 +290,19 @@ func fetchVerified(c *cli.Context, ref artifact.Reference, denied, undecided int
 	if err != nil {
 		return nil, nil, err
 	}
-	a, res, err := v.Fetch(c.Context, ref)
+	var a *verify.Artifact
+	var res *verify.Result
+	if name := c.String("component"); name != "" {
+		a, res, err = v.FetchComponent(c.Context, ref, name)
+	} else {
+		a, res, err = v.Fetch(c.Context, ref)
+	}
 	if err == nil {
 		return a, res, nil
+	}
+	if errors.Is(err, verify.ErrNoSuchComponent) {
+		// The artifact may well be verified: the name is what is wrong.
+		return nil, res, usageError("%v", err)
 	}
 	if res != nil && !jsonOutput(c) {
 		printReport(c.App.ErrWriter, verify.Report{Results: []*verify.Result{res}})

@@ -61,7 +61,8 @@ func runCommand() *cli.Command {
 			"asks for more than the host allows (a directory, a variable, network, more memory or time) is refused with " +
 			"each difference and the flag that would grant it. With --clamp-limits a policy's memory and time limits over " +
 			"--max-memory/--max-time are lowered to them instead, and the sandbox says so. What runs is the bytes that " +
-			"were verified.\n\n" + runExitCodes,
+			"were verified. A Spin application of several components runs one at a time: --component NAME verifies the " +
+			"whole application and runs that component under the application's signed policy.\n\n" + runExitCodes,
 		Flags: withCommon(append(append(registryFlags(), hostFlags()...),
 			&cli.StringFlag{Name: "policy", Usage: "the trust policy (required unless --insecure-skip-verify)"},
 			&cli.StringFlag{Name: "scope", Usage: "select policies by this repository name (an OCI layout copied from a registry)"},
@@ -69,7 +70,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "insecure-skip-verify", Usage: "run without verifying signatures (digests are still checked); printed loudly"},
 			&cli.StringFlag{Name: "permissions", Usage: "with --insecure-skip-verify and a local .wasm file: its permission policy"},
 			&cli.BoolFlag{Name: "no-compile-cache", Usage: "compile the module every time"},
-			&cli.StringFlag{Name: "component", Usage: "with --insecure-skip-verify: the component of a Spin application to run alone (a core module); strict mode needs a signed permission policy layer, which Spin does not write"},
+			&cli.StringFlag{Name: "component", Usage: "the component of a Spin application to run alone (a core module): the whole application is verified, the component runs under the application's signed permission policy (a policy referrer: wasmgate attach --policy, then sign it)"},
 		)...),
 		Before: before,
 		Action: runAction,
@@ -109,9 +110,6 @@ func runAction(c *cli.Context) error {
 	} else {
 		if c.String("policy") == "" {
 			return usageError("run verifies first: --policy FILE (the trust policy), or --insecure-skip-verify")
-		}
-		if c.IsSet("component") {
-			return usageError("--component runs one component of a Spin application with --insecure-skip-verify: strict mode runs a module only under a signed permission policy layer, which Spin does not write")
 		}
 		a, _, err := fetchVerified(c, ref, exitRunRefused, exitRunFailed)
 		if err != nil {
