@@ -240,3 +240,29 @@ func TestVerifyAnySubjectTooManyLayers(t *testing.T) {
 		t.Errorf("failed check %+v", c)
 	}
 }
+
+// Every wasm shape published in the wild (testdata/shapes), Notation-signed
+// with notation-go, verifies as a wasm subject under the default statement,
+// on both registry kinds and in an OCI layout; its digests are all checked.
+func TestVerifyShapesNotation(t *testing.T) {
+	shapes := []string{"wasme", "istio-compat", "istio-compat-docker", "runwasi", "spin", "wasmcloud"}
+	for _, at := range everywhere {
+		t.Run(string(at), func(t *testing.T) {
+			f := newFixture(t, at)
+			for _, shape := range shapes {
+				desc := testkit.PushLayout(t, f.dst, testkit.ShapeLayout(t, shape), "v1")
+				if err := f.dst.Tag(testkit.Context(t), desc, shape); err != nil {
+					t.Fatal(err)
+				}
+				f.notationSign(t, desc)
+				res, err := f.verify(t, f.policy(t, policyOf(f.scope(t), 1, "corp", "")), verify.Options{}, f.refTo(shape))
+				if err != nil {
+					t.Fatalf("%s: undecided: %v", shape, err)
+				}
+				if !res.Pass || res.SubjectKind != artifact.SubjectWasm || res.Digest != desc.Digest {
+					t.Errorf("%s: verdict %s kind %s digest %s: %+v", shape, res.Verdict, res.SubjectKind, res.Digest, res.Failed())
+				}
+			}
+		})
+	}
+}
