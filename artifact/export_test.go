@@ -13,3 +13,10 @@ func CheckShape(mediaType string, doc any) (at string, ok bool) {
 	}
 	return "", true
 }
+
+// The scanners of the schema's patterns, for the test that holds them to
+// their regular expressions.
+var (
+	IsMediaTypeForTest = isMediaType
+	IsDigestForTest    = isDigest
+)

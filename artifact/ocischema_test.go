@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -390,5 +391,48 @@ func BenchmarkValidateDocumentImageSpec(b *testing.B) {
 		if err := schema.ValidatorMediaTypeManifest.Validate(strings.NewReader(doc)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// The scanners of the schema's two patterns match exactly what their
+// regular expressions match: on the edges of each grammar, and on 200,000
+// random strings over the characters that matter.
+func TestPatternsMatchTheirRegexps(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		re      *regexp.Regexp
+		match   func(string) bool
+		edges   []string
+		symbols string
+	}{
+		{"media type", regexp.MustCompile(artifact.MediaTypePattern), artifact.IsMediaTypeForTest,
+			[]string{"", "a/b", "/b", "a/", "a//b", "a/b/c", "-a/b", "a/-b", "a+b/c.d", "application/vnd.oci.image.manifest.v1+json",
+				strings.Repeat("a", 127) + "/b", strings.Repeat("a", 128) + "/b", "a/" + strings.Repeat("b", 127), "a/" + strings.Repeat("b", 128),
+				"a/b\n", "\na/b", "é/b", "a/b c", "a/b;c", "A/B", "0/0", "a!#$&^_.+-/b"},
+			"aZ09/!#$&^_.+- \n:é"},
+		{"digest", regexp.MustCompile(artifact.DigestPattern), artifact.IsDigestForTest,
+			[]string{"", ":", "a:", ":a", "sha256:abc", "sha256+b64u:LCa0a2j_xo_5m0U8HTBBNBNCLXBkg7-g-YpeiGJm564=", "a+:b", "+a:b", "a++b:c",
+				"a+b.c_d-e:f", "A:b", "a:b:c", "a:b c", "a:b\n", "sha256:" + strings.Repeat("f", 64), "a:+", "a:/"},
+			"az09AZ+._-=:/ \n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			check := func(s string) {
+				if got, want := tc.match(s), tc.re.MatchString(s); got != want {
+					t.Fatalf("%q: scanner %v, regexp %v", s, got, want)
+				}
+			}
+			for _, s := range tc.edges {
+				check(s)
+			}
+			rng := rand.New(rand.NewPCG(7, 2026))
+			sym := []rune(tc.symbols)
+			for range 200_000 {
+				b := make([]rune, rng.IntN(12))
+				for i := range b {
+					b[i] = sym[rng.IntN(len(sym))]
+				}
+				check(string(b))
+			}
+		})
 	}
 }

@@ -298,10 +298,6 @@ func (d *discovery) checkOne(ctx context.Context, c *candidate) error {
 		d.reject(c.desc.Digest, first, fmt.Errorf("%w: mediaType %q", ErrNotManifest, m.MediaType))
 		return nil
 	}
-	if err := artifact.ValidateDocument(ocispec.MediaTypeImageManifest, raw); err != nil {
-		d.reject(c.desc.Digest, first, fmt.Errorf("%w: %w", ErrNotManifest, err))
-		return nil
-	}
 	legacyOnly := !slices.Contains(c.found, PathAPI) && !slices.Contains(c.found, PathTag)
 	if !legacyOnly && (m.Subject == nil || m.Subject.Digest != d.subject.Digest) {
 		got := digest.Digest("none")
@@ -315,6 +311,12 @@ func (d *discovery) checkOne(ctx context.Context, c *candidate) error {
 	cl := classify(m, first)
 	if (d.opts.ArtifactType != "" && at != d.opts.ArtifactType) || !d.wants(cl.kind) {
 		d.skip(at, true)
+		return nil
+	}
+	// Validated only once kept: a referrer nobody reads is skipped
+	// whatever it holds, and a thousand of them cost no validation.
+	if err := artifact.ValidateDocument(ocispec.MediaTypeImageManifest, raw); err != nil {
+		d.reject(c.desc.Digest, first, fmt.Errorf("%w: %w", ErrNotManifest, err))
 		return nil
 	}
 	r := Referrer{
