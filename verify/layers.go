@@ -140,7 +140,13 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 	}
 	out.report, out.wasmDesc = &LayerReport{Wasm: primary.Digest, WasmBytes: primary.Size}, primary
 	var configRaw []byte
-	imports := &artifact.ComponentBuffer{Max: max}
+	// A component's imports are read from the bytes kept for the host, or,
+	// when none are kept, from a ComponentBuffer (which keeps nothing of a
+	// core module): one copy of a component in memory, never two.
+	var imports *artifact.ComponentBuffer
+	if !keep {
+		imports = &artifact.ComponentBuffer{Max: max}
+	}
 	// Config, wasm, policy and other layers are fetched at the same time:
 	// one round trip to the registry, not one per blob.
 	g, gctx := errgroup.WithContext(ctx)
@@ -151,12 +157,12 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 	})
 	g.Go(func() error {
 		// The wasm layer: one pass for size, digest and the header.
-		var sink io.Writer = io.Discard
+		var sink io.Writer = imports
 		var buf bytes.Buffer
 		if keep {
 			sink = &buf
 		}
-		hw := &headerWriter{w: io.MultiWriter(sink, imports)}
+		hw := &headerWriter{w: sink}
 		// A compat layer (artifact.Layers.Archive) is a tar+gzip: the
 		// module is extracted, bounded, in the pass that checks the layer.
 		ww := access.NewWasmWriter(hw, l, max)
@@ -224,7 +230,18 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	if err := checkComponentConfig(m, primary, configRaw, imports); err != nil {
+	var info *artifact.ComponentInfo
+	var err error
+	switch {
+	case imports != nil:
+		info, err = imports.Info()
+	case out.kind == artifact.KindComponent:
+		info, err = artifact.ReadComponentInfo(out.wasm)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: wasm layer %s: %w", ErrLayers, primary.Digest, err)
+	}
+	if err := checkComponentConfig(m, configRaw, info); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -233,11 +250,7 @@ func checkLayers(ctx context.Context, src oras.ReadOnlyTarget, m *artifact.Manif
 // checkComponentConfig refuses a component whose config (wkg's
 // "component" field) leaves out one of the imports its binary has: the
 // config would hide a capability from whoever reads it. Modules pass.
-func checkComponentConfig(m *artifact.Manifest, wasm ocispec.Descriptor, configRaw []byte, component *artifact.ComponentBuffer) error {
-	info, err := component.Info()
-	if err != nil {
-		return fmt.Errorf("%w: wasm layer %s: %w", ErrLayers, wasm.Digest, err)
-	}
+func checkComponentConfig(m *artifact.Manifest, configRaw []byte, info *artifact.ComponentInfo) error {
 	if info == nil {
 		return nil
 	}
